@@ -1,0 +1,94 @@
+//! `palisade bench`: measures what a run costs — loading plugins cold
+//! (compiling) and warm (from the on-disk cache), and one evaluation per
+//! plugin (fresh store and instance, call, lifting the findings).
+//!
+//! Figures are medians over `--iterations` runs in this process; compare runs
+//! made in the same session on the same machine.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use palisade::Inputs;
+
+use super::{PluginOpts, Status, print};
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Inputs to evaluate
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    plugins: PluginOpts,
+    /// Repetitions of each measurement
+    #[arg(long, default_value_t = 20)]
+    iterations: usize,
+}
+
+pub(crate) fn run(args: BenchArgs) -> anyhow::Result<Status> {
+    let n = args.iterations.max(1);
+    let scratch = std::env::temp_dir().join(format!("palisade-bench-{}", std::process::id()));
+
+    // Cold: a new engine without a cache compiles every plugin.
+    let cold = median(n.min(5), || {
+        let engine = args.plugins.engine(None)?;
+        args.plugins.checker_with(&engine).map(|_| ())
+    })?;
+    // Warm: a new engine whose cache already holds the compiled plugins.
+    {
+        let engine = args.plugins.engine(Some(scratch.clone()))?;
+        args.plugins.checker_with(&engine)?;
+    }
+    let warm = median(n, || {
+        let engine = args.plugins.engine(Some(scratch.clone()))?;
+        args.plugins.checker_with(&engine).map(|_| ())
+    })?;
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let engine = args.plugins.engine(None)?;
+    let checker = args.plugins.checker_with(&engine)?;
+    let inputs = args
+        .paths
+        .iter()
+        .fold(Inputs::new(), |inputs, p| inputs.path(p));
+    let check = median(n, || {
+        checker.check(&inputs);
+        Ok(())
+    })?;
+    let per_plugin = checker.time_evaluations(&inputs, n);
+    let empty = checker.time_evaluations(&Inputs::new(), n);
+
+    let mut out = String::new();
+    out.push_str(&format!("iterations: {n} (median)\n"));
+    out.push_str(&format!("load plugins, cold (compile):      {}\n", fmt(cold)));
+    out.push_str(&format!("load plugins, warm (disk cache):   {}\n", fmt(warm)));
+    out.push_str(&format!("check inputs (load+model+eval):    {}\n", fmt(check)));
+    for ((plugin, t), (_, t0)) in per_plugin.iter().zip(&empty) {
+        out.push_str(&format!(
+            "evaluate {plugin}: {} on the inputs, {} on an empty model (instantiate + call + lift)\n",
+            fmt(*t),
+            fmt(*t0)
+        ));
+    }
+    print(&out)?;
+    Ok(Status::Pass)
+}
+
+fn median(n: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<Duration> {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = Instant::now();
+        f()?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(times.get(times.len() / 2).copied().unwrap_or_default())
+}
+
+fn fmt(d: Duration) -> String {
+    if d >= Duration::from_millis(10) {
+        format!("{:.1} ms", d.as_secs_f64() * 1e3)
+    } else {
+        format!("{:.1} µs", d.as_secs_f64() * 1e6)
+    }
+}

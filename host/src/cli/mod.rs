@@ -1,0 +1,161 @@
+//! Command-line interface: arguments, shared options and exit statuses.
+
+mod bench;
+mod check;
+mod explain;
+mod rules;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use palisade::{Checker, Engine, PolicySet};
+
+/// Check that Kubernetes workloads can leave the private subnet only through the proxy.
+#[derive(Debug, Parser)]
+#[command(name = "palisade", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check manifests against a policy set (exit 0: pass, 1: findings, 2: error)
+    Check(check::CheckArgs),
+    /// List every rule of the loaded plugins
+    Rules(rules::RulesArgs),
+    /// Show a rule's documentation
+    Explain(explain::ExplainArgs),
+    /// Measure plugin load (cold and cached) and per-evaluation overhead
+    Bench(bench::BenchArgs),
+}
+
+/// Exit statuses, as documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// No finding at or above the threshold, and no error.
+    Pass = 0,
+    /// Findings at or above the threshold.
+    Findings = 1,
+    /// Usage, input, policy or plugin error: the check is incomplete.
+    Error = 2,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> ExitCode {
+        ExitCode::from(s as u8)
+    }
+}
+
+pub(crate) fn run(cli: Cli) -> anyhow::Result<Status> {
+    match cli.command {
+        Command::Check(a) => check::run(a),
+        Command::Rules(a) => rules::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Bench(a) => bench::run(a),
+    }
+}
+
+/// Output formats of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Text for people, with code frames.
+    Human,
+    /// The versioned JSON report.
+    Json,
+}
+
+/// Options that load plugins: shared by every subcommand.
+#[derive(Debug, Args)]
+pub(crate) struct PluginOpts {
+    /// Policy set file (default: the embedded policies/default.yaml)
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Also run this plugin component, all rules on, empty settings (repeatable)
+    #[arg(long = "plugin", value_name = "FILE.wasm")]
+    plugins: Vec<PathBuf>,
+    /// Wall-clock deadline per plugin evaluation, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = palisade::DEFAULT_TIMEOUT.as_millis() as u64)]
+    plugin_timeout_ms: u64,
+    /// Linear-memory cap per plugin evaluation, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = palisade::DEFAULT_MEMORY_BYTES >> 20)]
+    plugin_memory_mib: usize,
+    /// Most findings one plugin evaluation may return
+    #[arg(long, value_name = "N", default_value_t = palisade::DEFAULT_MAX_FINDINGS)]
+    max_findings: usize,
+    /// Most bytes of text one plugin evaluation may return
+    #[arg(long, value_name = "BYTES", default_value_t = palisade::DEFAULT_MAX_OUTPUT_BYTES)]
+    max_output_bytes: usize,
+    /// Directory for compiled plugins [env: PALISADE_CACHE_DIR; default: $XDG_CACHE_HOME/palisade or ~/.cache/palisade]
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Do not read or write the compiled-plugin cache
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
+}
+
+impl PluginOpts {
+    pub(crate) fn cache_dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        if let Some(dir) = &self.cache_dir {
+            return Some(dir.clone());
+        }
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        env("PALISADE_CACHE_DIR")
+            .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("palisade")))
+            .or_else(|| env("HOME").map(|d| d.join(".cache").join("palisade")))
+    }
+
+    pub(crate) fn engine(&self, cache_dir: Option<PathBuf>) -> anyhow::Result<Engine> {
+        Ok(Engine::builder()
+            .timeout(Duration::from_millis(self.plugin_timeout_ms))
+            .memory_limit(self.plugin_memory_mib << 20)
+            .max_findings(self.max_findings)
+            .max_output_bytes(self.max_output_bytes)
+            .cache_dir(cache_dir)
+            .build()?)
+    }
+
+    pub(crate) fn policy(&self) -> anyhow::Result<PolicySet> {
+        Ok(match &self.policy {
+            Some(path) => PolicySet::from_file(path)?,
+            None => PolicySet::builtin_default(),
+        })
+    }
+
+    /// The engine and a checker for the policy set plus extra plugins.
+    pub(crate) fn checker(&self) -> anyhow::Result<Checker> {
+        let engine = self.engine(self.cache_dir())?;
+        self.checker_with(&engine)
+    }
+
+    pub(crate) fn checker_with(&self, engine: &Engine) -> anyhow::Result<Checker> {
+        let policy = self.policy()?;
+        let mut extra = Vec::new();
+        for path in &self.plugins {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read plugin `{}`", path.display()))?;
+            let plugin = engine
+                .load_plugin(&bytes)
+                .with_context(|| format!("cannot load plugin `{}`", path.display()))?;
+            extra.push(plugin);
+        }
+        Ok(engine.checker(&policy, extra)?)
+    }
+}
+
+/// Writes to stdout; a closed pipe (`palisade ... | head`) is not an error.
+pub(crate) fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

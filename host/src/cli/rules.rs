@@ -1,0 +1,53 @@
+//! `palisade rules`: every rule of the loaded plugins.
+
+use std::fmt::Write as _;
+
+use clap::Args;
+
+use super::{Format, PluginOpts, Status, print};
+
+#[derive(Debug, Args)]
+pub(crate) struct RulesArgs {
+    #[command(flatten)]
+    plugins: PluginOpts,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(serde::Serialize)]
+struct Row<'a> {
+    plugin: &'a str,
+    #[serde(flatten)]
+    rule: &'a palisade::RuleInfo,
+}
+
+pub(crate) fn run(args: RulesArgs) -> anyhow::Result<Status> {
+    let checker = args.plugins.checker()?;
+    let mut rules: Vec<(&str, &palisade::RuleInfo)> = checker.rules().collect();
+    rules.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+    let text = match args.format {
+        Format::Json => {
+            let rows: Vec<Row<'_>> = rules
+                .iter()
+                .map(|(plugin, rule)| Row { plugin, rule })
+                .collect();
+            let mut s = serde_json::to_string_pretty(&rows)?;
+            s.push('\n');
+            s
+        }
+        Format::Human => {
+            let mut s = String::new();
+            for (plugin, r) in &rules {
+                let _ = writeln!(
+                    s,
+                    "{:<8} {:<8} {:<14} {}\n{:<32}{}",
+                    r.id, r.default_severity, plugin, r.name, "", r.summary
+                );
+            }
+            s
+        }
+    };
+    print(&text)?;
+    Ok(Status::Pass)
+}

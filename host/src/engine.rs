@@ -1,0 +1,603 @@
+//! The embedding API: [`Engine`] (runtime and limits), [`Plugin`] (a loaded,
+//! sandboxed component and its rules) and [`Checker`] (a policy set ready to
+//! check inputs).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind};
+use crate::input::{self, Inputs, LoadOptions};
+use crate::model;
+use crate::policy::{PluginSource, PolicySet};
+use crate::report::{Diagnostic, Finding, PluginFailure, Report, Severity};
+use crate::runtime::{self, CompiledPlugin, Limits, LoadFailure, Runtime, wit};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
+
+/// Default wall-clock deadline of one plugin evaluation.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Default cap on a plugin's linear memory: 256 MiB.
+pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
+/// Default cap on the findings one evaluation may return.
+pub const DEFAULT_MAX_FINDINGS: usize = 10_000;
+/// Default cap on the bytes of text one evaluation may return: 16 MiB.
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 16 << 20;
+
+/// Configures an [`Engine`].
+#[derive(Debug, Clone)]
+pub struct EngineBuilder {
+    limits: Limits,
+    cache_dir: Option<PathBuf>,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder {
+            limits: Limits {
+                timeout: DEFAULT_TIMEOUT,
+                memory_bytes: DEFAULT_MEMORY_BYTES,
+                max_findings: DEFAULT_MAX_FINDINGS,
+                max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            },
+            cache_dir: None,
+        }
+    }
+}
+
+impl EngineBuilder {
+    /// Wall-clock deadline of one plugin evaluation, enforced by epoch
+    /// interruption in steps of 10 ms. Default: 2 s ([`DEFAULT_TIMEOUT`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.limits.timeout = timeout;
+        self
+    }
+
+    /// Cap on a plugin's linear memory, in bytes. Default: 256 MiB
+    /// ([`DEFAULT_MEMORY_BYTES`]).
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.limits.memory_bytes = bytes;
+        self
+    }
+
+    /// Cap on the number of findings one evaluation may return. Default:
+    /// 10 000 ([`DEFAULT_MAX_FINDINGS`]).
+    pub fn max_findings(mut self, n: usize) -> Self {
+        self.limits.max_findings = n;
+        self
+    }
+
+    /// Cap on the text (messages, paths, remediation) one evaluation may
+    /// return, in bytes. Default: 16 MiB ([`DEFAULT_MAX_OUTPUT_BYTES`]).
+    pub fn max_output_bytes(mut self, bytes: usize) -> Self {
+        self.limits.max_output_bytes = bytes;
+        self
+    }
+
+    /// Directory for compiled plugins, keyed by content hash and engine
+    /// configuration, so later runs skip compilation. Default: none (compile
+    /// in every process). The directory must be writable only by the user
+    /// running Palisade: its files are loaded as native code.
+    pub fn cache_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.cache_dir = dir;
+        self
+    }
+
+    /// Builds the engine; rejects zero limits.
+    pub fn build(self) -> Result<Engine, Error> {
+        let l = &self.limits;
+        if l.timeout.is_zero() || l.memory_bytes == 0 || l.max_output_bytes == 0 {
+            return Err(Error::new(
+                ErrorKind::Engine,
+                "timeout, memory limit and output limit must be greater than zero",
+            ));
+        }
+        let runtime = Runtime::new(self.cache_dir).map_err(|e| Error::new(ErrorKind::Engine, e))?;
+        Ok(Engine {
+            runtime: Arc::new(runtime),
+            limits: self.limits,
+        })
+    }
+}
+
+/// Runs sandboxed policy plugins. Cheap to clone; clones share compiled
+/// plugins.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    runtime: Arc<Runtime>,
+    limits: Limits,
+}
+
+/// The documentation and defaults of one rule.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RuleInfo {
+    /// Stable ID.
+    pub id: String,
+    /// Kebab-case name.
+    pub name: String,
+    /// Severity unless a policy set overrides it.
+    pub default_severity: Severity,
+    /// One line.
+    pub summary: String,
+    /// Markdown documentation.
+    pub doc: String,
+}
+
+/// A loaded plugin: compiled, checked against the sandbox allowlist, and
+/// described by its metadata.
+#[derive(Debug, Clone)]
+pub struct Plugin {
+    id: String,
+    version: String,
+    description: String,
+    rules: Vec<RuleInfo>,
+    inner: Arc<CompiledPlugin>,
+}
+
+impl Plugin {
+    /// The plugin's ID.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The plugin's version.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// What the plugin checks.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The plugin's rules.
+    pub fn rules(&self) -> &[RuleInfo] {
+        &self.rules
+    }
+
+    /// SHA-256 of the component, hex.
+    pub fn sha256(&self) -> &str {
+        &self.inner.sha256
+    }
+}
+
+/// The IDs of the plugins built into this library.
+pub fn builtin_plugins() -> impl Iterator<Item = &'static str> {
+    BUILTIN_PLUGINS.iter().map(|(id, _)| *id)
+}
+
+impl Engine {
+    /// An engine with default limits and no compile cache.
+    pub fn new() -> Result<Engine, Error> {
+        EngineBuilder::default().build()
+    }
+
+    /// Starts configuring an engine.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// Loads a plugin component from its bytes: compiles it (or takes it
+    /// from the cache), rejects imports outside the sandbox allowlist and
+    /// components of another world, and reads its metadata.
+    pub fn load_plugin(&self, bytes: &[u8]) -> Result<Plugin, Error> {
+        let compiled = self.runtime.load(bytes).map_err(|f| match f {
+            LoadFailure::Compile(m) => Error::new(
+                ErrorKind::Plugin,
+                format!("not a valid WebAssembly component: {m}"),
+            ),
+            LoadFailure::ForbiddenImport(name) => Error::new(
+                ErrorKind::ForbiddenImport,
+                format!(
+                    "plugin imports `{name}`, which the sandbox does not provide (plugins may import only `palisade:policy/log` and the WASI interfaces Rust's standard library requires)"
+                ),
+            ),
+            LoadFailure::WrongWorld(m) => Error::new(
+                ErrorKind::WrongWorld,
+                format!(
+                    "component does not implement the `palisade:policy/policy-plugin@0.1.0` world: {m}"
+                ),
+            ),
+        })?;
+        let ((meta,), _log) = compiled
+            .call(&self.limits, |p, store| {
+                p.palisade_policy_plugin()
+                    .call_metadata(store)
+                    .map(|m| (m,))
+            })
+            .map_err(|(cause, m)| {
+                Error::new(
+                    ErrorKind::Plugin,
+                    format!(
+                        "plugin failed while reporting its metadata ({}): {m}",
+                        cause.as_str()
+                    ),
+                )
+            })?;
+        let rules: Vec<RuleInfo> = meta
+            .rules
+            .into_iter()
+            .map(|r| RuleInfo {
+                id: r.id,
+                name: r.name,
+                default_severity: severity_from_wit(r.default_severity),
+                summary: r.summary,
+                doc: r.doc,
+            })
+            .collect();
+        let mut ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        if let Some(w) = ids.windows(2).find(|w| w.first() == w.get(1)) {
+            return Err(Error::new(
+                ErrorKind::Plugin,
+                format!(
+                    "plugin `{}` declares rule `{}` twice",
+                    meta.id,
+                    w.first().copied().unwrap_or_default()
+                ),
+            ));
+        }
+        Ok(Plugin {
+            id: meta.id,
+            version: meta.version,
+            description: meta.description,
+            rules,
+            inner: Arc::new(compiled),
+        })
+    }
+
+    /// Loads a built-in plugin by ID.
+    pub fn load_builtin(&self, id: &str) -> Result<Plugin, Error> {
+        let Some((_, bytes)) = BUILTIN_PLUGINS.iter().find(|(b, _)| *b == id) else {
+            let known: Vec<&str> = builtin_plugins().collect();
+            return Err(Error::new(
+                ErrorKind::Policy,
+                format!(
+                    "no built-in plugin `{id}` (built-in plugins: {})",
+                    known.join(", ")
+                ),
+            ));
+        };
+        self.load_plugin(bytes)
+    }
+
+    /// Asks a plugin whether it accepts `settings` (JSON).
+    pub fn validate_settings(&self, plugin: &Plugin, settings: &str) -> Result<(), Error> {
+        let (result, _log) = plugin
+            .inner
+            .call(&self.limits, |p, store| {
+                p.palisade_policy_plugin()
+                    .call_validate_settings(store, settings)
+            })
+            .map_err(|(cause, m)| {
+                Error::new(
+                    ErrorKind::Plugin,
+                    format!(
+                        "plugin `{}` failed while validating its settings ({}): {m}",
+                        plugin.id,
+                        cause.as_str()
+                    ),
+                )
+            })?;
+        result.map_err(|m| {
+            Error::new(
+                ErrorKind::InvalidSettings,
+                format!("plugin `{}` rejected its settings: {m}", plugin.id),
+            )
+        })
+    }
+
+    /// Loads every plugin of a policy set, validates its settings and returns
+    /// a checker. `extra` plugins run with all rules on and empty settings.
+    pub fn checker(&self, policy: &PolicySet, extra: Vec<Plugin>) -> Result<Checker, Error> {
+        let mut plugins = Vec::new();
+        for entry in &policy.plugins {
+            let plugin = match &entry.source {
+                PluginSource::Builtin(id) => self.load_builtin(id),
+                PluginSource::File { path, sha256 } => {
+                    let full = policy.dir.join(path);
+                    let bytes = std::fs::read(&full).map_err(|e| {
+                        Error::new(
+                            ErrorKind::Plugin,
+                            format!("cannot read plugin `{}`: {e}", full.display()),
+                        )
+                    })?;
+                    let actual = runtime::hex(&Sha256::digest(&bytes).into());
+                    if actual != *sha256 {
+                        return Err(Error::new(
+                            ErrorKind::Checksum,
+                            format!(
+                                "plugin `{}` has sha256 {actual}, but the policy set pins {sha256}",
+                                full.display()
+                            ),
+                        )
+                        .with_location(entry.location.clone()));
+                    }
+                    self.load_plugin(&bytes)
+                }
+            }
+            .map_err(|e| e.with_location(entry.location.clone()))?;
+            let settings = entry.settings.to_string();
+            self.validate_settings(&plugin, &settings)
+                .map_err(|e| e.with_location(entry.settings_location.clone()))?;
+            for rule in entry.disabled_rules.iter().chain(entry.severity.keys()) {
+                if !plugin.rules.iter().any(|r| r.id == *rule) {
+                    return Err(Error::new(
+                        ErrorKind::Policy,
+                        format!("plugin `{}` has no rule `{rule}`", plugin.id),
+                    )
+                    .with_location(entry.location.clone()));
+                }
+            }
+            let enabled = plugin
+                .rules
+                .iter()
+                .filter(|r| !entry.disabled_rules.contains(&r.id))
+                .map(|r| r.id.clone())
+                .collect();
+            plugins.push(Configured {
+                plugin,
+                settings,
+                enabled,
+                severity: entry.severity.clone(),
+            });
+        }
+        for plugin in extra {
+            self.validate_settings(&plugin, "{}")?;
+            let enabled = plugin.rules.iter().map(|r| r.id.clone()).collect();
+            plugins.push(Configured {
+                plugin,
+                settings: "{}".to_string(),
+                enabled,
+                severity: BTreeMap::new(),
+            });
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for c in &plugins {
+            if seen.contains(&c.plugin.id.as_str()) {
+                return Err(Error::new(
+                    ErrorKind::Policy,
+                    format!("plugin `{}` is loaded twice", c.plugin.id),
+                ));
+            }
+            seen.push(&c.plugin.id);
+        }
+        Ok(Checker {
+            engine: self.clone(),
+            plugins,
+            excluded_namespaces: policy.excluded_namespaces.clone(),
+            load_options: LoadOptions {
+                ignore_kinds: policy.ignore_kinds.clone(),
+            },
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Configured {
+    plugin: Plugin,
+    settings: String,
+    enabled: Vec<String>,
+    severity: BTreeMap<String, Severity>,
+}
+
+/// A policy set with its plugins loaded: checks inputs.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    engine: Engine,
+    plugins: Vec<Configured>,
+    excluded_namespaces: Vec<String>,
+    load_options: LoadOptions,
+}
+
+impl Checker {
+    /// The loaded plugins, in policy-set order.
+    pub fn plugins(&self) -> impl Iterator<Item = &Plugin> {
+        self.plugins.iter().map(|c| &c.plugin)
+    }
+
+    /// Every rule of every loaded plugin: (plugin ID, rule).
+    pub fn rules(&self) -> impl Iterator<Item = (&str, &RuleInfo)> {
+        self.plugins
+            .iter()
+            .flat_map(|c| c.plugin.rules.iter().map(|r| (c.plugin.id.as_str(), r)))
+    }
+
+    /// Loads the inputs, builds the model and evaluates every plugin. Never
+    /// fails as a whole: unreadable inputs and failing plugins are
+    /// diagnostics in the report, and everything else is still evaluated.
+    pub fn check(&self, inputs: &Inputs) -> Report {
+        let (loaded, mut request, diagnostics) = self.prepare(inputs);
+        let mut report = Report::default();
+        report.diagnostics = diagnostics;
+        for c in &self.plugins {
+            request.settings.clone_from(&c.settings);
+            request.enabled_rules.clone_from(&c.enabled);
+            match self.evaluate(c, &request) {
+                Ok(findings) => {
+                    for f in findings {
+                        report.findings.push(self.finding(c, f, &loaded));
+                    }
+                }
+                Err((cause, message)) => report.diagnostics.push(Diagnostic::plugin(
+                    &c.plugin.id,
+                    cause,
+                    format!("plugin `{}` {message}", c.plugin.id),
+                )),
+            }
+        }
+        report.summary.files = loaded.files.len();
+        report.summary.objects = loaded.objects.len();
+        report.summary.plugins = self.plugins.len();
+        report.sources = loaded
+            .files
+            .iter()
+            .map(|f| (f.name.clone(), f.text.clone()))
+            .collect();
+        report.finish();
+        report
+    }
+
+    /// Loads inputs and builds the request every plugin receives (settings
+    /// and enabled rules are filled in per plugin).
+    fn prepare(&self, inputs: &Inputs) -> (input::Loaded, wit::Request, Vec<Diagnostic>) {
+        let loaded = input::load(inputs, &self.load_options);
+        let (model, model_diags) = model::build(&loaded);
+        let mut diagnostics = loaded.diagnostics.clone();
+        diagnostics.extend(model_diags);
+        let request = wit::Request {
+            settings: String::new(),
+            enabled_rules: Vec::new(),
+            excluded_namespaces: self.excluded_namespaces.clone(),
+            objects: model.objects,
+            namespaces: model.namespaces,
+            workloads: model.workloads,
+            network_policies: model.network_policies,
+        };
+        (loaded, request, diagnostics)
+    }
+
+    /// Benchmark support for `palisade bench`: the median time of one
+    /// evaluation per plugin (fresh store and instance, call, lifting and
+    /// checking the findings) over `iterations` runs.
+    #[doc(hidden)]
+    pub fn time_evaluations(&self, inputs: &Inputs, iterations: usize) -> Vec<(String, Duration)> {
+        let (_loaded, mut request, _) = self.prepare(inputs);
+        let mut out = Vec::new();
+        for c in &self.plugins {
+            request.settings.clone_from(&c.settings);
+            request.enabled_rules.clone_from(&c.enabled);
+            let mut times: Vec<Duration> = (0..iterations.max(1))
+                .map(|_| {
+                    let start = std::time::Instant::now();
+                    let _ = self.evaluate(c, &request);
+                    start.elapsed()
+                })
+                .collect();
+            times.sort();
+            out.push((
+                c.plugin.id.clone(),
+                times.get(times.len() / 2).copied().unwrap_or_default(),
+            ));
+        }
+        out
+    }
+
+    /// One evaluation under the engine's limits, with the output checked
+    /// against the contract.
+    fn evaluate(
+        &self,
+        c: &Configured,
+        request: &wit::Request,
+    ) -> Result<Vec<wit::Finding>, (PluginFailure, String)> {
+        let limits = &self.engine.limits;
+        let (result, _log) = c.plugin.inner.call(limits, |p, store| {
+            p.palisade_policy_plugin().call_evaluate(store, request)
+        })?;
+        let findings = result.map_err(|e| {
+            (
+                PluginFailure::PluginError,
+                format!("reported an error: {}", e.message),
+            )
+        })?;
+        if findings.len() > limits.max_findings {
+            return Err((
+                PluginFailure::OutputLimit,
+                format!(
+                    "returned {} findings, more than the limit of {}",
+                    findings.len(),
+                    limits.max_findings
+                ),
+            ));
+        }
+        let bytes: usize = findings
+            .iter()
+            .map(|f| {
+                f.rule.len()
+                    + f.message.len()
+                    + f.path.as_ref().map_or(0, String::len)
+                    + f.remediation.as_ref().map_or(0, String::len)
+            })
+            .sum();
+        if bytes > limits.max_output_bytes {
+            return Err((
+                PluginFailure::OutputLimit,
+                format!(
+                    "returned {bytes} bytes of findings, more than the limit of {}",
+                    limits.max_output_bytes
+                ),
+            ));
+        }
+        let mut kept = Vec::with_capacity(findings.len());
+        for f in findings {
+            if !c.plugin.rules.iter().any(|r| r.id == f.rule) {
+                return Err((
+                    PluginFailure::MalformedOutput,
+                    format!("returned a finding for undeclared rule `{}`", f.rule),
+                ));
+            }
+            if request.objects.get(f.object as usize).is_none() {
+                return Err((
+                    PluginFailure::MalformedOutput,
+                    format!(
+                        "returned a finding about object {} but the request has {} objects",
+                        f.object,
+                        request.objects.len()
+                    ),
+                ));
+            }
+            if let Some(p) = &f.path
+                && !(p.is_empty() || p.starts_with('/'))
+            {
+                return Err((
+                    PluginFailure::MalformedOutput,
+                    format!("returned a field path `{p}` that is not a JSON pointer"),
+                ));
+            }
+            if c.enabled.contains(&f.rule) {
+                kept.push(f);
+            }
+        }
+        Ok(kept)
+    }
+
+    fn finding(&self, c: &Configured, f: wit::Finding, loaded: &input::Loaded) -> Finding {
+        let object = loaded.objects.get(f.object as usize);
+        let location = object.and_then(|o| loaded.locate(o, f.path.as_deref()));
+        let severity = c
+            .severity
+            .get(&f.rule)
+            .copied()
+            .unwrap_or_else(|| severity_from_wit(f.severity));
+        Finding {
+            plugin: c.plugin.id.clone(),
+            rule: f.rule,
+            severity,
+            message: f.message,
+            object: object
+                .map(|o| o.id.clone())
+                .unwrap_or_else(|| crate::report::ObjectRef {
+                    api_version: String::new(),
+                    kind: String::new(),
+                    namespace: None,
+                    name: String::new(),
+                }),
+            location,
+            path: f.path,
+            remediation: f.remediation,
+        }
+    }
+}
+
+fn severity_from_wit(s: wit::Severity) -> Severity {
+    match s {
+        wit::Severity::Info => Severity::Info,
+        wit::Severity::Warning => Severity::Warning,
+        wit::Severity::Error => Severity::Error,
+    }
+}

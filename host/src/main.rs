@@ -1,0 +1,20 @@
+//! The `palisade` command. Thin: parse arguments, run the subcommand, map its
+//! outcome to an exit status. Each subcommand lives in its own file under
+//! `cli/`.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(status) => status.into(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            cli::Status::Error.into()
+        }
+    }
+}

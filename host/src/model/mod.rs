@@ -1,0 +1,551 @@
+//! The semantic model: what the inputs mean, computed once, in the host.
+//!
+//! From the loaded objects this module derives namespaces (declared, or
+//! implied by objects that live in them), workloads (Pods and the pod
+//! templates of workload controllers), NetworkPolicies in normalized form
+//! (`policyTypes` defaulted as the API server does it), and which policies
+//! select and isolate which workload. Plugins receive these facts through
+//! WIT and never re-derive them.
+
+pub(crate) mod selector;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::IpNet;
+use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::api::networking::v1 as netv1;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::Value;
+
+use crate::input::{Loaded, Object};
+use crate::report::Diagnostic;
+use crate::runtime::wit;
+
+/// The label the API server sets on every namespace.
+pub(crate) const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// The model handed to plugins (everything in a request but the per-plugin
+/// settings).
+#[derive(Debug, Default)]
+pub(crate) struct Model {
+    pub(crate) objects: Vec<wit::SourceObject>,
+    pub(crate) namespaces: Vec<wit::Namespace>,
+    pub(crate) workloads: Vec<wit::Workload>,
+    pub(crate) network_policies: Vec<wit::NetworkPolicy>,
+}
+
+/// Builds the model; problems with single objects become diagnostics.
+pub(crate) fn build(loaded: &Loaded) -> (Model, Vec<Diagnostic>) {
+    let mut model = Model::default();
+    let mut diags = Vec::new();
+    for (i, obj) in loaded.objects.iter().enumerate() {
+        model.objects.push(source_object(i, obj));
+    }
+
+    // Namespaces: declared ones, then every namespace some object lives in.
+    let mut namespaces: BTreeMap<String, (BTreeMap<String, String>, Option<u32>)> = BTreeMap::new();
+    for (i, obj) in loaded.objects.iter().enumerate() {
+        if obj.id.kind == "Namespace" && obj.id.api_version == "v1" {
+            let mut labels = labels_at(&obj.value, &["metadata", "labels"]);
+            labels.insert(NAMESPACE_NAME_LABEL.to_string(), obj.id.name.clone());
+            namespaces.insert(obj.id.name.clone(), (labels, Some(index(i))));
+        }
+    }
+    for obj in &loaded.objects {
+        if let Some(ns) = &obj.id.namespace {
+            namespaces.entry(ns.clone()).or_insert_with(|| {
+                let mut labels = BTreeMap::new();
+                labels.insert(NAMESPACE_NAME_LABEL.to_string(), ns.clone());
+                (labels, None)
+            });
+        }
+    }
+    model.namespaces = namespaces
+        .into_iter()
+        .map(|(name, (labels, object))| wit::Namespace {
+            name,
+            labels: to_labels(&labels),
+            object,
+        })
+        .collect();
+
+    // Workloads and policies.
+    let mut workload_labels: Vec<BTreeMap<String, String>> = Vec::new();
+    for (i, obj) in loaded.objects.iter().enumerate() {
+        match workload(i, obj, loaded) {
+            Ok(Some((w, labels))) => {
+                model.workloads.push(w);
+                workload_labels.push(labels);
+            }
+            Ok(None) => {}
+            Err(d) => diags.push(d),
+        }
+        if obj.id.kind == "NetworkPolicy" && obj.id.api_version == "networking.k8s.io/v1" {
+            match network_policy(i, obj, loaded) {
+                Ok(p) => model.network_policies.push(p),
+                Err(d) => diags.extend(d),
+            }
+        }
+    }
+
+    // Which workloads each policy selects, and so which policies isolate
+    // each workload per direction.
+    for (pi, policy) in model.network_policies.iter_mut().enumerate() {
+        for (wi, w) in model.workloads.iter_mut().enumerate() {
+            let labels = workload_labels.get(wi);
+            if w.namespace == policy.namespace
+                && labels.is_some_and(|l| selector::matches(&policy.pod_selector, l))
+            {
+                policy.selects.push(index(wi));
+                if policy.affects_ingress {
+                    w.isolation.ingress.push(index(pi));
+                }
+                if policy.affects_egress {
+                    w.isolation.egress.push(index(pi));
+                }
+            }
+        }
+    }
+    (model, diags)
+}
+
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+fn source_object(i: usize, obj: &Object) -> wit::SourceObject {
+    wit::SourceObject {
+        id: index(i),
+        api_version: obj.id.api_version.clone(),
+        kind: obj.id.kind.clone(),
+        namespace: obj.id.namespace.clone(),
+        name: obj.id.name.clone(),
+        labels: to_labels(&labels_at(&obj.value, &["metadata", "labels"])),
+        annotations: to_labels(&labels_at(&obj.value, &["metadata", "annotations"])),
+        raw_json: obj.value.to_string(),
+    }
+}
+
+fn labels_at(value: &Value, path: &[&str]) -> BTreeMap<String, String> {
+    let mut v = value;
+    for p in path {
+        match v.get(p) {
+            Some(next) => v = next,
+            None => return BTreeMap::new(),
+        }
+    }
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let value = match v {
+                        Value::String(s) => s.clone(),
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), value)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn to_labels(map: &BTreeMap<String, String>) -> Vec<wit::Label> {
+    map.iter()
+        .map(|(k, v)| wit::Label {
+            key: k.clone(),
+            value: v.clone(),
+        })
+        .collect()
+}
+
+/// Where the pod template lives for each workload kind: (pod spec pointer,
+/// pod labels pointer).
+fn pod_paths(api_version: &str, kind: &str) -> Option<(&'static str, &'static str)> {
+    match (api_version, kind) {
+        ("v1", "Pod") => Some(("/spec", "/metadata/labels")),
+        ("v1", "ReplicationController")
+        | ("apps/v1", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+        | ("batch/v1", "Job") => Some(("/spec/template/spec", "/spec/template/metadata/labels")),
+        ("batch/v1", "CronJob") => Some((
+            "/spec/jobTemplate/spec/template/spec",
+            "/spec/jobTemplate/spec/template/metadata/labels",
+        )),
+        _ => None,
+    }
+}
+
+type WorkloadAndLabels = (wit::Workload, BTreeMap<String, String>);
+
+fn workload(
+    i: usize,
+    obj: &Object,
+    loaded: &Loaded,
+) -> Result<Option<WorkloadAndLabels>, Diagnostic> {
+    let Some((spec_path, labels_path)) = pod_paths(&obj.id.api_version, &obj.id.kind) else {
+        return Ok(None);
+    };
+    let diag =
+        |path: &str, message: String| Diagnostic::input(message, loaded.locate(obj, Some(path)));
+    let spec_value = obj.value.pointer(spec_path).cloned().ok_or_else(|| {
+        diag(
+            spec_path,
+            format!(
+                "{} `{}` has no pod spec at `{spec_path}`",
+                obj.id.kind, obj.id.name
+            ),
+        )
+    })?;
+    let spec: PodSpec = serde_json::from_value(spec_value)
+        .map_err(|e| diag(spec_path, format!("invalid pod spec: {e}")))?;
+    let labels_segments: Vec<&str> = labels_path.split('/').filter(|s| !s.is_empty()).collect();
+    let labels = labels_at(&obj.value, &labels_segments);
+
+    let mut containers = Vec::new();
+    let all = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| (c, true))
+        .chain(spec.containers.iter().map(|c| (c, false)));
+    for (c, init) in all {
+        let mut ports = Vec::new();
+        for p in c.ports.iter().flatten() {
+            let Ok(port) = u16::try_from(p.container_port) else {
+                return Err(diag(
+                    spec_path,
+                    format!(
+                        "container `{}` declares port {} outside 1-65535",
+                        c.name, p.container_port
+                    ),
+                ));
+            };
+            let protocol = match protocol(p.protocol.as_deref()) {
+                Some(proto) => proto,
+                None => {
+                    return Err(diag(
+                        spec_path,
+                        format!(
+                            "container `{}` port {port} has unknown protocol `{}`",
+                            c.name,
+                            p.protocol.as_deref().unwrap_or_default()
+                        ),
+                    ));
+                }
+            };
+            ports.push(wit::ContainerPort {
+                name: p.name.clone(),
+                port,
+                protocol,
+            });
+        }
+        containers.push(wit::Container {
+            name: c.name.clone(),
+            image: c.image.clone().unwrap_or_default(),
+            init,
+            ports,
+            env: c
+                .env
+                .iter()
+                .flatten()
+                .map(|e| wit::EnvVar {
+                    name: e.name.clone(),
+                    value: if e.value_from.is_some() {
+                        None
+                    } else {
+                        Some(e.value.clone().unwrap_or_default())
+                    },
+                })
+                .collect(),
+        });
+    }
+
+    let mut pod_ips = Vec::new();
+    if obj.id.kind == "Pod" {
+        if let Some(ips) = obj
+            .value
+            .pointer("/status/podIPs")
+            .and_then(Value::as_array)
+        {
+            pod_ips.extend(
+                ips.iter()
+                    .filter_map(|ip| ip.get("ip").and_then(Value::as_str))
+                    .map(str::to_string),
+            );
+        }
+        if let Some(ip) = obj.value.pointer("/status/podIP").and_then(Value::as_str)
+            && !pod_ips.iter().any(|p| p == ip)
+        {
+            pod_ips.insert(0, ip.to_string());
+        }
+    }
+
+    let w = wit::Workload {
+        object: index(i),
+        kind: obj.id.kind.clone(),
+        namespace: obj.id.namespace.clone().unwrap_or_default(),
+        name: obj.id.name.clone(),
+        labels: to_labels(&labels),
+        service_account: spec
+            .service_account_name
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "default".to_string()),
+        automount_service_account_token: spec.automount_service_account_token,
+        host_network: spec.host_network.unwrap_or(false),
+        containers,
+        pod_spec_path: spec_path.to_string(),
+        pod_ips,
+        isolation: wit::Isolation {
+            ingress: Vec::new(),
+            egress: Vec::new(),
+        },
+    };
+    Ok(Some((w, labels)))
+}
+
+fn protocol(p: Option<&str>) -> Option<wit::Protocol> {
+    match p {
+        None | Some("TCP") => Some(wit::Protocol::Tcp),
+        Some("UDP") => Some(wit::Protocol::Udp),
+        Some("SCTP") => Some(wit::Protocol::Sctp),
+        Some(_) => None,
+    }
+}
+
+/// Normalizes a NetworkPolicy. A policy the API server would reject is left
+/// out of the model (it could not exist in a cluster), with a diagnostic per
+/// problem.
+fn network_policy(
+    i: usize,
+    obj: &Object,
+    loaded: &Loaded,
+) -> Result<wit::NetworkPolicy, Vec<Diagnostic>> {
+    let mut problems: Vec<(String, String)> = Vec::new();
+    let policy: netv1::NetworkPolicy = match serde_json::from_value(obj.value.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            return Err(vec![Diagnostic::input(
+                format!("invalid NetworkPolicy: {e}"),
+                loaded.locate(obj, Some("/spec")),
+            )]);
+        }
+    };
+    let spec = policy.spec.unwrap_or_default();
+    let pod_selector = match selector::normalize(&spec.pod_selector.unwrap_or_default()) {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(("/spec/podSelector".to_string(), e));
+            wit::LabelSelector {
+                requirements: Vec::new(),
+            }
+        }
+    };
+
+    // policyTypes defaulting (k8s.io/kubernetes pkg/apis/networking/v1
+    // defaults): absent -> [Ingress], plus Egress iff spec.egress is non-empty.
+    let (affects_ingress, affects_egress) = match &spec.policy_types {
+        Some(types) if !types.is_empty() => {
+            for (n, t) in types.iter().enumerate() {
+                if t != "Ingress" && t != "Egress" {
+                    problems.push((
+                        format!("/spec/policyTypes/{n}"),
+                        format!("unknown policy type `{t}` (expected Ingress or Egress)"),
+                    ));
+                }
+            }
+            (
+                types.iter().any(|t| t == "Ingress"),
+                types.iter().any(|t| t == "Egress"),
+            )
+        }
+        _ => (true, spec.egress.as_ref().is_some_and(|e| !e.is_empty())),
+    };
+
+    let mut ingress = Vec::new();
+    for (n, rule) in spec.ingress.iter().flatten().enumerate() {
+        let base = format!("/spec/ingress/{n}");
+        ingress.push(policy_rule(
+            rule.from.as_deref(),
+            rule.ports.as_deref(),
+            &base,
+            "from",
+            &mut problems,
+        ));
+    }
+    let mut egress = Vec::new();
+    for (n, rule) in spec.egress.iter().flatten().enumerate() {
+        let base = format!("/spec/egress/{n}");
+        egress.push(policy_rule(
+            rule.to.as_deref(),
+            rule.ports.as_deref(),
+            &base,
+            "to",
+            &mut problems,
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(problems
+            .into_iter()
+            .map(|(path, message)| {
+                Diagnostic::input(
+                    format!(
+                        "NetworkPolicy `{}/{}` is invalid (the API server would reject it; it is left out of the model): {message}",
+                        obj.id.namespace.as_deref().unwrap_or_default(),
+                        obj.id.name
+                    ),
+                    loaded.locate(obj, Some(&path)),
+                )
+            })
+            .collect());
+    }
+    Ok(wit::NetworkPolicy {
+        object: index(i),
+        namespace: obj.id.namespace.clone().unwrap_or_default(),
+        name: obj.id.name.clone(),
+        pod_selector,
+        affects_ingress,
+        affects_egress,
+        ingress,
+        egress,
+        selects: Vec::new(),
+    })
+}
+
+fn policy_rule(
+    peers: Option<&[netv1::NetworkPolicyPeer]>,
+    ports: Option<&[netv1::NetworkPolicyPort]>,
+    base: &str,
+    peers_field: &str,
+    problems: &mut Vec<(String, String)>,
+) -> wit::PolicyRule {
+    let mut out_peers = Vec::new();
+    for (n, peer) in peers.into_iter().flatten().enumerate() {
+        let path = format!("{base}/{peers_field}/{n}");
+        if let Some(block) = &peer.ip_block {
+            if peer.pod_selector.is_some() || peer.namespace_selector.is_some() {
+                problems.push((
+                    path.clone(),
+                    "a peer may not combine ipBlock with podSelector or namespaceSelector"
+                        .to_string(),
+                ));
+            }
+            match check_ip_block(block) {
+                Ok(()) => out_peers.push(wit::Peer::IpBlock(wit::IpBlock {
+                    cidr: block.cidr.clone(),
+                    except: block.except.clone().unwrap_or_default(),
+                })),
+                Err((field, message)) => problems.push((format!("{path}/ipBlock{field}"), message)),
+            }
+            continue;
+        }
+        if peer.pod_selector.is_none() && peer.namespace_selector.is_none() {
+            problems.push((
+                path.clone(),
+                "a peer needs podSelector, namespaceSelector or ipBlock".to_string(),
+            ));
+            continue;
+        }
+        let mut normalize =
+            |sel: &Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+             field: &str| {
+                sel.as_ref().and_then(|s| match selector::normalize(s) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        problems.push((format!("{path}/{field}"), e));
+                        None
+                    }
+                })
+            };
+        let namespace_selector = normalize(&peer.namespace_selector, "namespaceSelector");
+        let pod_selector = normalize(&peer.pod_selector, "podSelector");
+        out_peers.push(wit::Peer::Pods(wit::PodPeer {
+            namespace_selector,
+            pod_selector,
+        }));
+    }
+    let mut out_ports = Vec::new();
+    for (n, p) in ports.into_iter().flatten().enumerate() {
+        let path = format!("{base}/ports/{n}");
+        let Some(protocol) = protocol(p.protocol.as_deref()) else {
+            problems.push((
+                format!("{path}/protocol"),
+                format!(
+                    "unknown protocol `{}` (expected TCP, UDP or SCTP)",
+                    p.protocol.as_deref().unwrap_or_default()
+                ),
+            ));
+            continue;
+        };
+        let port = match &p.port {
+            None => None,
+            Some(IntOrString::Int(n)) => match u16::try_from(*n) {
+                Ok(n) if n > 0 => Some(wit::PortRef::Number(n)),
+                _ => {
+                    problems.push((
+                        format!("{path}/port"),
+                        format!("port {n} is outside 1-65535"),
+                    ));
+                    continue;
+                }
+            },
+            Some(IntOrString::String(s)) => Some(wit::PortRef::Name(s.clone())),
+        };
+        let end_port = match (p.end_port, &port) {
+            (None, _) => None,
+            (Some(end), Some(wit::PortRef::Number(start))) => match u16::try_from(end) {
+                Ok(end) if end >= *start => Some(end),
+                _ => {
+                    problems.push((
+                        format!("{path}/endPort"),
+                        format!("endPort {end} must be between port {start} and 65535"),
+                    ));
+                    continue;
+                }
+            },
+            (Some(_), _) => {
+                problems.push((
+                    format!("{path}/endPort"),
+                    "endPort needs a numeric port".to_string(),
+                ));
+                continue;
+            }
+        };
+        out_ports.push(wit::PortSpec {
+            protocol,
+            port,
+            end_port,
+        });
+    }
+    wit::PolicyRule {
+        peers: out_peers,
+        ports: out_ports,
+    }
+}
+
+/// `cidr` must parse; every `except` must parse and lie inside `cidr`.
+fn check_ip_block(block: &netv1::IPBlock) -> Result<(), (String, String)> {
+    let cidr: IpNet = block.cidr.parse().map_err(|_| {
+        (
+            "/cidr".to_string(),
+            format!("invalid CIDR `{}`", block.cidr),
+        )
+    })?;
+    let mut seen = BTreeSet::new();
+    for (n, e) in block.except.iter().flatten().enumerate() {
+        let except: IpNet = e.parse().map_err(|_| {
+            (
+                format!("/except/{n}"),
+                format!("invalid CIDR `{e}` in except"),
+            )
+        })?;
+        if !cidr.contains(&except) {
+            return Err((
+                format!("/except/{n}"),
+                format!("except `{e}` is not inside cidr `{}`", block.cidr),
+            ));
+        }
+        seen.insert(except);
+    }
+    Ok(())
+}

@@ -1,0 +1,320 @@
+//! Policy sets: which plugins run, which of their rules are on, at what
+//! severity, with which settings, and which namespaces are out of scope.
+//!
+//! ```yaml
+//! apiVersion: palisade.dev/v1alpha1
+//! kind: PolicySet
+//! metadata:
+//!   name: default
+//! spec:
+//!   excludedNamespaces: [kube-system, kube-public, kube-node-lease]
+//!   ignoreKinds: [cert-manager.io/Certificate]
+//!   plugins:
+//!     - builtin: default-deny
+//!       disabledRules: [NP002]
+//!       severity: {NP001: warning}
+//!       settings: {}
+//!     - path: ./rules/custom.wasm        # relative to this file
+//!       sha256: 3f1c...                  # required for path plugins
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind};
+use crate::input::yaml;
+use crate::report::{Location, Severity};
+
+/// The policy set embedded in the binary (`policies/default.yaml`).
+pub(crate) const DEFAULT_POLICY: &str = include_str!("../../policies/default.yaml");
+
+/// A parsed policy set.
+#[derive(Debug, Clone)]
+pub struct PolicySet {
+    pub(crate) name: String,
+    pub(crate) dir: PathBuf,
+    pub(crate) excluded_namespaces: Vec<String>,
+    pub(crate) ignore_kinds: Vec<String>,
+    pub(crate) plugins: Vec<PluginEntry>,
+}
+
+/// Where a plugin of a policy set comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PluginSource {
+    Builtin(String),
+    File { path: PathBuf, sha256: String },
+}
+
+/// One plugin of a policy set.
+#[derive(Debug, Clone)]
+pub(crate) struct PluginEntry {
+    pub(crate) source: PluginSource,
+    pub(crate) disabled_rules: Vec<String>,
+    pub(crate) severity: BTreeMap<String, Severity>,
+    pub(crate) settings: Value,
+    /// Where the entry and its settings are written, for errors.
+    pub(crate) location: Option<Location>,
+    pub(crate) settings_location: Option<Location>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawSet {
+    api_version: String,
+    kind: String,
+    #[serde(default)]
+    metadata: RawMetadata,
+    #[serde(default)]
+    spec: RawSpec,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetadata {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawSpec {
+    #[serde(default)]
+    excluded_namespaces: Vec<String>,
+    #[serde(default)]
+    ignore_kinds: Vec<String>,
+    #[serde(default)]
+    plugins: Vec<RawPlugin>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawPlugin {
+    builtin: Option<String>,
+    path: Option<String>,
+    sha256: Option<String>,
+    #[serde(default)]
+    disabled_rules: Vec<String>,
+    #[serde(default)]
+    severity: BTreeMap<String, String>,
+    #[serde(default)]
+    settings: Option<Value>,
+}
+
+const API_VERSION: &str = "palisade.dev/v1alpha1";
+
+impl PolicySet {
+    /// The built-in default policy set.
+    pub fn builtin_default() -> PolicySet {
+        match PolicySet::parse("<builtin>/default.yaml", DEFAULT_POLICY) {
+            Ok(set) => set,
+            // The embedded file is checked by a unit test; an empty set is the
+            // safest fallback and cannot be reached in a tested build.
+            Err(_) => PolicySet::empty(),
+        }
+    }
+
+    /// A policy set without plugins.
+    pub fn empty() -> PolicySet {
+        PolicySet {
+            name: "empty".to_string(),
+            dir: PathBuf::from("."),
+            excluded_namespaces: Vec::new(),
+            ignore_kinds: Vec::new(),
+            plugins: Vec::new(),
+        }
+    }
+
+    /// Reads a policy set file. Relative plugin paths are resolved against
+    /// the file's directory.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<PolicySet, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::new(
+                ErrorKind::Policy,
+                format!("cannot read policy set `{}`: {e}", path.display()),
+            )
+        })?;
+        let mut set = PolicySet::parse(&path.display().to_string(), &text)?;
+        set.dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Ok(set)
+    }
+
+    /// Parses a policy set from text; `name` is used in error locations.
+    pub fn parse(name: &str, text: &str) -> Result<PolicySet, Error> {
+        let (docs, errors) = yaml::parse_stream(text);
+        if let Some(e) = errors.first() {
+            return Err(Error::at(
+                ErrorKind::Policy,
+                e.message.clone(),
+                Location {
+                    file: name.to_string(),
+                    line: e.pos.line,
+                    column: e.pos.column,
+                },
+            ));
+        }
+        let [doc] = docs.as_slice() else {
+            return Err(Error::new(
+                ErrorKind::Policy,
+                format!("`{name}` must hold exactly one YAML document"),
+            ));
+        };
+        let at = |pointer: &str| -> Location {
+            let mut p = pointer.to_string();
+            loop {
+                if let Some(pos) = doc.positions.get(&p) {
+                    return Location {
+                        file: name.to_string(),
+                        line: pos.line,
+                        column: pos.column,
+                    };
+                }
+                match p.rfind('/') {
+                    Some(i) => p.truncate(i),
+                    None => {
+                        return Location {
+                            file: name.to_string(),
+                            line: doc.start.line,
+                            column: doc.start.column,
+                        };
+                    }
+                }
+            }
+        };
+        let raw: RawSet = serde_json::from_value(doc.value.clone()).map_err(|e| {
+            Error::at(
+                ErrorKind::Policy,
+                format!("invalid policy set: {e}"),
+                at(""),
+            )
+        })?;
+        if raw.api_version != API_VERSION || raw.kind != "PolicySet" {
+            return Err(Error::at(
+                ErrorKind::Policy,
+                format!(
+                    "expected `apiVersion: {API_VERSION}` and `kind: PolicySet`, found `{}` `{}`",
+                    raw.api_version, raw.kind
+                ),
+                at("/apiVersion"),
+            ));
+        }
+        let mut plugins = Vec::new();
+        for (n, p) in raw.spec.plugins.into_iter().enumerate() {
+            let base = format!("/spec/plugins/{n}");
+            let source = match (p.builtin, p.path, p.sha256) {
+                (Some(b), None, None) => PluginSource::Builtin(b),
+                (None, Some(path), Some(sha)) => {
+                    let sha = sha.to_ascii_lowercase();
+                    if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+                        return Err(Error::at(
+                            ErrorKind::Policy,
+                            "`sha256` must be 64 hexadecimal digits".to_string(),
+                            at(&format!("{base}/sha256")),
+                        ));
+                    }
+                    PluginSource::File {
+                        path: PathBuf::from(path),
+                        sha256: sha,
+                    }
+                }
+                (None, Some(_), None) => {
+                    return Err(Error::at(
+                        ErrorKind::Policy,
+                        "a plugin given by `path` must be pinned with `sha256` (run `sha256sum` on the file)".to_string(),
+                        at(&format!("{base}/path")),
+                    ));
+                }
+                _ => {
+                    return Err(Error::at(
+                        ErrorKind::Policy,
+                        "a plugin entry needs either `builtin: NAME` or `path: FILE.wasm` with `sha256`".to_string(),
+                        at(&base),
+                    ));
+                }
+            };
+            let mut severity = BTreeMap::new();
+            for (rule, s) in p.severity {
+                let Some(level) = Severity::parse(&s) else {
+                    return Err(Error::at(
+                        ErrorKind::Policy,
+                        format!(
+                            "unknown severity `{s}` for `{rule}` (expected info, warning or error)"
+                        ),
+                        at(&format!("{base}/severity/{rule}")),
+                    ));
+                };
+                severity.insert(rule, level);
+            }
+            plugins.push(PluginEntry {
+                source,
+                disabled_rules: p.disabled_rules,
+                severity,
+                settings: p.settings.unwrap_or(Value::Object(Default::default())),
+                location: Some(at(&base)),
+                settings_location: Some(at(&format!("{base}/settings"))),
+            });
+        }
+        Ok(PolicySet {
+            name: raw.metadata.name,
+            dir: PathBuf::from("."),
+            excluded_namespaces: raw.spec.excluded_namespaces,
+            ignore_kinds: raw.spec.ignore_kinds,
+            plugins,
+        })
+    }
+
+    /// The policy set's `metadata.name`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Namespaces whose objects are not reported on.
+    pub fn excluded_namespaces(&self) -> &[String] {
+        &self.excluded_namespaces
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses() {
+        let set = PolicySet::parse("default.yaml", DEFAULT_POLICY).unwrap();
+        assert_eq!(set.name, "default");
+        assert!(
+            set.plugins
+                .iter()
+                .any(|p| p.source == PluginSource::Builtin("default-deny".into()))
+        );
+    }
+
+    #[test]
+    fn errors_point_into_the_file() {
+        let text = "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  plugins:\n    - builtin: default-deny\n      severity: {NP001: fatal}\n";
+        let err = PolicySet::parse("p.yaml", text).unwrap_err();
+        assert_eq!(err.location().unwrap().to_string(), "p.yaml:6:18");
+        assert!(err.to_string().contains("unknown severity `fatal`"));
+    }
+
+    #[test]
+    fn path_plugins_must_be_pinned() {
+        let text = "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  plugins:\n    - path: x.wasm\n";
+        let err = PolicySet::parse("p.yaml", text).unwrap_err();
+        assert!(err.to_string().contains("sha256"), "{err}");
+        assert_eq!(err.location().unwrap().line, 5);
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let text = "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  plugns: []\n";
+        let err = PolicySet::parse("p.yaml", text).unwrap_err();
+        assert!(err.to_string().contains("unknown field `plugns`"), "{err}");
+    }
+}

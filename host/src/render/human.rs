@@ -1,0 +1,107 @@
+//! The human report: one block per finding or failure, with a code frame of
+//! the offending line, then a summary line.
+
+use std::fmt::Write as _;
+
+use crate::report::{DiagnosticKind, Location, Report, Severity};
+
+/// Renders a report for a terminal (plain text, no colour).
+pub fn human(report: &Report) -> String {
+    let mut out = String::new();
+    for d in &report.diagnostics {
+        let tag = match (d.kind, d.cause) {
+            (DiagnosticKind::Plugin, Some(cause)) => format!("error[plugin:{}]", cause.as_str()),
+            (DiagnosticKind::Plugin, None) => "error[plugin]".to_string(),
+            (DiagnosticKind::Input, _) => "error[input]".to_string(),
+        };
+        let _ = writeln!(out, "{tag}: {}", d.message);
+        if let Some(loc) = &d.location {
+            frame(&mut out, report, loc);
+        }
+        out.push('\n');
+    }
+    for f in &report.findings {
+        let _ = writeln!(out, "{}[{}]: {}", f.severity, f.rule, f.message);
+        match &f.location {
+            Some(loc) => frame(&mut out, report, loc),
+            None => {
+                let _ = writeln!(out, "  --> {}", f.object);
+            }
+        }
+        let pad = f
+            .location
+            .as_ref()
+            .map_or(1, |l| l.line.to_string().len());
+        let pad = " ".repeat(pad);
+        if let Some(fix) = &f.remediation {
+            let _ = writeln!(out, "{pad} = fix: {fix}");
+        }
+        let _ = writeln!(out, "{pad} = {} (plugin {})", f.object, f.plugin);
+        out.push('\n');
+    }
+    summary(&mut out, report);
+    out
+}
+
+/// `  --> file:line:col` and the source line with a caret under the token.
+fn frame(out: &mut String, report: &Report, loc: &Location) {
+    let number = loc.line.to_string();
+    let pad = " ".repeat(number.len());
+    let _ = writeln!(out, "{pad}--> {loc}");
+    let Some(text) = report.source(&loc.file) else {
+        return;
+    };
+    let Some(line) = text.lines().nth((loc.line as usize).saturating_sub(1)) else {
+        return;
+    };
+    let col = (loc.column as usize).saturating_sub(1);
+    let rest: String = line.chars().skip(col).collect();
+    let width = rest
+        .chars()
+        .take_while(|c| !matches!(c, ':' | ' ' | ',' | '}' | ']'))
+        .count()
+        .max(1);
+    let indent: String = line
+        .chars()
+        .take(col)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let _ = writeln!(out, "{pad} |");
+    let _ = writeln!(out, "{number} | {line}");
+    let _ = writeln!(out, "{pad} | {indent}{}", "^".repeat(width));
+}
+
+fn summary(out: &mut String, report: &Report) {
+    let s = &report.summary;
+    let total: usize = s.findings.values().sum();
+    let mut by = Vec::new();
+    for sev in [Severity::Error, Severity::Warning, Severity::Info] {
+        if let Some(n) = s.findings.get(&sev) {
+            by.push(format!("{n} {sev}"));
+        }
+    }
+    let findings = match total {
+        0 => "no findings".to_string(),
+        1 => format!("1 finding ({})", by.join(", ")),
+        n => format!("{n} findings ({})", by.join(", ")),
+    };
+    let errors = match s.errors {
+        0 => String::new(),
+        1 => ", 1 error that prevented a complete check".to_string(),
+        n => format!(", {n} errors that prevented a complete check"),
+    };
+    let _ = writeln!(
+        out,
+        "{findings}{errors}: {} file{}, {} object{}, {} plugin{}",
+        s.files,
+        plural(s.files),
+        s.objects,
+        plural(s.objects),
+        s.plugins,
+        plural(s.plugins)
+    );
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,11 @@
+//! Renderers: a report as text for people or as JSON for machines. Each
+//! returns a `String`; the library never prints.
+//!
+//! Output is deterministic: the report is sorted, and nothing here depends on
+//! the clock, the environment or hash order.
+
+mod human;
+mod json;
+
+pub use human::human;
+pub use json::{JSON_SCHEMA_VERSION, json};
