@@ -191,10 +191,10 @@ impl Engine {
                 ErrorKind::Plugin,
                 format!("not a valid WebAssembly component: {m}"),
             ),
-            LoadFailure::ForbiddenImport(name) => Error::new(
+            LoadFailure::ForbiddenImport(names) => Error::new(
                 ErrorKind::ForbiddenImport,
                 format!(
-                    "plugin imports `{name}`, which the sandbox does not provide (plugins may import only `palisade:policy/log` and the WASI interfaces Rust's standard library requires)"
+                    "plugin imports {names}, which the sandbox does not provide (plugins may import only `palisade:policy/log` and the WASI interfaces Rust's standard library requires)"
                 ),
             ),
             LoadFailure::WrongWorld(m) => Error::new(

@@ -184,6 +184,7 @@ impl Runtime {
         let component = self.compile(bytes)?;
         let mut linker: Linker<State> = Linker::new(&self.engine);
         let ty = component.component_type();
+        let mut forbidden = Vec::new();
         for (name, _) in ty.imports(&self.engine) {
             match classify_import(name) {
                 ImportClass::Contract => {}
@@ -198,10 +199,12 @@ impl Runtime {
                         .map_err(|e| LoadFailure::Compile(format!("{e:#}")))?;
                 }
                 ImportClass::StdRuntime => {}
-                ImportClass::Forbidden => {
-                    return Err(LoadFailure::ForbiddenImport(name.to_string()));
-                }
+                ImportClass::Forbidden => forbidden.push(format!("`{name}`")),
             }
+        }
+        if !forbidden.is_empty() {
+            forbidden.sort();
+            return Err(LoadFailure::ForbiddenImport(forbidden.join(", ")));
         }
         bindings::PolicyPlugin::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
             .map_err(|e| LoadFailure::Compile(format!("{e:#}")))?;

@@ -1,0 +1,29 @@
+//! A plugin that reads a file: its component imports a WASI interface outside the
+//! sandbox allowlist, so loading it must fail and name the import.
+
+use palisade_sdk::__bindings::exports::palisade::policy::plugin::Guest;
+use palisade_sdk::{Finding, PluginError, PluginMetadata, Request};
+
+struct Escape;
+
+impl Guest for Escape {
+    fn metadata() -> PluginMetadata {
+        PluginMetadata {
+            id: "escape-fs".to_string(),
+            version: "0.0.0".to_string(),
+            description: "Tries to leave the sandbox".to_string(),
+            rules: Vec::new(),
+        }
+    }
+
+    fn validate_settings(_settings: String) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn evaluate(_request: Request) -> Result<Vec<Finding>, PluginError> {
+        std::fs::read_to_string("/etc/hostname").map_err(|e| PluginError { message: e.to_string() })?;
+        Ok(Vec::new())
+    }
+}
+
+palisade_sdk::__bindings::__export_policy_plugin!(Escape with_types_in palisade_sdk::__bindings);

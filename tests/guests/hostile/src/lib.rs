@@ -1,0 +1,105 @@
+//! A plugin that misbehaves on request: `settings.behaviour` picks how.
+//!
+//! Used by the sandbox suite to check that every misbehaviour ends within its
+//! limit with the right typed error, and that the next evaluation works.
+
+use palisade_sdk::__bindings::exports::palisade::policy::plugin::Guest;
+use palisade_sdk::{Finding, PluginError, PluginMetadata, Request, RuleInfo, Severity};
+use std::hint::black_box;
+
+struct Hostile;
+
+fn behaviour(settings: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(settings)
+        .ok()
+        .and_then(|v| v.get("behaviour").and_then(|b| b.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "ok".to_string())
+}
+
+fn finding(rule: &str, object: u32, message: String) -> Finding {
+    Finding {
+        rule: rule.to_string(),
+        severity: Severity::Warning,
+        message,
+        object,
+        path: Some("/metadata/name".to_string()),
+        remediation: None,
+    }
+}
+
+fn recurse(n: u64) -> u64 {
+    if black_box(n) == u64::MAX {
+        return 0;
+    }
+    black_box(recurse(n + 1)) + 1
+}
+
+impl Guest for Hostile {
+    fn metadata() -> PluginMetadata {
+        PluginMetadata {
+            id: "hostile".to_string(),
+            version: "0.0.0".to_string(),
+            description: "Misbehaves on request".to_string(),
+            rules: vec![RuleInfo {
+                id: "HOSTILE001".to_string(),
+                name: "object-exists".to_string(),
+                default_severity: Severity::Warning,
+                summary: "Reports every object (when behaving)".to_string(),
+                doc: "## What it checks\n\nNothing real.\n".to_string(),
+            }],
+        }
+    }
+
+    fn validate_settings(settings: String) -> Result<(), String> {
+        match behaviour(&settings).as_str() {
+            "ok" | "loop" | "alloc" | "recurse" | "panic" | "many-findings" | "huge-message"
+            | "undeclared-rule" | "unknown-object" | "bad-path" | "error" | "wasi-call" => Ok(()),
+            other => Err(format!("unknown behaviour `{other}`")),
+        }
+    }
+
+    fn evaluate(request: Request) -> Result<Vec<Finding>, PluginError> {
+        palisade_sdk::install_panic_hook();
+        match behaviour(&request.settings).as_str() {
+            "loop" => loop {
+                black_box(());
+            },
+            "alloc" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(black_box(vec![1u8; 1 << 20]));
+                }
+            }
+            "recurse" => Ok(vec![finding("HOSTILE001", 0, recurse(0).to_string())]),
+            "panic" => panic!("plugin bug: deliberate panic"),
+            "many-findings" => Ok((0..20_000)
+                .map(|i| finding("HOSTILE001", 0, format!("finding {i}")))
+                .collect()),
+            "huge-message" => Ok(vec![finding("HOSTILE001", 0, "x".repeat(32 << 20))]),
+            "undeclared-rule" => Ok(vec![finding("NOPE001", 0, "undeclared".to_string())]),
+            "unknown-object" => Ok(vec![finding("HOSTILE001", 1_000_000, "nobody".to_string())]),
+            "bad-path" => {
+                let mut f = finding("HOSTILE001", 0, "bad path".to_string());
+                f.path = Some("metadata.name".to_string());
+                Ok(vec![f])
+            }
+            "error" => Err(PluginError {
+                message: "cannot evaluate this".to_string(),
+            }),
+            // Reading the environment goes through a WASI import that std
+            // requires and the sandbox links as a trap.
+            "wasi-call" => Ok(vec![finding(
+                "HOSTILE001",
+                0,
+                format!("{:?}", std::env::var("HOME")),
+            )]),
+            _ => Ok(request
+                .objects
+                .iter()
+                .map(|o| finding("HOSTILE001", o.id, format!("saw {} {}", o.kind, o.name)))
+                .collect()),
+        }
+    }
+}
+
+palisade_sdk::__bindings::__export_policy_plugin!(Hostile with_types_in palisade_sdk::__bindings);

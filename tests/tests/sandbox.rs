@@ -1,0 +1,152 @@
+//! Hostile plugins end within their limits with the right typed error, the
+//! other plugins' results survive, and the next evaluation in the same
+//! process works.
+
+use palisade::{DiagnosticKind, ErrorKind, Inputs, PluginFailure, PolicySet, Report};
+use palisade_tests::{engine, guests};
+
+const INPUT: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+
+/// A policy set running the hostile guest (pinned by hash) with `behaviour`,
+/// next to the built-in default-deny plugin.
+fn policy(behaviour: &str) -> PolicySet {
+    let bytes = std::fs::read(guests::HOSTILE).expect("hostile guest is built by build.rs");
+    let engine = engine();
+    let sha = engine.load_plugin(&bytes).expect("hostile guest loads").sha256().to_string();
+    let text = format!(
+        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nmetadata: {{name: hostile}}\nspec:\n  plugins:\n    - builtin: default-deny\n    - path: {}\n      sha256: {sha}\n      settings: {{behaviour: {behaviour}}}\n",
+        guests::HOSTILE
+    );
+    PolicySet::parse("hostile.yaml", &text).expect("policy parses")
+}
+
+fn run(behaviour: &str) -> Report {
+    let checker = engine()
+        .checker(&policy(behaviour), Vec::new())
+        .expect("checker");
+    checker.check(&Inputs::new().text("ns.yaml", INPUT))
+}
+
+/// The hostile plugin's single diagnostic: (cause, message).
+fn failure(report: &Report) -> (PluginFailure, String) {
+    let plugin: Vec<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind == DiagnosticKind::Plugin)
+        .collect();
+    assert_eq!(plugin.len(), 1, "{:#?}", report.diagnostics);
+    let d = plugin[0];
+    assert_eq!(d.plugin.as_deref(), Some("hostile"));
+    (d.cause.expect("plugin diagnostics have a cause"), d.message.clone())
+}
+
+/// After any failure, a well-behaved evaluation in the same process works.
+fn still_works() {
+    let report = run("ok");
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    assert_eq!(palisade_tests::rules(&report), ["HOSTILE001"]);
+}
+
+macro_rules! hostile {
+    ($($name:ident: $behaviour:literal => $cause:expr, $needle:literal;)*) => {$(
+        #[test]
+        fn $name() {
+            let started = std::time::Instant::now();
+            let report = run($behaviour);
+            let (cause, message) = failure(&report);
+            assert_eq!(cause, $cause, "{message}");
+            assert!(message.contains($needle), "`{message}` lacks `{}`", $needle);
+            assert!(message.starts_with("plugin `hostile` "), "{message}");
+            // Generous bound: the engine's deadline is 500 ms; this only
+            // catches a limit that is not enforced at all.
+            assert!(started.elapsed().as_secs() < 30);
+            still_works();
+        }
+    )*};
+}
+
+hostile! {
+    infinite_loop_times_out: "loop" => PluginFailure::Timeout, "deadline of 500 ms";
+    unbounded_allocation_hits_memory_cap: "alloc" => PluginFailure::MemoryLimit, "memory limit of 64 MiB";
+    deep_recursion_overflows_the_stack: "recurse" => PluginFailure::StackOverflow, "stack";
+    panic_is_reported_with_its_message: "panic" => PluginFailure::Panic, "plugin bug: deliberate panic";
+    too_many_findings: "many-findings" => PluginFailure::OutputLimit, "20000 findings";
+    oversized_message: "huge-message" => PluginFailure::OutputLimit, "bytes of findings";
+    undeclared_rule_is_malformed: "undeclared-rule" => PluginFailure::MalformedOutput, "undeclared rule `NOPE001`";
+    unknown_object_is_malformed: "unknown-object" => PluginFailure::MalformedOutput, "object 1000000";
+    bad_path_is_malformed: "bad-path" => PluginFailure::MalformedOutput, "not a JSON pointer";
+    plugin_error_is_reported: "error" => PluginFailure::PluginError, "cannot evaluate this";
+    wasi_call_traps: "wasi-call" => PluginFailure::Trap, "wasi:cli/environment";
+}
+
+#[test]
+fn other_plugins_still_report_when_one_fails() {
+    let report = run("loop");
+    // default-deny ran: the namespace has no workloads, so no findings, but
+    // the report counts both plugins and only one failure.
+    assert_eq!(report.summary.plugins, 2);
+    assert_eq!(report.diagnostics.len(), 1);
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n";
+    let checker = engine().checker(&policy("panic"), Vec::new()).unwrap();
+    let report = checker.check(&Inputs::new().text("web.yaml", deployment));
+    assert_eq!(palisade_tests::rules(&report), ["NP001", "NP002"]);
+    assert_eq!(report.diagnostics.len(), 1);
+}
+
+fn load_error(path: &str) -> palisade::Error {
+    let bytes = std::fs::read(path).expect("guest is built by build.rs");
+    engine().load_plugin(&bytes).expect_err("must be rejected")
+}
+
+#[test]
+fn filesystem_import_is_rejected_at_load() {
+    let e = load_error(guests::ESCAPE_FS);
+    assert_eq!(e.kind(), ErrorKind::ForbiddenImport);
+    assert!(e.message().contains("`wasi:filesystem/"), "{e}");
+    still_works();
+}
+
+#[test]
+fn socket_import_is_rejected_at_load() {
+    let e = load_error(guests::ESCAPE_NET);
+    assert_eq!(e.kind(), ErrorKind::ForbiddenImport);
+    assert!(e.message().contains("`wasi:sockets/"), "{e}");
+    still_works();
+}
+
+#[test]
+fn component_of_another_world_is_rejected() {
+    let e = load_error(guests::WRONG_WORLD);
+    assert_eq!(e.kind(), ErrorKind::WrongWorld);
+    assert!(e.message().contains("palisade:policy/policy-plugin@0.1.0"), "{e}");
+    still_works();
+}
+
+#[test]
+fn bytes_that_are_not_a_component_are_rejected() {
+    let e = engine().load_plugin(b"\0asm not really").expect_err("garbage");
+    assert_eq!(e.kind(), ErrorKind::Plugin);
+    still_works();
+}
+
+#[test]
+fn a_pinned_hash_mismatch_is_an_error() {
+    let text = format!(
+        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  plugins:\n    - path: {}\n      sha256: \"{}\"\n",
+        guests::HOSTILE,
+        "0".repeat(64)
+    );
+    let set = PolicySet::parse("pin.yaml", &text).unwrap();
+    let e = engine().checker(&set, Vec::new()).expect_err("mismatch");
+    assert_eq!(e.kind(), ErrorKind::Checksum);
+    assert_eq!(e.location().map(|l| l.line), Some(5));
+}
+
+#[test]
+fn invalid_settings_point_into_the_policy_set() {
+    let set = policy("teleport");
+    let e = engine().checker(&set, Vec::new()).expect_err("rejected");
+    assert_eq!(e.kind(), ErrorKind::InvalidSettings);
+    assert!(e.message().contains("unknown behaviour `teleport`"), "{e}");
+    assert_eq!(e.location().map(|l| l.line), Some(9), "{e}");
+}
