@@ -1,0 +1,106 @@
+//! Every built-in rule has pass and fail fixtures under
+//! `tests/fixtures/<plugin>/<RULE-ID>/`: `pass-*.yaml` must produce no finding
+//! of that rule, `fail-*.yaml` at least one, and the rendered report of each
+//! file is an insta snapshot. Adding a case means adding a file.
+
+use std::path::{Path, PathBuf};
+
+use palisade::{Inputs, PolicySet, render};
+use palisade_tests::{engine, portable, workspace};
+
+fn fixture_dirs() -> Vec<(String, String, PathBuf)> {
+    let root = workspace().join("tests/fixtures");
+    let mut out = Vec::new();
+    for plugin in sorted(&root) {
+        for rule in sorted(&plugin) {
+            let name = |p: &Path| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            out.push((name(&plugin), name(&rule), rule));
+        }
+    }
+    out
+}
+
+fn sorted(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    entries
+}
+
+#[test]
+fn every_fixture_behaves_as_its_name_says() {
+    let checker = engine()
+        .checker(&PolicySet::builtin_default(), Vec::new())
+        .unwrap();
+    let mut cases = 0;
+    for (plugin, rule, dir) in fixture_dirs() {
+        for file in sorted(&dir) {
+            let name = file.file_name().unwrap().to_str().unwrap().to_string();
+            let expect_fail = if name.starts_with("fail-") {
+                true
+            } else if name.starts_with("pass-") {
+                false
+            } else {
+                panic!("{}: fixture names start with pass- or fail-", file.display());
+            };
+            let shown = file.strip_prefix(workspace()).unwrap().to_path_buf();
+            let text = std::fs::read_to_string(&file).unwrap();
+            let mut report = checker.check(&Inputs::new().text(shown.display().to_string(), text));
+            assert!(
+                report.diagnostics.is_empty(),
+                "{}: fixtures must load cleanly: {:#?}",
+                file.display(),
+                report.diagnostics
+            );
+            report.findings.retain(|f| f.rule == rule && f.plugin == plugin);
+            let found = !report.findings.is_empty();
+            assert_eq!(
+                found,
+                expect_fail,
+                "{}: expected {} finding of {rule}\n{}",
+                file.display(),
+                if expect_fail { "a" } else { "no" },
+                render::human(&report)
+            );
+            let snapshot = format!("{plugin}__{rule}__{}", name.trim_end_matches(".yaml"));
+            insta::assert_snapshot!(snapshot, portable(&render::human(&report)));
+            cases += 1;
+        }
+    }
+    assert!(cases > 0, "no fixtures found");
+}
+
+#[test]
+fn every_builtin_rule_has_pass_and_fail_fixtures() {
+    let checker = engine()
+        .checker(&PolicySet::builtin_default(), Vec::new())
+        .unwrap();
+    let dirs = fixture_dirs();
+    for (plugin, rule) in checker.rules() {
+        let Some((_, _, dir)) = dirs
+            .iter()
+            .find(|(p, r, _)| p == plugin && *r == rule.id)
+        else {
+            panic!("rule {} of {plugin} has no fixture directory tests/fixtures/{plugin}/{}", rule.id, rule.id);
+        };
+        let names: Vec<String> = sorted(dir)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+            .collect();
+        assert!(names.iter().any(|n| n.starts_with("pass-")), "{} lacks a pass fixture", rule.id);
+        assert!(names.iter().any(|n| n.starts_with("fail-")), "{} lacks a fail fixture", rule.id);
+    }
+    for (plugin, rule, _) in &dirs {
+        assert!(
+            checker.rules().any(|(p, r)| p == plugin && r.id == *rule),
+            "tests/fixtures/{plugin}/{rule} names no loaded rule"
+        );
+    }
+}
