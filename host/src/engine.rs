@@ -413,8 +413,10 @@ impl Checker {
     /// diagnostics in the report, and everything else is still evaluated.
     pub fn check(&self, inputs: &Inputs) -> Report {
         let (loaded, mut request, diagnostics) = self.prepare(inputs);
-        let mut report = Report::default();
-        report.diagnostics = diagnostics;
+        let mut report = Report {
+            diagnostics,
+            ..Report::default()
+        };
         for c in &self.plugins {
             request.settings.clone_from(&c.settings);
             request.enabled_rules.clone_from(&c.enabled);

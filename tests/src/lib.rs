@@ -7,6 +7,8 @@
 //! - `inputs.rs`: malformed and adversarial inputs give positioned diagnostics
 //!   and never hide the rest of the input.
 
+#![allow(clippy::panic, reason = "test helpers abort the test on setup failure")]
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;

@@ -3,6 +3,13 @@
 //! of that rule, `fail-*.yaml` at least one, and the rendered report of each
 //! file is an insta snapshot. Adding a case means adding a file.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed expectation should abort the test"
+)]
+
 use std::path::{Path, PathBuf};
 
 use palisade::{Inputs, PolicySet, render};
@@ -48,7 +55,10 @@ fn every_fixture_behaves_as_its_name_says() {
             } else if name.starts_with("pass-") {
                 false
             } else {
-                panic!("{}: fixture names start with pass- or fail-", file.display());
+                panic!(
+                    "{}: fixture names start with pass- or fail-",
+                    file.display()
+                );
             };
             let shown = file.strip_prefix(workspace()).unwrap().to_path_buf();
             let text = std::fs::read_to_string(&file).unwrap();
@@ -59,7 +69,9 @@ fn every_fixture_behaves_as_its_name_says() {
                 file.display(),
                 report.diagnostics
             );
-            report.findings.retain(|f| f.rule == rule && f.plugin == plugin);
+            report
+                .findings
+                .retain(|f| f.rule == rule && f.plugin == plugin);
             let found = !report.findings.is_empty();
             assert_eq!(
                 found,
@@ -84,18 +96,26 @@ fn every_builtin_rule_has_pass_and_fail_fixtures() {
         .unwrap();
     let dirs = fixture_dirs();
     for (plugin, rule) in checker.rules() {
-        let Some((_, _, dir)) = dirs
-            .iter()
-            .find(|(p, r, _)| p == plugin && *r == rule.id)
-        else {
-            panic!("rule {} of {plugin} has no fixture directory tests/fixtures/{plugin}/{}", rule.id, rule.id);
+        let Some((_, _, dir)) = dirs.iter().find(|(p, r, _)| p == plugin && *r == rule.id) else {
+            panic!(
+                "rule {} of {plugin} has no fixture directory tests/fixtures/{plugin}/{}",
+                rule.id, rule.id
+            );
         };
         let names: Vec<String> = sorted(dir)
             .iter()
             .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
             .collect();
-        assert!(names.iter().any(|n| n.starts_with("pass-")), "{} lacks a pass fixture", rule.id);
-        assert!(names.iter().any(|n| n.starts_with("fail-")), "{} lacks a fail fixture", rule.id);
+        assert!(
+            names.iter().any(|n| n.starts_with("pass-")),
+            "{} lacks a pass fixture",
+            rule.id
+        );
+        assert!(
+            names.iter().any(|n| n.starts_with("fail-")),
+            "{} lacks a fail fixture",
+            rule.id
+        );
     }
     for (plugin, rule, _) in &dirs {
         assert!(

@@ -1,6 +1,13 @@
 //! Bad input is normal input: every problem is a diagnostic with its
 //! position, the rest of the input is still evaluated, and nothing panics.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed expectation should abort the test"
+)]
+
 use palisade::{DiagnosticKind, Inputs, PolicySet, Report};
 use palisade_tests::{engine, workspace};
 
@@ -30,11 +37,13 @@ fn a_broken_file_is_reported_and_the_others_are_still_checked() {
     let prefix = dir.display().to_string();
     assert_eq!(diags.len(), 2, "{diags:#?}");
     assert!(
-        diags[0].starts_with(&format!("{prefix}/a-broken.yaml:12:")) && diags[0].contains("invalid YAML"),
+        diags[0].starts_with(&format!("{prefix}/a-broken.yaml:12:"))
+            && diags[0].contains("invalid YAML"),
         "{diags:#?}"
     );
     assert!(
-        diags[1].starts_with(&format!("{prefix}/c-invalid-cidr.yaml:12:13: ")) && diags[1].contains("invalid CIDR `10.0.0.0/33`"),
+        diags[1].starts_with(&format!("{prefix}/c-invalid-cidr.yaml:12:13: "))
+            && diags[1].contains("invalid CIDR `10.0.0.0/33`"),
         "{diags:#?}"
     );
     // The valid file's Deployment and the broken file's first document are
@@ -44,7 +53,13 @@ fn a_broken_file_is_reported_and_the_others_are_still_checked() {
         .iter()
         .map(|f| format!("{} {}", f.rule, f.object))
         .collect();
-    assert_eq!(about, ["NP001 Deployment payments/api", "NP002 Deployment payments/api"]);
+    assert_eq!(
+        about,
+        [
+            "NP001 Deployment payments/api",
+            "NP002 Deployment payments/api"
+        ]
+    );
     assert_eq!(report.summary.objects, 3);
 }
 
@@ -53,7 +68,11 @@ fn missing_paths_are_diagnosed() {
     let report = check(&Inputs::new().path("/nonexistent/palisade-input"));
     assert_eq!(report.diagnostics.len(), 1);
     assert_eq!(report.diagnostics[0].kind, DiagnosticKind::Input);
-    assert!(report.diagnostics[0].message.contains("cannot read `/nonexistent/palisade-input`"));
+    assert!(
+        report.diagnostics[0]
+            .message
+            .contains("cannot read `/nonexistent/palisade-input`")
+    );
 }
 
 #[test]
@@ -61,10 +80,19 @@ fn invalid_policies_are_diagnosed_at_the_field() {
     let text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: a}\nspec:\n  podSelector:\n    matchExpressions:\n      - {key: app, operator: In}\n  ingress:\n    - ports:\n        - {port: 70000}\n        - {port: http, endPort: 90}\n        - {port: 80, protocol: ICMP}\n    - from:\n        - ipBlock: {cidr: 10.0.0.0/8, except: [192.168.0.0/16]}\n";
     let report = check(&Inputs::new().text("p.yaml", text));
     let diags = located(&report);
-    let positions: Vec<&str> = diags.iter().map(|d| d.split(": ").next().unwrap()).collect();
+    let positions: Vec<&str> = diags
+        .iter()
+        .map(|d| d.split(": ").next().unwrap())
+        .collect();
     assert_eq!(
         positions,
-        ["p.yaml:5:3", "p.yaml:10:12", "p.yaml:11:24", "p.yaml:12:22", "p.yaml:14:48"],
+        [
+            "p.yaml:5:3",
+            "p.yaml:10:12",
+            "p.yaml:11:24",
+            "p.yaml:12:22",
+            "p.yaml:14:48"
+        ],
         "{diags:#?}"
     );
     assert!(diags[0].contains("needs at least one value"));
@@ -91,7 +119,10 @@ fn adversarial_documents_are_diagnosed() {
     let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
     let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
-        bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n", p = i - 1));
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+            p = i - 1
+        ));
     }
     for (name, text) in [
         ("deep.yaml", deep.as_str()),
@@ -103,6 +134,13 @@ fn adversarial_documents_are_diagnosed() {
     ] {
         let report = check(&Inputs::new().text(name, text));
         assert!(!report.diagnostics.is_empty(), "{name} must be diagnosed");
-        assert!(report.diagnostics.iter().all(|d| d.location.as_ref().is_some_and(|l| l.file == name)), "{name}: {:#?}", report.diagnostics);
+        assert!(
+            report
+                .diagnostics
+                .iter()
+                .all(|d| d.location.as_ref().is_some_and(|l| l.file == name)),
+            "{name}: {:#?}",
+            report.diagnostics
+        );
     }
 }

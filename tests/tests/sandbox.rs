@@ -2,6 +2,13 @@
 //! other plugins' results survive, and the next evaluation in the same
 //! process works.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed expectation should abort the test"
+)]
+
 use palisade::{DiagnosticKind, ErrorKind, Inputs, PluginFailure, PolicySet, Report};
 use palisade_tests::{engine, guests};
 
@@ -12,7 +19,11 @@ const INPUT: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
 fn policy(behaviour: &str) -> PolicySet {
     let bytes = std::fs::read(guests::HOSTILE).expect("hostile guest is built by build.rs");
     let engine = engine();
-    let sha = engine.load_plugin(&bytes).expect("hostile guest loads").sha256().to_string();
+    let sha = engine
+        .load_plugin(&bytes)
+        .expect("hostile guest loads")
+        .sha256()
+        .to_string();
     let text = format!(
         "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nmetadata: {{name: hostile}}\nspec:\n  plugins:\n    - builtin: default-deny\n    - path: {}\n      sha256: {sha}\n      settings: {{behaviour: {behaviour}}}\n",
         guests::HOSTILE
@@ -37,7 +48,10 @@ fn failure(report: &Report) -> (PluginFailure, String) {
     assert_eq!(plugin.len(), 1, "{:#?}", report.diagnostics);
     let d = plugin[0];
     assert_eq!(d.plugin.as_deref(), Some("hostile"));
-    (d.cause.expect("plugin diagnostics have a cause"), d.message.clone())
+    (
+        d.cause.expect("plugin diagnostics have a cause"),
+        d.message.clone(),
+    )
 }
 
 /// After any failure, a well-behaved evaluation in the same process works.
@@ -118,13 +132,18 @@ fn socket_import_is_rejected_at_load() {
 fn component_of_another_world_is_rejected() {
     let e = load_error(guests::WRONG_WORLD);
     assert_eq!(e.kind(), ErrorKind::WrongWorld);
-    assert!(e.message().contains("palisade:policy/policy-plugin@0.1.0"), "{e}");
+    assert!(
+        e.message().contains("palisade:policy/policy-plugin@0.1.0"),
+        "{e}"
+    );
     still_works();
 }
 
 #[test]
 fn bytes_that_are_not_a_component_are_rejected() {
-    let e = engine().load_plugin(b"\0asm not really").expect_err("garbage");
+    let e = engine()
+        .load_plugin(b"\0asm not really")
+        .expect_err("garbage");
     assert_eq!(e.kind(), ErrorKind::Plugin);
     still_works();
 }

@@ -60,9 +60,18 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<Status> {
 
     let mut out = String::new();
     out.push_str(&format!("iterations: {n} (median)\n"));
-    out.push_str(&format!("load plugins, cold (compile):      {}\n", fmt(cold)));
-    out.push_str(&format!("load plugins, warm (disk cache):   {}\n", fmt(warm)));
-    out.push_str(&format!("check inputs (load+model+eval):    {}\n", fmt(check)));
+    out.push_str(&format!(
+        "load plugins, cold (compile):      {}\n",
+        fmt(cold)
+    ));
+    out.push_str(&format!(
+        "load plugins, warm (disk cache):   {}\n",
+        fmt(warm)
+    ));
+    out.push_str(&format!(
+        "check inputs (load+model+eval):    {}\n",
+        fmt(check)
+    ));
     for ((plugin, t), (_, t0)) in per_plugin.iter().zip(&empty) {
         out.push_str(&format!(
             "evaluate {plugin}: {} on the inputs, {} on an empty model (instantiate + call + lift)\n",

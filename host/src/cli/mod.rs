@@ -106,7 +106,11 @@ impl PluginOpts {
         if let Some(dir) = &self.cache_dir {
             return Some(dir.clone());
         }
-        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         env("PALISADE_CACHE_DIR")
             .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("palisade")))
             .or_else(|| env("HOME").map(|d| d.join(".cache").join("palisade")))

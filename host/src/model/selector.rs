@@ -99,9 +99,17 @@ mod tests {
         }
     }
 
+    /// (operator, values, object labels, matches)
+    type Case = (
+        &'static str,
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+        bool,
+    );
+
     #[test]
     fn operators_follow_apimachinery() {
-        let cases: &[(&str, &[&str], &[(&str, &str)], bool)] = &[
+        let cases: &[Case] = &[
             ("In", &["a"], &[("k", "a")], true),
             ("In", &["a"], &[("k", "b")], false),
             ("In", &["a"], &[], false),

@@ -28,10 +28,7 @@ pub fn human(report: &Report) -> String {
                 let _ = writeln!(out, "  --> {}", f.object);
             }
         }
-        let pad = f
-            .location
-            .as_ref()
-            .map_or(1, |l| l.line.to_string().len());
+        let pad = f.location.as_ref().map_or(1, |l| l.line.to_string().len());
         let pad = " ".repeat(pad);
         if let Some(fix) = &f.remediation {
             let _ = writeln!(out, "{pad} = fix: {fix}");

@@ -41,7 +41,10 @@ pub fn json(report: &Report) -> String {
         summary: &report.summary,
     };
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| {
-        format!("{{\"version\":{JSON_SCHEMA_VERSION},\"internal-error\":{:?}}}", e.to_string())
+        format!(
+            "{{\"version\":{JSON_SCHEMA_VERSION},\"internal-error\":{:?}}}",
+            e.to_string()
+        )
     });
     out.push('\n');
     out

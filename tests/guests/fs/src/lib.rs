@@ -21,7 +21,9 @@ impl Guest for Escape {
     }
 
     fn evaluate(_request: Request) -> Result<Vec<Finding>, PluginError> {
-        std::fs::read_to_string("/etc/hostname").map_err(|e| PluginError { message: e.to_string() })?;
+        std::fs::read_to_string("/etc/hostname").map_err(|e| PluginError {
+            message: e.to_string(),
+        })?;
         Ok(Vec::new())
     }
 }

@@ -12,7 +12,11 @@ struct Hostile;
 fn behaviour(settings: &str) -> String {
     serde_json::from_str::<serde_json::Value>(settings)
         .ok()
-        .and_then(|v| v.get("behaviour").and_then(|b| b.as_str()).map(str::to_string))
+        .and_then(|v| {
+            v.get("behaviour")
+                .and_then(|b| b.as_str())
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| "ok".to_string())
 }
 
@@ -71,6 +75,7 @@ impl Guest for Hostile {
                 }
             }
             "recurse" => Ok(vec![finding("HOSTILE001", 0, recurse(0).to_string())]),
+            #[expect(clippy::panic, reason = "this guest panics on purpose")]
             "panic" => panic!("plugin bug: deliberate panic"),
             "many-findings" => Ok((0..20_000)
                 .map(|i| finding("HOSTILE001", 0, format!("finding {i}")))

@@ -21,7 +21,9 @@ impl Guest for Escape {
     }
 
     fn evaluate(_request: Request) -> Result<Vec<Finding>, PluginError> {
-        std::net::TcpStream::connect("127.0.0.1:9").map_err(|e| PluginError { message: e.to_string() })?;
+        std::net::TcpStream::connect("127.0.0.1:9").map_err(|e| PluginError {
+            message: e.to_string(),
+        })?;
         Ok(Vec::new())
     }
 }

@@ -1,7 +1,10 @@
 //! A component of another world: it exports `run` instead of the
 //! `palisade:policy/plugin` interface, so loading it must fail.
 
-#![allow(unsafe_code, reason = "wit-bindgen export glue generated in this crate")]
+#![allow(
+    unsafe_code,
+    reason = "wit-bindgen export glue generated in this crate"
+)]
 
 wit_bindgen::generate!({
     inline: "package test:other@0.1.0; world other { export run: func() -> u32; }",

@@ -1,0 +1,195 @@
+//! End-to-end tests of the `palisade` binary: exit statuses, formats,
+//! determinism. Outputs are insta snapshots.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed expectation should abort the test"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Runs `palisade ARGS` in the workspace root with a private cache directory.
+fn palisade(args: &[&str]) -> Output {
+    let cache = std::env::temp_dir().join(format!("palisade-cli-test-{}", std::process::id()));
+    Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .current_dir(workspace())
+        .env("PALISADE_CACHE_DIR", cache)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn demo_reports_the_open_namespace_and_exits_1() {
+    let out = palisade(&["check", "tests/demo"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    insta::assert_snapshot!("check_demo_human", stdout(&out));
+}
+
+#[test]
+fn json_report_is_versioned_and_byte_identical_across_runs() {
+    let a = palisade(&["check", "tests/demo", "--format", "json"]);
+    let b = palisade(&["check", "tests/demo", "--format", "json"]);
+    assert_eq!(a.status.code(), Some(1));
+    assert_eq!(
+        a.stdout, b.stdout,
+        "output must be byte-identical across runs"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["summary"]["findings"]["error"], 3);
+    let first = &v["findings"][0];
+    for key in [
+        "plugin", "rule", "severity", "message", "object", "location", "path",
+    ] {
+        assert!(first.get(key).is_some(), "finding lacks `{key}`: {first}");
+    }
+    insta::assert_snapshot!("check_demo_json", stdout(&a));
+}
+
+#[test]
+fn a_locked_down_namespace_passes() {
+    let out = palisade(&[
+        "check",
+        "tests/demo/namespaces.yaml",
+        "tests/demo/shop.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).ends_with("no findings: 2 files, 6 objects, 1 plugin\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    let out = palisade(&["check", "tests/demo", "--fail-on", "never"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_broken_file_exits_2_with_its_position_and_the_other_findings() {
+    let out = palisade(&["check", "tests/fixtures/inputs/broken-dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert!(
+        text.contains("--> tests/fixtures/inputs/broken-dir/a-broken.yaml:12:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("error[NP001]: Deployment `payments/api`"),
+        "{text}"
+    );
+    insta::assert_snapshot!("check_broken_dir", text);
+}
+
+#[test]
+fn errors_win_over_fail_on_never() {
+    let out = palisade(&[
+        "check",
+        "tests/fixtures/inputs/broken-dir",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a failure never reads as a pass"
+    );
+}
+
+#[test]
+fn stdin_is_read_with_a_dash() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["check", "-", "--no-cache"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c, image: i}]}\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("--> <stdin>:3:"), "{}", stdout(&out));
+}
+
+#[test]
+fn rules_and_explain_come_from_plugin_metadata() {
+    let rules = palisade(&["rules"]);
+    assert_eq!(rules.status.code(), Some(0));
+    insta::assert_snapshot!("rules", stdout(&rules));
+    let explain = palisade(&["explain", "np002"]);
+    assert_eq!(explain.status.code(), Some(0));
+    let text = stdout(&explain);
+    assert!(
+        text.starts_with("# NP002 workload-not-isolated-for-egress\n"),
+        "{text}"
+    );
+    assert!(text.contains("## How to fix"));
+    let unknown = palisade(&["explain", "XX999"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("known rules: NP001, NP002"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
+fn usage_and_policy_errors_exit_2() {
+    assert_eq!(
+        palisade(&["check", "--format", "xml"]).status.code(),
+        Some(2)
+    );
+    let out = palisade(&[
+        "check",
+        "tests/demo",
+        "--policy",
+        "tests/fixtures/policies/bad-severity.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("tests/fixtures/policies/bad-severity.yaml:9:9: unknown severity `critical`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_policy_set_disables_rules_and_overrides_severity() {
+    let out = palisade(&[
+        "check",
+        "tests/demo",
+        "--policy",
+        "tests/fixtures/policies/ingress-warning.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("warning[NP001]"), "{text}");
+    assert!(!text.contains("NP002"), "{text}");
+}
