@@ -204,21 +204,18 @@ impl Engine {
                 ),
             ),
         })?;
-        let ((meta,), _log) = compiled
-            .call(&self.limits, |p, store| {
-                p.palisade_policy_plugin()
-                    .call_metadata(store)
-                    .map(|m| (m,))
-            })
-            .map_err(|(cause, m)| {
-                Error::new(
-                    ErrorKind::Plugin,
-                    format!(
-                        "plugin failed while reporting its metadata ({}): {m}",
-                        cause.as_str()
-                    ),
-                )
-            })?;
+        let (meta, _log) = compiled.call(&self.limits, |p, store| {
+            p.palisade_policy_plugin().call_metadata(store)
+        });
+        let meta = meta.map_err(|(cause, m)| {
+            Error::new(
+                ErrorKind::Plugin,
+                format!(
+                    "plugin failed while reporting its metadata ({}): {m}",
+                    cause.as_str()
+                ),
+            )
+        })?;
         let rules: Vec<RuleInfo> = meta
             .rules
             .into_iter()
@@ -268,22 +265,20 @@ impl Engine {
 
     /// Asks a plugin whether it accepts `settings` (JSON).
     pub fn validate_settings(&self, plugin: &Plugin, settings: &str) -> Result<(), Error> {
-        let (result, _log) = plugin
-            .inner
-            .call(&self.limits, |p, store| {
-                p.palisade_policy_plugin()
-                    .call_validate_settings(store, settings)
-            })
-            .map_err(|(cause, m)| {
-                Error::new(
-                    ErrorKind::Plugin,
-                    format!(
-                        "plugin `{}` failed while validating its settings ({}): {m}",
-                        plugin.id,
-                        cause.as_str()
-                    ),
-                )
-            })?;
+        let (result, _log) = plugin.inner.call(&self.limits, |p, store| {
+            p.palisade_policy_plugin()
+                .call_validate_settings(store, settings)
+        });
+        let result = result.map_err(|(cause, m)| {
+            Error::new(
+                ErrorKind::Plugin,
+                format!(
+                    "plugin `{}` failed while validating its settings ({}): {m}",
+                    plugin.id,
+                    cause.as_str()
+                ),
+            )
+        })?;
         result.map_err(|m| {
             Error::new(
                 ErrorKind::InvalidSettings,
@@ -378,6 +373,9 @@ impl Engine {
     }
 }
 
+/// Findings that passed the contract checks, or why the evaluation failed.
+type EvalResult = Result<Vec<wit::Finding>, (PluginFailure, String)>;
+
 #[derive(Debug, Clone)]
 struct Configured {
     plugin: Plugin,
@@ -420,7 +418,11 @@ impl Checker {
         for c in &self.plugins {
             request.settings.clone_from(&c.settings);
             request.enabled_rules.clone_from(&c.enabled);
-            match self.evaluate(c, &request) {
+            let (result, log) = self.evaluate(c, &request);
+            report
+                .plugin_log
+                .extend(log.into_iter().map(|line| (c.plugin.id.clone(), line)));
+            match result {
                 Ok(findings) => {
                     for f in findings {
                         report.findings.push(self.finding(c, f, &loaded));
@@ -477,7 +479,7 @@ impl Checker {
             let mut times: Vec<Duration> = (0..iterations.max(1))
                 .map(|_| {
                     let start = std::time::Instant::now();
-                    let _ = self.evaluate(c, &request);
+                    let _ = self.evaluate(c, &request).0;
                     start.elapsed()
                 })
                 .collect();
@@ -492,15 +494,21 @@ impl Checker {
 
     /// One evaluation under the engine's limits, with the output checked
     /// against the contract.
-    fn evaluate(
+    fn evaluate(&self, c: &Configured, request: &wit::Request) -> (EvalResult, Vec<String>) {
+        let (result, log) = c.plugin.inner.call(&self.engine.limits, |p, store| {
+            p.palisade_policy_plugin().call_evaluate(store, request)
+        });
+        (result.and_then(|r| self.check_output(c, request, r)), log)
+    }
+
+    /// Checks a plugin's output against the limits and the contract.
+    fn check_output(
         &self,
         c: &Configured,
         request: &wit::Request,
+        result: Result<Vec<wit::Finding>, wit::PluginError>,
     ) -> Result<Vec<wit::Finding>, (PluginFailure, String)> {
         let limits = &self.engine.limits;
-        let (result, _log) = c.plugin.inner.call(limits, |p, store| {
-            p.palisade_policy_plugin().call_evaluate(store, request)
-        })?;
         let findings = result.map_err(|e| {
             (
                 PluginFailure::PluginError,

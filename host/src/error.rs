@@ -25,6 +25,8 @@ pub enum ErrorKind {
     Checksum,
     /// The engine could not be configured.
     Engine,
+    /// An argument names something the inputs do not have, or is malformed.
+    Input,
 }
 
 /// A setup error, with the position in the policy set when there is one.

@@ -230,6 +230,8 @@ pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     /// Counts.
     pub summary: Summary,
+    /// What plugins logged during evaluation: (plugin ID, `level: message`).
+    pub plugin_log: Vec<(String, String)>,
     pub(crate) sources: BTreeMap<String, Arc<str>>,
 }
 

@@ -375,12 +375,13 @@ impl std::fmt::Debug for CompiledPlugin {
 pub(crate) type CallError = (PluginFailure, String);
 
 impl CompiledPlugin {
-    /// Runs `f` against a fresh instance in a fresh store with `limits`.
+    /// Runs `f` against a fresh instance in a fresh store with `limits`;
+    /// returns its result and what the plugin logged (also when it failed).
     pub(crate) fn call<R>(
         &self,
         limits: &Limits,
         f: impl FnOnce(&bindings::PolicyPlugin, &mut Store<State>) -> wasmtime::Result<R>,
-    ) -> Result<(R, Vec<String>), CallError> {
+    ) -> (Result<R, CallError>, Vec<String>) {
         let state = State {
             limiter: Limiter {
                 memory_bytes: limits.memory_bytes,
@@ -408,10 +409,8 @@ impl CompiledPlugin {
             .iter()
             .map(|(l, m)| format!("{}: {m}", level_name(*l)))
             .collect();
-        match result {
-            Ok(r) => Ok((r, log)),
-            Err(e) => Err(classify_error(&e, &state, limits)),
-        }
+        let result = result.map_err(|e| classify_error(&e, &state, limits));
+        (result, log)
     }
 }
 

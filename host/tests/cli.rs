@@ -193,3 +193,100 @@ fn a_policy_set_disables_rules_and_overrides_severity() {
     assert!(text.contains("warning[NP001]"), "{text}");
     assert!(!text.contains("NP002"), "{text}");
 }
+
+#[test]
+fn netpol_matrix_honours_the_json_contract() {
+    let out = palisade(&[
+        "netpol",
+        "matrix",
+        "tests/demo/namespaces.yaml",
+        "tests/demo/shop.yaml",
+        "tests/demo/egress-proxy.yaml",
+        "--ports",
+        "3128/TCP,53/UDP",
+        "--external",
+        "192.168.1.10,2001:db8::1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["3128/TCP", "53/UDP"]);
+    insta::assert_snapshot!("netpol_matrix_json", stdout(&out));
+    let none = palisade(&[
+        "netpol",
+        "matrix",
+        "tests/demo/shop.yaml",
+        "--ports",
+        "80/TCP",
+        "--external",
+        "",
+    ]);
+    assert_eq!(none.status.code(), Some(0));
+    assert_eq!(stdout(&none), "{\"80/TCP\":[]}\n");
+}
+
+#[test]
+fn netpol_table_and_trace_for_people() {
+    let table = palisade(&[
+        "netpol",
+        "matrix",
+        "tests/demo",
+        "--ports",
+        "3128/TCP",
+        "--format",
+        "table",
+    ]);
+    assert_eq!(table.status.code(), Some(0));
+    insta::assert_snapshot!("netpol_matrix_table", stdout(&table));
+    let trace = palisade(&[
+        "netpol",
+        "trace",
+        "tests/demo",
+        "--from",
+        "shop/web",
+        "--to",
+        "egress-proxy/squid",
+        "--port",
+        "8080/TCP",
+    ]);
+    assert_eq!(trace.status.code(), Some(0));
+    insta::assert_snapshot!("netpol_trace_denied", stdout(&trace));
+    let json = palisade(&[
+        "netpol",
+        "trace",
+        "tests/demo",
+        "--from",
+        "shop/web",
+        "--to",
+        "egress-proxy/squid",
+        "--port",
+        "3128/TCP",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["verdict"], "allowed");
+    assert_eq!(
+        v["egress"]["allowedBy"][0]["policy"],
+        "shop/egress-via-proxy"
+    );
+    let bad = palisade(&[
+        "netpol",
+        "trace",
+        "tests/demo",
+        "--from",
+        "x/y",
+        "--to",
+        "shop/web",
+        "--port",
+        "80/TCP",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("no pod or workload `x/y`"),
+        "{}",
+        stderr(&bad)
+    );
+}

@@ -3,7 +3,7 @@
 //! - `sandbox.rs`: hostile guest plugins (built by `build.rs` from
 //!   `tests/guests/`) end within their limits with the right typed error.
 //! - `fixtures.rs`: every built-in rule's pass and fail fixtures under
-//!   `tests/fixtures/<plugin>/<RULE>/`, with insta snapshots of the report.
+//!   `tests/fixtures/rules/<plugin>/<RULE>/`, with insta snapshots of the report.
 //! - `inputs.rs`: malformed and adversarial inputs give positioned diagnostics
 //!   and never hide the rest of the input.
 

@@ -1,7 +1,7 @@
 //! Every built-in rule has pass and fail fixtures under
-//! `tests/fixtures/<plugin>/<RULE-ID>/`: `pass-*.yaml` must produce no finding
-//! of that rule, `fail-*.yaml` at least one, and the rendered report of each
-//! file is an insta snapshot. Adding a case means adding a file.
+//! `tests/fixtures/rules/<plugin>/<RULE-ID>/`: `pass-*.yaml` must produce no finding
+//! of that rule, `fail-*.yaml` at least one, and the whole rendered report of
+//! each file (all rules) is an insta snapshot. Adding a case means adding a file.
 
 #![allow(
     clippy::unwrap_used,
@@ -16,7 +16,7 @@ use palisade::{Inputs, PolicySet, render};
 use palisade_tests::{engine, portable, workspace};
 
 fn fixture_dirs() -> Vec<(String, String, PathBuf)> {
-    let root = workspace().join("tests/fixtures");
+    let root = workspace().join("tests/fixtures/rules");
     let mut out = Vec::new();
     for plugin in sorted(&root) {
         for rule in sorted(&plugin) {
@@ -62,17 +62,17 @@ fn every_fixture_behaves_as_its_name_says() {
             };
             let shown = file.strip_prefix(workspace()).unwrap().to_path_buf();
             let text = std::fs::read_to_string(&file).unwrap();
-            let mut report = checker.check(&Inputs::new().text(shown.display().to_string(), text));
+            let report = checker.check(&Inputs::new().text(shown.display().to_string(), text));
             assert!(
                 report.diagnostics.is_empty(),
                 "{}: fixtures must load cleanly: {:#?}",
                 file.display(),
                 report.diagnostics
             );
-            report
+            let found = report
                 .findings
-                .retain(|f| f.rule == rule && f.plugin == plugin);
-            let found = !report.findings.is_empty();
+                .iter()
+                .any(|f| f.rule == rule && f.plugin == plugin);
             assert_eq!(
                 found,
                 expect_fail,
@@ -98,7 +98,7 @@ fn every_builtin_rule_has_pass_and_fail_fixtures() {
     for (plugin, rule) in checker.rules() {
         let Some((_, _, dir)) = dirs.iter().find(|(p, r, _)| p == plugin && *r == rule.id) else {
             panic!(
-                "rule {} of {plugin} has no fixture directory tests/fixtures/{plugin}/{}",
+                "rule {} of {plugin} has no fixture directory tests/fixtures/rules/{plugin}/{}",
                 rule.id, rule.id
             );
         };
@@ -120,7 +120,7 @@ fn every_builtin_rule_has_pass_and_fail_fixtures() {
     for (plugin, rule, _) in &dirs {
         assert!(
             checker.rules().any(|(p, r)| p == plugin && r.id == *rule),
-            "tests/fixtures/{plugin}/{rule} names no loaded rule"
+            "tests/fixtures/rules/{plugin}/{rule} names no loaded rule"
         );
     }
 }

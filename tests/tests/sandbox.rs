@@ -59,6 +59,10 @@ fn still_works() {
     let report = run("ok");
     assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
     assert_eq!(palisade_tests::rules(&report), ["HOSTILE001"]);
+    assert_eq!(
+        report.plugin_log,
+        [("hostile".to_string(), "info: saw 1 objects".to_string())]
+    );
 }
 
 macro_rules! hostile {

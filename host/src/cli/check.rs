@@ -21,6 +21,9 @@ pub(crate) struct CheckArgs {
     /// Lowest severity that fails the check (exit 1)
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
+    /// Print what plugins logged to standard error
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,6 +53,11 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
         Format::Json => render::json(&report),
     };
     print(&text)?;
+    if args.verbose {
+        for (plugin, line) in &report.plugin_log {
+            eprintln!("plugin {plugin}: {line}");
+        }
+    }
     let threshold = match args.fail_on {
         FailOn::Info => Some(Severity::Info),
         FailOn::Warning => Some(Severity::Warning),

@@ -3,6 +3,7 @@
 mod bench;
 mod check;
 mod explain;
+mod netpol;
 mod rules;
 
 use std::io::Write;
@@ -30,6 +31,8 @@ enum Command {
     Rules(rules::RulesArgs),
     /// Show a rule's documentation
     Explain(explain::ExplainArgs),
+    /// NetworkPolicy reachability: matrix, trace and benchmark
+    Netpol(netpol::NetpolArgs),
     /// Measure plugin load (cold and cached) and per-evaluation overhead
     Bench(bench::BenchArgs),
 }
@@ -57,6 +60,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Rules(a) => rules::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Netpol(a) => netpol::run(a),
     }
 }
 

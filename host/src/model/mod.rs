@@ -93,7 +93,10 @@ pub(crate) fn build(loaded: &Loaded) -> (Model, Vec<Diagnostic>) {
     for (pi, policy) in model.network_policies.iter_mut().enumerate() {
         for (wi, w) in model.workloads.iter_mut().enumerate() {
             let labels = workload_labels.get(wi);
-            if w.namespace == policy.namespace
+            // Interpretation `host-network`: policies do not apply to pods on
+            // the node's network.
+            if !w.host_network
+                && w.namespace == policy.namespace
                 && labels.is_some_and(|l| selector::matches(&policy.pod_selector, l))
             {
                 policy.selects.push(index(wi));
@@ -106,7 +109,107 @@ pub(crate) fn build(loaded: &Loaded) -> (Model, Vec<Diagnostic>) {
             }
         }
     }
+    let flows = flows(&model);
+    for (w, (ingress, egress)) in model.workloads.iter_mut().zip(flows) {
+        w.ingress_flows = ingress;
+        w.egress_flows = egress;
+    }
     (model, diags)
+}
+
+/// Per workload, the flows the policies isolating it allow: one per (policy,
+/// rule, peer), with pod peers resolved to the namespaces and workloads of
+/// the inputs they match.
+fn flows(model: &Model) -> Vec<(Vec<wit::Flow>, Vec<wit::Flow>)> {
+    let cluster = crate::netpol::Cluster::new(model);
+    let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, e) in cluster.endpoints.iter().enumerate() {
+        by_namespace
+            .entry(e.namespace.as_str())
+            .or_default()
+            .push(i);
+    }
+    // Resolve every rule once; workloads share them.
+    let mut resolved: BTreeMap<(usize, bool), Vec<wit::Flow>> = BTreeMap::new();
+    for (pi, p) in model.network_policies.iter().enumerate() {
+        for (egress, rules) in [(false, &p.ingress), (true, &p.egress)] {
+            let mut out = Vec::new();
+            for (ri, r) in rules.iter().enumerate() {
+                let flow = |peer| wit::Flow {
+                    policy: index(pi),
+                    rule: index(ri),
+                    peer,
+                    ports: r.ports.clone(),
+                };
+                if r.peers.is_empty() {
+                    out.push(flow(wit::FlowPeer::Everything));
+                }
+                for (ei, peer) in r.peers.iter().enumerate() {
+                    let resolved_peer = match peer {
+                        wit::Peer::IpBlock(b) => wit::FlowPeer::IpBlock(b.clone()),
+                        wit::Peer::Pods(pp) => {
+                            let namespaces: Vec<String> = model
+                                .namespaces
+                                .iter()
+                                .filter(|n| match &pp.namespace_selector {
+                                    None => n.name == p.namespace,
+                                    Some(sel) => cluster
+                                        .namespace_labels(&n.name)
+                                        .is_some_and(|l| selector::matches(sel, l)),
+                                })
+                                .map(|n| n.name.clone())
+                                .collect();
+                            let mut workloads: Vec<u32> = namespaces
+                                .iter()
+                                .filter_map(|ns| by_namespace.get(ns.as_str()))
+                                .flatten()
+                                .filter(|&&e| {
+                                    cluster.peer_matches(
+                                        pi,
+                                        egress,
+                                        ri,
+                                        ei,
+                                        peer,
+                                        crate::netpol::Target::Pod(e),
+                                    )
+                                })
+                                .filter_map(|&e| {
+                                    cluster.endpoints.get(e).map(|e| index(e.workload))
+                                })
+                                .collect();
+                            workloads.sort_unstable();
+                            wit::FlowPeer::Pods(wit::PodFlowPeer {
+                                namespace_selector: pp.namespace_selector.clone(),
+                                pod_selector: pp.pod_selector.clone(),
+                                namespaces,
+                                workloads,
+                            })
+                        }
+                    };
+                    out.push(flow(resolved_peer));
+                }
+            }
+            resolved.insert((pi, egress), out);
+        }
+    }
+    model
+        .workloads
+        .iter()
+        .map(|w| {
+            let collect = |isolating: &[u32], egress: bool| -> Vec<wit::Flow> {
+                isolating
+                    .iter()
+                    .filter_map(|&p| resolved.get(&(p as usize, egress)))
+                    .flatten()
+                    .cloned()
+                    .collect()
+            };
+            (
+                collect(&w.isolation.ingress, false),
+                collect(&w.isolation.egress, true),
+            )
+        })
+        .collect()
 }
 
 fn index(i: usize) -> u32 {
@@ -300,6 +403,8 @@ fn workload(
             ingress: Vec::new(),
             egress: Vec::new(),
         },
+        ingress_flows: Vec::new(),
+        egress_flows: Vec::new(),
     };
     Ok(Some((w, labels)))
 }
@@ -548,4 +653,70 @@ fn check_ip_block(block: &netv1::IPBlock) -> Result<(), (String, String)> {
         seen.insert(except);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{Inputs, LoadOptions, load};
+
+    fn model(text: &str) -> Model {
+        let loaded = load(&Inputs::new().text("t.yaml", text), &LoadOptions::default());
+        let (model, diags) = build(&loaded);
+        assert!(diags.is_empty(), "{diags:?}");
+        model
+    }
+
+    #[test]
+    fn flows_name_policy_rule_and_resolved_peers() {
+        let demo = ["namespaces.yaml", "shop.yaml", "egress-proxy.yaml"]
+            .iter()
+            .map(|f| {
+                std::fs::read_to_string(format!("{}/../tests/demo/{f}", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("\n---\n");
+        let m = model(&demo);
+        let web = m.workloads.iter().find(|w| w.name == "web").unwrap();
+        let squid = m.workloads.iter().position(|w| w.name == "squid").unwrap();
+        let policy = |f: &wit::Flow| m.network_policies[f.policy as usize].name.clone();
+        let egress: Vec<(String, u32)> = web
+            .egress_flows
+            .iter()
+            .map(|f| (policy(f), f.rule))
+            .collect();
+        assert_eq!(
+            egress,
+            [
+                ("egress-via-proxy".to_string(), 0),
+                ("egress-via-proxy".to_string(), 1)
+            ]
+        );
+        let wit::FlowPeer::Pods(to_proxy) = &web.egress_flows[0].peer else {
+            panic!("expected a pod peer");
+        };
+        assert_eq!(to_proxy.namespaces, ["egress-proxy"]);
+        assert_eq!(to_proxy.workloads, [u32::try_from(squid).unwrap()]);
+        // kube-dns is not in the inputs: the peer admits the namespace
+        // (implicitly declared) but matches no workload.
+        let wit::FlowPeer::Pods(to_dns) = &web.egress_flows[1].peer else {
+            panic!("expected a pod peer");
+        };
+        assert!(to_dns.workloads.is_empty());
+        let squid_w = &m.workloads[squid];
+        assert!(matches!(
+            squid_w.egress_flows[0].peer,
+            wit::FlowPeer::IpBlock(_)
+        ));
+    }
+
+    #[test]
+    fn host_network_workloads_are_never_isolated() {
+        let m = model(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: agent, namespace: x}\nspec: {hostNetwork: true, containers: [{name: c, image: i}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n",
+        );
+        assert!(m.workloads[0].isolation.ingress.is_empty());
+        assert!(m.network_policies[0].selects.is_empty());
+    }
 }

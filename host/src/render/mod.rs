@@ -9,3 +9,8 @@ mod json;
 
 pub use human::human;
 pub use json::{JSON_SCHEMA_VERSION, json};
+
+/// Renders a connection trace for people.
+pub fn trace(t: &crate::Trace) -> String {
+    crate::netpol::trace::human(t)
+}

@@ -163,6 +163,21 @@ fn check_isolation(cx: &Context<'_, Settings>, out: &mut Findings, dir: Directio
         if !cx.in_scope(&w.namespace) || !dir.isolating(w).is_empty() {
             continue;
         }
+        if w.host_network {
+            out.report(
+                w.object,
+                format!(
+                    "{} `{}/{}` uses the host network: NetworkPolicies do not isolate it for {} (its traffic is node traffic)",
+                    w.kind,
+                    w.namespace,
+                    w.name,
+                    dir.name().to_lowercase()
+                ),
+            )
+            .at(format!("{}/hostNetwork", w.pod_spec_path))
+            .fix("run the workload on the pod network (remove hostNetwork: true), or restrict it with node-level firewalling and exempt it explicitly");
+            continue;
+        }
         let index = u32::try_from(index).unwrap_or(u32::MAX);
         // Policies that select the workload but do not affect this direction:
         // the usual cause is `policyTypes` left to its default.

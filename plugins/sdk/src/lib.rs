@@ -13,7 +13,7 @@
 //! - [`testing`]: builders for unit-testing rule logic natively with
 //!   `cargo test`, without a WebAssembly runtime.
 //!
-//! ```ignore
+//! ```
 //! use palisade_sdk::{Context, Findings, Plugin, Rule, Severity};
 //!
 //! #[derive(Default, serde::Deserialize)]
@@ -63,9 +63,10 @@ use std::fmt::Write as _;
 
 pub use bindings::palisade::policy::log::Level as LogLevel;
 pub use bindings::palisade::policy::types::{
-    Container, ContainerPort, EnvVar, IpBlock, Isolation, Label, LabelSelector, NetworkPolicy,
-    Peer, PluginError, PluginMetadata, PodPeer, PolicyRule, PortRef, PortSpec, Protocol, Request,
-    RuleInfo, SelectorOperator, SelectorRequirement, Severity, SourceObject, Workload,
+    Container, ContainerPort, EnvVar, Flow, FlowPeer, IpBlock, Isolation, Label, LabelSelector,
+    NetworkPolicy, Peer, PluginError, PluginMetadata, PodFlowPeer, PodPeer, PolicyRule, PortRef,
+    PortSpec, Protocol, Request, RuleInfo, SelectorOperator, SelectorRequirement, Severity,
+    SourceObject, Workload,
 };
 pub use bindings::palisade::policy::types::{Finding, Namespace};
 
@@ -373,6 +374,10 @@ impl Labels for [Label] {
 macro_rules! export_plugin {
     ($plugin:ty) => {
         const _: () = {
+            #[cfg_attr(
+                not(target_family = "wasm"),
+                allow(dead_code, reason = "component exports exist only on wasm")
+            )]
             struct __PalisadeExport;
             impl $crate::__bindings::exports::palisade::policy::plugin::Guest for __PalisadeExport {
                 fn metadata() -> $crate::PluginMetadata {
@@ -390,6 +395,9 @@ macro_rules! export_plugin {
                     $crate::evaluate::<$plugin>(&request)
                 }
             }
+            // Native builds (unit tests) link no component exports: their
+            // names are not valid native symbols.
+            #[cfg(target_family = "wasm")]
             $crate::__bindings::__export_policy_plugin!(__PalisadeExport with_types_in $crate::__bindings);
         };
     };

@@ -110,6 +110,8 @@ impl RequestBuilder {
                 ingress: ingress_isolated_by.to_vec(),
                 egress: egress_isolated_by.to_vec(),
             },
+            ingress_flows: Vec::new(),
+            egress_flows: Vec::new(),
         });
         self
     }

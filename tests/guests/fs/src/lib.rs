@@ -1,6 +1,14 @@
 //! A plugin that reads a file: its component imports a WASI interface outside the
 //! sandbox allowlist, so loading it must fail and name the import.
 
+#![cfg_attr(
+    not(target_family = "wasm"),
+    allow(
+        dead_code,
+        reason = "a guest does its work only when built as a component"
+    )
+)]
+
 use palisade_sdk::__bindings::exports::palisade::policy::plugin::Guest;
 use palisade_sdk::{Finding, PluginError, PluginMetadata, Request};
 
@@ -28,4 +36,6 @@ impl Guest for Escape {
     }
 }
 
+// Component exports exist only on wasm (not valid native symbols).
+#[cfg(target_family = "wasm")]
 palisade_sdk::__bindings::__export_policy_plugin!(Escape with_types_in palisade_sdk::__bindings);

@@ -3,6 +3,14 @@
 //! Used by the sandbox suite to check that every misbehaviour ends within its
 //! limit with the right typed error, and that the next evaluation works.
 
+#![cfg_attr(
+    not(target_family = "wasm"),
+    allow(
+        dead_code,
+        reason = "a guest does its work only when built as a component"
+    )
+)]
+
 use palisade_sdk::__bindings::exports::palisade::policy::plugin::Guest;
 use palisade_sdk::{Finding, PluginError, PluginMetadata, Request, RuleInfo, Severity};
 use std::hint::black_box;
@@ -98,13 +106,19 @@ impl Guest for Hostile {
                 0,
                 format!("{:?}", std::env::var("HOME")),
             )]),
-            _ => Ok(request
-                .objects
-                .iter()
-                .map(|o| finding("HOSTILE001", o.id, format!("saw {} {}", o.kind, o.name)))
-                .collect()),
+            _ => {
+                let seen = format!("saw {} objects", request.objects.len());
+                palisade_sdk::log(palisade_sdk::LogLevel::Info, &seen);
+                Ok(request
+                    .objects
+                    .iter()
+                    .map(|o| finding("HOSTILE001", o.id, format!("saw {} {}", o.kind, o.name)))
+                    .collect())
+            }
         }
     }
 }
 
+// Component exports exist only on wasm (not valid native symbols).
+#[cfg(target_family = "wasm")]
 palisade_sdk::__bindings::__export_policy_plugin!(Hostile with_types_in palisade_sdk::__bindings);

@@ -1,6 +1,13 @@
 //! A component of another world: it exports `run` instead of the
 //! `palisade:policy/plugin` interface, so loading it must fail.
 
+#![cfg_attr(
+    not(target_family = "wasm"),
+    allow(
+        dead_code,
+        reason = "a guest does its work only when built as a component"
+    )
+)]
 #![allow(
     unsafe_code,
     reason = "wit-bindgen export glue generated in this crate"
@@ -18,4 +25,6 @@ impl Guest for Other {
     }
 }
 
+// Component exports exist only on wasm (not valid native symbols).
+#[cfg(target_family = "wasm")]
 export!(Other);

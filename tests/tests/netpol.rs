@@ -1,0 +1,133 @@
+//! NetworkPolicy semantics, held against cases written from the API
+//! documentation (`tests/netpol/cases/*.yaml`), and the optimized matrix held
+//! against the pair-by-pair evaluator on generated clusters.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed expectation should abort the test"
+)]
+
+use std::collections::BTreeMap;
+
+use palisade::{Inputs, NetworkAnalysis};
+use palisade_tests::workspace;
+use serde::Deserialize;
+
+/// One case file. Unknown fields are rejected so a typo cannot skip an
+/// assertion.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    note: String,
+    ports: Vec<String>,
+    external: Vec<String>,
+    manifests: String,
+    allowed: BTreeMap<String, Vec<(String, String)>>,
+}
+
+#[test]
+fn cases_from_the_api_documentation() {
+    let dir = workspace().join("tests/netpol/cases");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 13, "cases are missing");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let case: Case = palisade::testing::from_yaml(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let analysis =
+            NetworkAnalysis::new(&Inputs::new().text("case.yaml", case.manifests.clone()));
+        assert!(
+            analysis.diagnostics().is_empty(),
+            "{}: {:#?}",
+            file.display(),
+            analysis.diagnostics()
+        );
+        let got = analysis.matrix(&case.ports, &case.external).unwrap();
+        assert_eq!(got, case.allowed, "{}: {}", file.display(), case.note);
+        let naive = analysis.matrix_naive(&case.ports, &case.external).unwrap();
+        assert_eq!(
+            naive,
+            case.allowed,
+            "{} (naive): {}",
+            file.display(),
+            case.note
+        );
+    }
+}
+
+#[test]
+fn optimized_matrix_equals_pairwise_evaluation_on_generated_clusters() {
+    let ports: Vec<String> = ["80/TCP", "81/TCP", "8080/TCP", "53/UDP", "53/TCP", "7/SCTP"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let external: Vec<String> = [
+        "10.0.0.5",
+        "10.1.0.9",
+        "192.168.1.10",
+        "8.8.8.8",
+        "2001:db8::1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut nonempty = 0;
+    for seed in 1..=150 {
+        let yaml = palisade::testing::generate_cluster(3, 12, 8, seed);
+        let analysis = NetworkAnalysis::new(&Inputs::new().text("gen.yaml", yaml));
+        assert!(
+            analysis.diagnostics().is_empty(),
+            "seed {seed}: {:#?}",
+            analysis.diagnostics()
+        );
+        let fast = analysis.matrix(&ports, &external).unwrap();
+        let slow = analysis.matrix_naive(&ports, &external).unwrap();
+        assert_eq!(fast, slow, "seed {seed}");
+        let total: usize = fast.values().map(Vec::len).sum();
+        let all = ports.len() * (12 * 11 + 2 * 12 * external.len());
+        if total > 0 && total < all {
+            nonempty += 1;
+        }
+    }
+    // The generator must produce clusters where policy actually decides.
+    assert!(nonempty > 100, "only {nonempty} interesting clusters");
+}
+
+#[test]
+fn trace_names_the_deciding_rule_and_near_misses() {
+    let demo = workspace().join("tests/demo");
+    let analysis = NetworkAnalysis::new(&Inputs::new().path(&demo));
+    let allowed = analysis
+        .trace("shop/web", "egress-proxy/squid", "3128/TCP")
+        .unwrap();
+    assert_eq!(allowed.verdict, "allowed");
+    assert_eq!(allowed.egress.allowed_by[0].policy, "shop/egress-via-proxy");
+    assert_eq!(allowed.egress.allowed_by[0].rule, 0);
+    assert_eq!(allowed.ingress.allowed_by[0].policy, "egress-proxy/proxy");
+
+    let denied = analysis
+        .trace("shop/web", "egress-proxy/squid", "8080/TCP")
+        .unwrap();
+    assert_eq!(denied.verdict, "denied");
+    assert_eq!(denied.egress.verdict, "denied");
+    let miss = &denied.egress.near_misses[0];
+    assert_eq!(
+        (miss.policy.as_str(), miss.rule, miss.missed),
+        ("shop/egress-via-proxy", 0, "port")
+    );
+
+    let external = analysis
+        .trace("legacy/reports", "8.8.8.8", "443/TCP")
+        .unwrap();
+    assert_eq!(external.verdict, "allowed");
+    assert!(external.relies_on.iter().any(|(id, _)| id == "no-snat"));
+
+    assert!(analysis.trace("nope/none", "shop/web", "80/TCP").is_err());
+    assert!(analysis.trace("shop/web", "shop/web", "80/ICMP").is_err());
+}
