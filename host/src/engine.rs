@@ -451,7 +451,7 @@ impl Checker {
     /// and enabled rules are filled in per plugin).
     fn prepare(&self, inputs: &Inputs) -> (input::Loaded, wit::Request, Vec<Diagnostic>) {
         let loaded = input::load(inputs, &self.load_options);
-        let (model, model_diags) = model::build(&loaded);
+        let (model, model_diags) = model::build(&loaded, true);
         let mut diagnostics = loaded.diagnostics.clone();
         diagnostics.extend(model_diags);
         let request = wit::Request {

@@ -34,8 +34,10 @@ pub(crate) struct Model {
     pub(crate) network_policies: Vec<wit::NetworkPolicy>,
 }
 
-/// Builds the model; problems with single objects become diagnostics.
-pub(crate) fn build(loaded: &Loaded) -> (Model, Vec<Diagnostic>) {
+/// Builds the model; problems with single objects become diagnostics. With
+/// `resolve`, rule peers are resolved to what they match and workloads get
+/// their flows (what plugins receive; NetworkPolicy analysis does without).
+pub(crate) fn build(loaded: &Loaded, resolve: bool) -> (Model, Vec<Diagnostic>) {
     let mut model = Model::default();
     let mut diags = Vec::new();
     for (i, obj) in loaded.objects.iter().enumerate() {
@@ -109,18 +111,16 @@ pub(crate) fn build(loaded: &Loaded) -> (Model, Vec<Diagnostic>) {
             }
         }
     }
-    let flows = flows(&model);
-    for (w, (ingress, egress)) in model.workloads.iter_mut().zip(flows) {
-        w.ingress_flows = ingress;
-        w.egress_flows = egress;
+    if resolve {
+        resolve_flows(&mut model);
     }
     (model, diags)
 }
 
-/// Per workload, the flows the policies isolating it allow: one per (policy,
-/// rule, peer), with pod peers resolved to the namespaces and workloads of
-/// the inputs they match.
-fn flows(model: &Model) -> Vec<(Vec<wit::Flow>, Vec<wit::Flow>)> {
+/// Resolves every rule's peers to what they match among the inputs (once
+/// per rule), and gives each workload the flows of the policies isolating
+/// it: references (policy, rule, peer), not copies.
+fn resolve_flows(model: &mut Model) {
     let cluster = crate::netpol::Cluster::new(model);
     let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, e) in cluster.endpoints.iter().enumerate() {
@@ -129,87 +129,116 @@ fn flows(model: &Model) -> Vec<(Vec<wit::Flow>, Vec<wit::Flow>)> {
             .or_default()
             .push(i);
     }
-    // Resolve every rule once; workloads share them.
-    let mut resolved: BTreeMap<(usize, bool), Vec<wit::Flow>> = BTreeMap::new();
+    let mut matches: Vec<[Vec<Vec<wit::PeerMatch>>; 2]> = Vec::new();
     for (pi, p) in model.network_policies.iter().enumerate() {
+        let mut per_dir: [Vec<Vec<wit::PeerMatch>>; 2] = [Vec::new(), Vec::new()];
         for (egress, rules) in [(false, &p.ingress), (true, &p.egress)] {
-            let mut out = Vec::new();
             for (ri, r) in rules.iter().enumerate() {
-                let flow = |peer| wit::Flow {
-                    policy: index(pi),
-                    rule: index(ri),
-                    peer,
-                    ports: r.ports.clone(),
-                };
-                if r.peers.is_empty() {
-                    out.push(flow(wit::FlowPeer::Everything));
-                }
+                let mut rule_matches = Vec::new();
                 for (ei, peer) in r.peers.iter().enumerate() {
-                    let resolved_peer = match peer {
-                        wit::Peer::IpBlock(b) => wit::FlowPeer::IpBlock(b.clone()),
-                        wit::Peer::Pods(pp) => {
-                            let namespaces: Vec<String> = model
-                                .namespaces
-                                .iter()
-                                .filter(|n| match &pp.namespace_selector {
-                                    None => n.name == p.namespace,
-                                    Some(sel) => cluster
-                                        .namespace_labels(&n.name)
-                                        .is_some_and(|l| selector::matches(sel, l)),
-                                })
-                                .map(|n| n.name.clone())
-                                .collect();
-                            let mut workloads: Vec<u32> = namespaces
-                                .iter()
-                                .filter_map(|ns| by_namespace.get(ns.as_str()))
-                                .flatten()
-                                .filter(|&&e| {
-                                    cluster.peer_matches(
-                                        pi,
-                                        egress,
-                                        ri,
-                                        ei,
-                                        peer,
-                                        crate::netpol::Target::Pod(e),
-                                    )
-                                })
-                                .filter_map(|&e| {
-                                    cluster.endpoints.get(e).map(|e| index(e.workload))
-                                })
-                                .collect();
-                            workloads.sort_unstable();
-                            wit::FlowPeer::Pods(wit::PodFlowPeer {
-                                namespace_selector: pp.namespace_selector.clone(),
-                                pod_selector: pp.pod_selector.clone(),
-                                namespaces,
-                                workloads,
+                    let namespaces: Vec<String> = match peer {
+                        wit::Peer::IpBlock(_) => Vec::new(),
+                        wit::Peer::Pods(pp) => model
+                            .namespaces
+                            .iter()
+                            .filter(|n| match &pp.namespace_selector {
+                                None => n.name == p.namespace,
+                                Some(sel) => cluster
+                                    .namespace_labels(&n.name)
+                                    .is_some_and(|l| selector::matches(sel, l)),
                             })
-                        }
+                            .map(|n| n.name.clone())
+                            .collect(),
                     };
-                    out.push(flow(resolved_peer));
+                    let candidates: Vec<usize> = match peer {
+                        wit::Peer::IpBlock(_) => (0..cluster.endpoints.len())
+                            .filter(|&e| {
+                                cluster.endpoints.get(e).is_some_and(|e| !e.ips.is_empty())
+                            })
+                            .collect(),
+                        wit::Peer::Pods(_) => namespaces
+                            .iter()
+                            .filter_map(|ns| by_namespace.get(ns.as_str()))
+                            .flatten()
+                            .copied()
+                            .collect(),
+                    };
+                    let mut workloads: Vec<u32> = candidates
+                        .into_iter()
+                        .filter(|&e| {
+                            cluster.peer_matches(
+                                pi,
+                                egress,
+                                ri,
+                                ei,
+                                peer,
+                                crate::netpol::Target::Pod(e),
+                            )
+                        })
+                        .filter_map(|e| cluster.endpoints.get(e).map(|e| index(e.workload)))
+                        .collect();
+                    workloads.sort_unstable();
+                    rule_matches.push(wit::PeerMatch {
+                        namespaces,
+                        workloads,
+                    });
+                }
+                if let Some(slot) = per_dir.get_mut(usize::from(egress)) {
+                    slot.push(rule_matches);
                 }
             }
-            resolved.insert((pi, egress), out);
+        }
+        matches.push(per_dir);
+    }
+    for (p, [ingress, egress]) in model.network_policies.iter_mut().zip(matches) {
+        for (r, m) in p.ingress.iter_mut().zip(ingress) {
+            r.matches = m;
+        }
+        for (r, m) in p.egress.iter_mut().zip(egress) {
+            r.matches = m;
         }
     }
-    model
+    let policies = &model.network_policies;
+    let flows_of = |isolating: &[u32], egress: bool| -> Vec<wit::Flow> {
+        let mut out = Vec::new();
+        for &pi in isolating {
+            let Some(p) = policies.get(pi as usize) else {
+                continue;
+            };
+            let rules = if egress { &p.egress } else { &p.ingress };
+            for (ri, r) in rules.iter().enumerate() {
+                if r.peers.is_empty() {
+                    out.push(wit::Flow {
+                        policy: pi,
+                        rule: index(ri),
+                        peer: None,
+                    });
+                }
+                for ei in 0..r.peers.len() {
+                    out.push(wit::Flow {
+                        policy: pi,
+                        rule: index(ri),
+                        peer: Some(index(ei)),
+                    });
+                }
+            }
+        }
+        out
+    };
+    let flows: Vec<(Vec<wit::Flow>, Vec<wit::Flow>)> = model
         .workloads
         .iter()
         .map(|w| {
-            let collect = |isolating: &[u32], egress: bool| -> Vec<wit::Flow> {
-                isolating
-                    .iter()
-                    .filter_map(|&p| resolved.get(&(p as usize, egress)))
-                    .flatten()
-                    .cloned()
-                    .collect()
-            };
             (
-                collect(&w.isolation.ingress, false),
-                collect(&w.isolation.egress, true),
+                flows_of(&w.isolation.ingress, false),
+                flows_of(&w.isolation.egress, true),
             )
         })
-        .collect()
+        .collect();
+    for (w, (ingress, egress)) in model.workloads.iter_mut().zip(flows) {
+        w.ingress_flows = ingress;
+        w.egress_flows = egress;
+    }
 }
 
 fn index(i: usize) -> u32 {
@@ -625,6 +654,7 @@ fn policy_rule(
     wit::PolicyRule {
         peers: out_peers,
         ports: out_ports,
+        matches: Vec::new(),
     }
 }
 
@@ -662,7 +692,7 @@ mod tests {
 
     fn model(text: &str) -> Model {
         let loaded = load(&Inputs::new().text("t.yaml", text), &LoadOptions::default());
-        let (model, diags) = build(&loaded);
+        let (model, diags) = build(&loaded, true);
         assert!(diags.is_empty(), "{diags:?}");
         model
     }
@@ -681,34 +711,29 @@ mod tests {
         let web = m.workloads.iter().find(|w| w.name == "web").unwrap();
         let squid = m.workloads.iter().position(|w| w.name == "squid").unwrap();
         let policy = |f: &wit::Flow| m.network_policies[f.policy as usize].name.clone();
-        let egress: Vec<(String, u32)> = web
+        let egress: Vec<(String, u32, Option<u32>)> = web
             .egress_flows
             .iter()
-            .map(|f| (policy(f), f.rule))
+            .map(|f| (policy(f), f.rule, f.peer))
             .collect();
         assert_eq!(
             egress,
             [
-                ("egress-via-proxy".to_string(), 0),
-                ("egress-via-proxy".to_string(), 1)
+                ("egress-via-proxy".to_string(), 0, Some(0)),
+                ("egress-via-proxy".to_string(), 1, Some(0))
             ]
         );
-        let wit::FlowPeer::Pods(to_proxy) = &web.egress_flows[0].peer else {
-            panic!("expected a pod peer");
-        };
+        let rules = &m.network_policies[web.egress_flows[0].policy as usize].egress;
+        let to_proxy = &rules[0].matches[0];
         assert_eq!(to_proxy.namespaces, ["egress-proxy"]);
         assert_eq!(to_proxy.workloads, [u32::try_from(squid).unwrap()]);
         // kube-dns is not in the inputs: the peer admits the namespace
-        // (implicitly declared) but matches no workload.
-        let wit::FlowPeer::Pods(to_dns) = &web.egress_flows[1].peer else {
-            panic!("expected a pod peer");
-        };
-        assert!(to_dns.workloads.is_empty());
+        // (implied by the selector's metadata.name? no: only namespaces of
+        // the inputs are listed) and matches no workload.
+        assert!(rules[1].matches[0].workloads.is_empty());
         let squid_w = &m.workloads[squid];
-        assert!(matches!(
-            squid_w.egress_flows[0].peer,
-            wit::FlowPeer::IpBlock(_)
-        ));
+        let squid_rule = &m.network_policies[squid_w.egress_flows[0].policy as usize].egress[0];
+        assert!(matches!(squid_rule.peers[0], wit::Peer::IpBlock(_)));
     }
 
     #[test]

@@ -413,7 +413,7 @@ impl NetworkAnalysis {
     /// [`diagnostics`](Self::diagnostics); everything else is analysed.
     pub fn new(inputs: &crate::Inputs) -> NetworkAnalysis {
         let loaded = crate::input::load(inputs, &crate::input::LoadOptions::default());
-        let (model, model_diags) = crate::model::build(&loaded);
+        let (model, model_diags) = crate::model::build(&loaded, false);
         let mut diagnostics = loaded.diagnostics.clone();
         diagnostics.extend(model_diags);
         NetworkAnalysis {

@@ -63,8 +63,8 @@ use std::fmt::Write as _;
 
 pub use bindings::palisade::policy::log::Level as LogLevel;
 pub use bindings::palisade::policy::types::{
-    Container, ContainerPort, EnvVar, Flow, FlowPeer, IpBlock, Isolation, Label, LabelSelector,
-    NetworkPolicy, Peer, PluginError, PluginMetadata, PodFlowPeer, PodPeer, PolicyRule, PortRef,
+    Container, ContainerPort, EnvVar, Flow, IpBlock, Isolation, Label, LabelSelector,
+    NetworkPolicy, Peer, PluginError, PluginMetadata, PeerMatch, PodPeer, PolicyRule, PortRef,
     PortSpec, Protocol, Request, RuleInfo, SelectorOperator, SelectorRequirement, Severity,
     SourceObject, Workload,
 };
@@ -182,6 +182,36 @@ impl<'a, S> Context<'a, S> {
         self.request.network_policies.get(index as usize)
     }
 
+    /// What `workload` may send (`egress`) or receive: each flow with its
+    /// policy, rule, and peer with what the peer matches (no peer: every pod
+    /// and address). Empty when the workload is not isolated in that
+    /// direction — then everything is allowed.
+    pub fn flows(&self, workload: &'a Workload, egress: bool) -> Vec<FlowView<'a>> {
+        let flows = if egress {
+            &workload.egress_flows
+        } else {
+            &workload.ingress_flows
+        };
+        flows
+            .iter()
+            .filter_map(|flow| {
+                let policy = self.network_policy(flow.policy)?;
+                let rules = if egress { &policy.egress } else { &policy.ingress };
+                let rule = rules.get(flow.rule as usize)?;
+                let peer = match flow.peer {
+                    None => None,
+                    Some(i) => Some((rule.peers.get(i as usize)?, rule.matches.get(i as usize)?)),
+                };
+                Some(FlowView {
+                    flow,
+                    policy,
+                    rule,
+                    peer,
+                })
+            })
+            .collect()
+    }
+
     /// The ID of the rule being checked.
     pub fn rule_id(&self) -> &'static str {
         self.rule
@@ -191,6 +221,19 @@ impl<'a, S> Context<'a, S> {
     pub fn severity(&self) -> Severity {
         self.severity
     }
+}
+
+/// A flow with the policy, rule and peer it refers to.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowView<'a> {
+    /// The flow as the host sent it.
+    pub flow: &'a Flow,
+    /// The policy that allows it.
+    pub policy: &'a NetworkPolicy,
+    /// The rule that allows it.
+    pub rule: &'a PolicyRule,
+    /// The peer and what it matches; `None`: every pod and address.
+    pub peer: Option<(&'a Peer, &'a PeerMatch)>,
 }
 
 /// Findings being collected for one rule.
