@@ -362,6 +362,10 @@ impl Engine {
             }
             seen.push(&c.plugin.id);
         }
+        let exemptions = match &policy.exemptions {
+            Some(path) => Some(crate::Exemptions::from_file(policy.dir.join(path))?),
+            None => None,
+        };
         Ok(Checker {
             engine: self.clone(),
             plugins,
@@ -369,6 +373,9 @@ impl Engine {
             load_options: LoadOptions {
                 ignore_kinds: policy.ignore_kinds.clone(),
             },
+            exemptions,
+            annotation_exemptions: policy.annotation_exemptions,
+            today: crate::Date::today(),
         })
     }
 }
@@ -391,19 +398,48 @@ pub struct Checker {
     plugins: Vec<Configured>,
     excluded_namespaces: Vec<String>,
     load_options: LoadOptions,
+    exemptions: Option<crate::Exemptions>,
+    annotation_exemptions: bool,
+    today: crate::Date,
 }
 
 impl Checker {
+    /// Uses `exemptions` (replacing any the policy set names).
+    pub fn with_exemptions(mut self, exemptions: crate::Exemptions) -> Checker {
+        self.exemptions = Some(exemptions);
+        self
+    }
+
+    /// Judges exemption expiry as of `today` (default: the system date, UTC).
+    pub fn with_today(mut self, today: crate::Date) -> Checker {
+        self.today = today;
+        self
+    }
+
     /// The loaded plugins, in policy-set order.
     pub fn plugins(&self) -> impl Iterator<Item = &Plugin> {
         self.plugins.iter().map(|c| &c.plugin)
     }
 
-    /// Every rule of every loaded plugin: (plugin ID, rule).
-    pub fn rules(&self) -> impl Iterator<Item = (&str, &RuleInfo)> {
-        self.plugins
+    /// Every rule: each loaded plugin's, then the host's own (`PAL…`,
+    /// about exemptions), as (plugin ID, rule).
+    pub fn rules(&self) -> Vec<(String, RuleInfo)> {
+        let mut out: Vec<(String, RuleInfo)> = self
+            .plugins
             .iter()
-            .flat_map(|c| c.plugin.rules.iter().map(|r| (c.plugin.id.as_str(), r)))
+            .flat_map(|c| {
+                c.plugin
+                    .rules
+                    .iter()
+                    .map(|r| (c.plugin.id.clone(), r.clone()))
+            })
+            .collect();
+        out.extend(
+            crate::exempt::host_rules()
+                .into_iter()
+                .map(|r| ("palisade".to_string(), r)),
+        );
+        out
     }
 
     /// Loads the inputs, builds the model and evaluates every plugin. Never
@@ -435,6 +471,8 @@ impl Checker {
                 )),
             }
         }
+        self.exempt(&mut report, &loaded);
+        report.rules = self.rules();
         report.summary.files = loaded.files.len();
         report.summary.objects = loaded.objects.len();
         report.summary.plugins = self.plugins.len();
@@ -443,8 +481,55 @@ impl Checker {
             .iter()
             .map(|f| (f.name.clone(), f.text.clone()))
             .collect();
+        if let Some(ex) = &self.exemptions {
+            let (name, text) = ex.source();
+            report.sources.insert(name, text);
+        }
         report.finish();
         report
+    }
+
+    /// Applies the exemptions file and `palisade.dev/exempt` annotations.
+    fn exempt(&self, report: &mut Report, loaded: &input::Loaded) {
+        let mut facts = BTreeMap::new();
+        for o in &loaded.objects {
+            let labels = o
+                .value
+                .pointer("/metadata/labels")
+                .and_then(|v| v.as_object())
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let annotation = o
+                .value
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(crate::EXEMPT_ANNOTATION))
+                .map(|v| {
+                    let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                    let at = loaded.locate(o, Some("/metadata/annotations/palisade.dev~1exempt"));
+                    (text, at)
+                });
+            facts.insert(
+                o.id.clone(),
+                crate::exempt::ObjectFacts {
+                    labels,
+                    exempt_annotation: annotation,
+                },
+            );
+        }
+        let findings = std::mem::take(&mut report.findings);
+        let applied = crate::exempt::apply(
+            findings,
+            self.exemptions.as_ref(),
+            self.annotation_exemptions,
+            self.today,
+            &facts,
+        );
+        report.findings = applied.kept;
+        report.exempted = applied.exempted;
     }
 
     /// Loads inputs and builds the request every plugin receives (settings

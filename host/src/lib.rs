@@ -3,6 +3,7 @@
 
 mod engine;
 mod error;
+mod exempt;
 mod input;
 mod kinds;
 mod model;
@@ -19,6 +20,7 @@ pub use engine::{
     Engine, EngineBuilder, Plugin, RuleInfo, builtin_plugins,
 };
 pub use error::{Error, ErrorKind};
+pub use exempt::{Baseline, Date, EXEMPT_ANNOTATION, Exempted, Exemptions};
 pub use input::Inputs;
 pub use netpol::NetworkAnalysis;
 pub use netpol::trace::{AllowingRule, NearMiss, SideTrace, Trace};

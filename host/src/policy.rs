@@ -9,6 +9,8 @@
 //! spec:
 //!   excludedNamespaces: [kube-system, kube-public, kube-node-lease]
 //!   ignoreKinds: [cert-manager.io/Certificate]
+//!   exemptions: ./exemptions.yaml        # relative to this file
+//!   annotationExemptions: true           # honour palisade.dev/exempt (never on control paths)
 //!   plugins:
 //!     - builtin: default-deny
 //!       disabledRules: [NP002]
@@ -39,6 +41,8 @@ pub struct PolicySet {
     pub(crate) excluded_namespaces: Vec<String>,
     pub(crate) ignore_kinds: Vec<String>,
     pub(crate) plugins: Vec<PluginEntry>,
+    pub(crate) exemptions: Option<PathBuf>,
+    pub(crate) annotation_exemptions: bool,
 }
 
 /// Where a plugin of a policy set comes from.
@@ -87,6 +91,10 @@ struct RawSpec {
     ignore_kinds: Vec<String>,
     #[serde(default)]
     plugins: Vec<RawPlugin>,
+    #[serde(default)]
+    exemptions: Option<String>,
+    #[serde(default)]
+    annotation_exemptions: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -124,6 +132,8 @@ impl PolicySet {
             excluded_namespaces: Vec::new(),
             ignore_kinds: Vec::new(),
             plugins: Vec::new(),
+            exemptions: None,
+            annotation_exemptions: true,
         }
     }
 
@@ -266,6 +276,8 @@ impl PolicySet {
             excluded_namespaces: raw.spec.excluded_namespaces,
             ignore_kinds: raw.spec.ignore_kinds,
             plugins,
+            exemptions: raw.spec.exemptions.map(PathBuf::from),
+            annotation_exemptions: raw.spec.annotation_exemptions.unwrap_or(true),
         })
     }
 

@@ -205,6 +205,7 @@ impl Diagnostic {
 
 /// Counts over a report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Summary {
     /// Input files read.
@@ -217,6 +218,12 @@ pub struct Summary {
     pub findings: BTreeMap<Severity, usize>,
     /// Diagnostics (failures).
     pub errors: usize,
+    /// Findings exempted by the exemptions file or annotations.
+    pub exempted: usize,
+    /// Findings suppressed by a baseline.
+    pub baselined: usize,
+    /// Baseline entries that matched no finding (fixed since).
+    pub baseline_stale: usize,
 }
 
 /// The outcome of a check: findings and diagnostics, sorted, plus the source
@@ -232,10 +239,34 @@ pub struct Report {
     pub summary: Summary,
     /// What plugins logged during evaluation: (plugin ID, `level: message`).
     pub plugin_log: Vec<(String, String)>,
+    /// Every rule that was loaded: (plugin ID, rule), including the host's
+    /// own `PAL` rules about exemptions.
+    pub rules: Vec<(String, crate::RuleInfo)>,
+    /// Findings taken out by exemptions, with their reasons.
+    pub exempted: Vec<crate::exempt::Exempted>,
     pub(crate) sources: BTreeMap<String, Arc<str>>,
 }
 
+impl Finding {
+    /// A stable fingerprint: rule, object identity (API group, kind,
+    /// namespace, name) and field path; not line numbers or messages.
+    pub fn fingerprint(&self) -> String {
+        crate::exempt::fingerprint(self)
+    }
+}
+
 impl Report {
+    /// Drops findings the baseline accepts, counting them and the baseline
+    /// entries that no longer occur. Diagnostics are never affected.
+    pub fn apply_baseline(&mut self, baseline: &crate::Baseline) {
+        let findings = std::mem::take(&mut self.findings);
+        let (kept, suppressed, stale) = baseline.apply(findings);
+        self.findings = kept;
+        self.summary.baselined = suppressed;
+        self.summary.baseline_stale = stale;
+        self.finish();
+    }
+
     /// The text of an input file, for quoting it.
     pub fn source(&self, file: &str) -> Option<&str> {
         self.sources.get(file).map(|s| &**s)
@@ -281,5 +312,13 @@ impl Report {
             *self.summary.findings.entry(f.severity).or_default() += 1;
         }
         self.summary.errors = self.diagnostics.len();
+        self.exempted.sort_by(|a, b| {
+            (&a.finding.location, &a.finding.rule, &a.finding.object).cmp(&(
+                &b.finding.location,
+                &b.finding.rule,
+                &b.finding.object,
+            ))
+        });
+        self.summary.exempted = self.exempted.len();
     }
 }

@@ -290,3 +290,167 @@ fn netpol_table_and_trace_for_people() {
         stderr(&bad)
     );
 }
+
+/// A fresh scratch directory for files a test writes.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("palisade-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn every_format_in_one_run_with_outputs() {
+    let dir = scratch("outputs");
+    let formats = ["json", "sarif", "junit", "github", "policyreport", "human"];
+    let mut args: Vec<String> = vec![
+        "check".into(),
+        "tests/demo".into(),
+        "--format".into(),
+        "github".into(),
+    ];
+    for f in formats {
+        args.push("--output".into());
+        args.push(format!("{f}={}", dir.join(format!("report.{f}")).display()));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = palisade(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    insta::assert_snapshot!("check_demo_github", stdout(&out));
+    for f in formats {
+        let text = std::fs::read_to_string(dir.join(format!("report.{f}"))).unwrap();
+        assert!(!text.is_empty(), "{f}");
+    }
+    let sarif = std::fs::read_to_string(dir.join("report.sarif")).unwrap();
+    assert!(
+        sarif.contains("\"uri\": \"tests/demo/legacy.yaml\""),
+        "{sarif}"
+    );
+    let bad = palisade(&["check", "tests/demo", "--output", "xml=x.xml"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("unknown format `xml`"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn exemptions_expire_and_unused_ones_are_reported() {
+    let run = |now: &str| {
+        palisade(&[
+            "check",
+            "tests/demo",
+            "--exemptions",
+            "tests/fixtures/exemptions/demo.yaml",
+            "--now",
+            now,
+            "--show-exempted",
+        ])
+    };
+    let out = run("2026-11-26");
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("exemptions_2026_11_26", stdout(&out));
+    // After every expiry date nothing is exempted any more.
+    let later = run("2027-06-01");
+    let text = stdout(&later);
+    assert!(!text.contains("exempted["), "{text}");
+    assert_eq!(text.matches("error[PAL001]").count(), 3, "{text}");
+    // The date also comes from the environment.
+    let env = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "check",
+            "tests/demo",
+            "--no-cache",
+            "--exemptions",
+            "tests/fixtures/exemptions/demo.yaml",
+            "--format",
+            "json",
+        ])
+        .current_dir(workspace())
+        .env("PALISADE_NOW", "2026-11-26")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&env.stdout).unwrap();
+    assert_eq!(v["summary"]["exempted"], 2);
+    assert!(
+        v.get("exempted").is_none(),
+        "listed only with --show-exempted"
+    );
+    let bad = run("yesterday");
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn annotations_exempt_unless_disabled_and_never_on_control_paths() {
+    let out = palisade(&[
+        "check",
+        "tests/fixtures/exemptions/annotated.yaml",
+        "--show-exempted",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("exempted[NP001]: Deployment `jobs/batch`"),
+        "{text}"
+    );
+    assert!(text.contains("warning[PAL003]: the `palisade.dev/exempt` annotation of Deployment jobs/sloppy is ignored: it is malformed"), "{text}");
+    let off = palisade(&[
+        "check",
+        "tests/fixtures/exemptions/annotated.yaml",
+        "--policy",
+        "tests/fixtures/policies/no-annotations.yaml",
+    ]);
+    let text = stdout(&off);
+    assert!(
+        text.contains("error[NP001]: Deployment `jobs/batch`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the policy set disables annotation exemptions"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_baseline_accepts_todays_findings_and_catches_new_ones() {
+    let dir = scratch("baseline");
+    let baseline = dir.join("baseline.json");
+    let baseline = baseline.to_str().unwrap();
+    let write = palisade(&["check", "tests/demo", "--write-baseline", baseline]);
+    assert_eq!(write.status.code(), Some(0), "{}", stderr(&write));
+    let again = palisade(&["check", "tests/demo", "--baseline", baseline]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    assert!(
+        stdout(&again)
+            .contains("no findings, 3 in the baseline (0 baseline entries no longer occur)"),
+        "{}",
+        stdout(&again)
+    );
+    let new = palisade(&[
+        "check",
+        "tests/demo",
+        "tests/fixtures/inputs/new-workload.yaml",
+        "--baseline",
+        baseline,
+    ]);
+    assert_eq!(new.status.code(), Some(1));
+    let text = stdout(&new);
+    assert!(text.contains("Deployment `legacy/newcomer`"), "{text}");
+    assert!(!text.contains("legacy/reports"), "{text}");
+    // Fixed findings show up as stale entries.
+    let fixed = palisade(&["check", "tests/demo/shop.yaml", "--baseline", baseline]);
+    assert!(
+        stdout(&fixed).contains("3 baseline entries no longer occur"),
+        "{}",
+        stdout(&fixed)
+    );
+    // A baseline never hides an error.
+    let broken = palisade(&[
+        "check",
+        "tests/fixtures/inputs/broken-dir",
+        "--baseline",
+        baseline,
+    ]);
+    assert_eq!(broken.status.code(), Some(2));
+}

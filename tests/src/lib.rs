@@ -7,7 +7,14 @@
 //! - `inputs.rs`: malformed and adversarial inputs give positioned diagnostics
 //!   and never hide the rest of the input.
 
-#![allow(clippy::panic, reason = "test helpers abort the test on setup failure")]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test helpers abort the test on setup failure"
+)]
+
+pub mod schema;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

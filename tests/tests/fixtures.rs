@@ -95,7 +95,10 @@ fn every_builtin_rule_has_pass_and_fail_fixtures() {
         .checker(&PolicySet::builtin_default(), Vec::new())
         .unwrap();
     let dirs = fixture_dirs();
-    for (plugin, rule) in checker.rules() {
+    let rules = checker.rules();
+    // The host's own PAL rules (about exemptions) are covered by the CLI
+    // tests of exemptions instead.
+    for (plugin, rule) in rules.iter().filter(|(p, _)| p != "palisade") {
         let Some((_, _, dir)) = dirs.iter().find(|(p, r, _)| p == plugin && *r == rule.id) else {
             panic!(
                 "rule {} of {plugin} has no fixture directory tests/fixtures/rules/{plugin}/{}",
@@ -119,7 +122,7 @@ fn every_builtin_rule_has_pass_and_fail_fixtures() {
     }
     for (plugin, rule, _) in &dirs {
         assert!(
-            checker.rules().any(|(p, r)| p == plugin && r.id == *rule),
+            rules.iter().any(|(p, r)| p == plugin && r.id == *rule),
             "tests/fixtures/rules/{plugin}/{rule} names no loaded rule"
         );
     }

@@ -3,10 +3,11 @@
 use std::io::Read;
 use std::path::PathBuf;
 
+use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
-use palisade::{Inputs, Severity, render};
+use palisade::{Baseline, Date, Exemptions, Inputs, Report, Severity, render};
 
-use super::{Format, PluginOpts, Status, print};
+use super::{PluginOpts, Status, print};
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
@@ -15,15 +16,63 @@ pub(crate) struct CheckArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     plugins: PluginOpts,
-    /// Report format
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// Report format on standard output
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    format: ReportFormat,
+    /// Also write a report to a file, as FORMAT=PATH (repeatable), for example sarif=palisade.sarif
+    #[arg(long = "output", value_name = "FORMAT=PATH")]
+    outputs: Vec<String>,
     /// Lowest severity that fails the check (exit 1)
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
+    /// Exemptions file (replaces the one the policy set names)
+    #[arg(long, value_name = "FILE")]
+    exemptions: Option<PathBuf>,
+    /// Judge exemption expiry as of this date, YYYY-MM-DD [env: PALISADE_NOW; default: today, UTC]
+    #[arg(long, value_name = "DATE")]
+    now: Option<String>,
+    /// List exempted findings (they are always counted)
+    #[arg(long)]
+    show_exempted: bool,
+    /// Report only findings not in this baseline
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write the current findings as a baseline and exit 0 (errors still exit 2)
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
     /// Print what plugins logged to standard error
     #[arg(long, short)]
     verbose: bool,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// Text for people, with code frames
+    Human,
+    /// The versioned JSON report
+    Json,
+    /// SARIF 2.1.0
+    Sarif,
+    /// JUnit XML
+    Junit,
+    /// GitHub Actions workflow annotations
+    Github,
+    /// wgpolicyk8s.io/v1alpha2 PolicyReport and ClusterPolicyReport YAML
+    Policyreport,
+}
+
+impl ReportFormat {
+    fn render(self, report: &Report) -> String {
+        match self {
+            ReportFormat::Human => render::human(report),
+            ReportFormat::Json => render::json(report),
+            ReportFormat::Sarif => render::sarif(report),
+            ReportFormat::Junit => render::junit(report),
+            ReportFormat::Github => render::github(report),
+            ReportFormat::Policyreport => render::policyreport(report),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -36,7 +85,36 @@ enum FailOn {
 }
 
 pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
-    let checker = args.plugins.checker()?;
+    let outputs = args
+        .outputs
+        .iter()
+        .map(|o| {
+            let (format, path) = o
+                .split_once('=')
+                .with_context(|| format!("`--output {o}`: expected FORMAT=PATH"))?;
+            let format = ReportFormat::from_str(format, true).map_err(|_| {
+                anyhow::anyhow!(
+                    "`--output {o}`: unknown format `{format}` (human, json, sarif, junit, github, policyreport)"
+                )
+            })?;
+            Ok((format, PathBuf::from(path)))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let today = match args
+        .now
+        .clone()
+        .or_else(|| std::env::var("PALISADE_NOW").ok())
+    {
+        Some(s) => match Date::parse(&s) {
+            Some(d) => d,
+            None => bail!("`{s}` is not a date YYYY-MM-DD (--now or PALISADE_NOW)"),
+        },
+        None => Date::today(),
+    };
+    let mut checker = args.plugins.checker()?.with_today(today);
+    if let Some(path) = &args.exemptions {
+        checker = checker.with_exemptions(Exemptions::from_file(path)?);
+    }
     let mut inputs = Inputs::new();
     for path in &args.paths {
         if path.as_os_str() == "-" {
@@ -47,12 +125,30 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
             inputs = inputs.path(path);
         }
     }
-    let report = checker.check(&inputs);
-    let text = match args.format {
-        Format::Human => render::human(&report),
-        Format::Json => render::json(&report),
-    };
-    print(&text)?;
+    let mut report = checker.check(&inputs);
+
+    if let Some(path) = &args.write_baseline {
+        std::fs::write(path, Baseline::render(&report.findings))
+            .with_context(|| format!("cannot write baseline `{}`", path.display()))?;
+        eprintln!(
+            "wrote {} finding{} to baseline `{}`",
+            report.findings.len(),
+            if report.findings.len() == 1 { "" } else { "s" },
+            path.display()
+        );
+    }
+    if let Some(path) = &args.baseline {
+        report.apply_baseline(&Baseline::from_file(path)?);
+    }
+    if !args.show_exempted {
+        report.exempted.clear();
+    }
+
+    for (format, path) in &outputs {
+        std::fs::write(path, format.render(&report))
+            .with_context(|| format!("cannot write report `{}`", path.display()))?;
+    }
+    print(&args.format.render(&report))?;
     if args.verbose {
         for (plugin, line) in &report.plugin_log {
             eprintln!("plugin {plugin}: {line}");
@@ -64,9 +160,12 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
         FailOn::Error => Some(Severity::Error),
         FailOn::Never => None,
     };
-    // A failure never reads as a pass: errors win over findings.
+    // A failure never reads as a pass: errors win over findings, baselines
+    // and --fail-on.
     Ok(if !report.diagnostics.is_empty() {
         Status::Error
+    } else if args.write_baseline.is_some() {
+        Status::Pass
     } else if threshold.is_some_and(|t| report.has_findings_at(t)) {
         Status::Findings
     } else {

@@ -15,8 +15,9 @@ pub(crate) struct ExplainArgs {
 pub(crate) fn run(args: ExplainArgs) -> anyhow::Result<Status> {
     let checker = args.plugins.checker()?;
     let wanted = args.rule.to_ascii_uppercase();
-    let Some((plugin, rule)) = checker.rules().find(|(_, r)| r.id == wanted) else {
-        let mut known: Vec<&str> = checker.rules().map(|(_, r)| r.id.as_str()).collect();
+    let rules = checker.rules();
+    let Some((plugin, rule)) = rules.iter().find(|(_, r)| r.id == wanted) else {
+        let mut known: Vec<&str> = rules.iter().map(|(_, r)| r.id.as_str()).collect();
         known.sort_unstable();
         anyhow::bail!(
             "no loaded rule has the ID `{}` (known rules: {})",

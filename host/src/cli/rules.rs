@@ -24,7 +24,7 @@ struct Row<'a> {
 
 pub(crate) fn run(args: RulesArgs) -> anyhow::Result<Status> {
     let checker = args.plugins.checker()?;
-    let mut rules: Vec<(&str, &palisade::RuleInfo)> = checker.rules().collect();
+    let mut rules = checker.rules();
     rules.sort_by(|a, b| a.1.id.cmp(&b.1.id));
     let text = match args.format {
         Format::Json => {

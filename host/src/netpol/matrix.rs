@@ -8,7 +8,7 @@
 //! rules' bitsets, a class's ingress column likewise, and a pair is allowed
 //! when the source's row and the destination's column both say so.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use super::{Cluster, Port, Target};
@@ -44,6 +44,12 @@ impl Bits {
     fn or_and(&mut self, a: &Bits, b: &Bits) {
         for ((d, x), y) in self.0.iter_mut().zip(&a.0).zip(&b.0) {
             *d |= x & y;
+        }
+    }
+
+    fn and(&mut self, a: &Bits) {
+        for (d, x) in self.0.iter_mut().zip(&a.0) {
+            *d &= x;
         }
     }
 
@@ -124,8 +130,77 @@ impl Matrix {
             }
         }
 
-        // Peer bitsets per (policy, egress, rule).
+        // Bitsets over targets per namespace, and for the classes that pod
+        // selectors may match (hostNetwork pods never are).
         let model = cluster.model;
+        let mut namespace_bits: BTreeMap<&str, Bits> = BTreeMap::new();
+        let mut pod_network = Bits::new(n_targets, false);
+        for (ns, cs) in &classes_by_ns {
+            let mut bits = Bits::new(n_targets, false);
+            for &c in cs {
+                bits.set(c);
+                if cluster
+                    .endpoints
+                    .get(rep(c))
+                    .is_some_and(|e| !e.host_network)
+                {
+                    pod_network.set(c);
+                }
+            }
+            namespace_bits.insert(ns, bits);
+        }
+        // Each distinct selector is evaluated once per class (pod selectors)
+        // or once per namespace (namespace selectors).
+        let mut pod_selector_cache: HashMap<String, Bits> = HashMap::new();
+        let mut ns_selector_cache: HashMap<String, Bits> = HashMap::new();
+        let mut pods_matching = |sel: &wit::LabelSelector| -> Bits {
+            pod_selector_cache
+                .entry(format!("{sel:?}"))
+                .or_insert_with(|| {
+                    let mut bits = Bits::new(n_targets, false);
+                    for c in 0..n_classes {
+                        if cluster
+                            .endpoints
+                            .get(rep(c))
+                            .is_some_and(|e| selector::matches(sel, &e.labels))
+                        {
+                            bits.set(c);
+                        }
+                    }
+                    bits
+                })
+                .clone()
+        };
+        let mut namespaces_matching = |sel: &wit::LabelSelector| -> Bits {
+            ns_selector_cache
+                .entry(format!("{sel:?}"))
+                .or_insert_with(|| {
+                    let mut bits = Bits::new(n_targets, false);
+                    for (ns, b) in &namespace_bits {
+                        if cluster
+                            .namespace_labels(ns)
+                            .is_some_and(|l| selector::matches(sel, l))
+                        {
+                            bits.or(b);
+                        }
+                    }
+                    bits
+                })
+                .clone()
+        };
+        // Targets that can match an ipBlock: classes with known IPs, and the
+        // external addresses.
+        let ip_targets: Vec<usize> = (0..n_targets)
+            .filter(|&t| {
+                t >= n_classes
+                    || cluster
+                        .endpoints
+                        .get(rep(t))
+                        .is_some_and(|e| !e.ips.is_empty())
+            })
+            .collect();
+
+        // Peer bitsets per (policy, egress, rule).
         let mut peer_bits: BTreeMap<(usize, bool, usize), Bits> = BTreeMap::new();
         for (pi, p) in model.network_policies.iter().enumerate() {
             if p.selects.is_empty() {
@@ -144,26 +219,24 @@ impl Matrix {
                     for (ei, peer) in r.peers.iter().enumerate() {
                         match peer {
                             wit::Peer::Pods(pp) => {
-                                for (ns, cs) in &classes_by_ns {
-                                    let ns_ok = match &pp.namespace_selector {
-                                        None => *ns == p.namespace,
-                                        Some(sel) => cluster
-                                            .namespace_labels(ns)
-                                            .is_some_and(|l| selector::matches(sel, l)),
-                                    };
-                                    if !ns_ok {
-                                        continue;
-                                    }
-                                    for &c in cs {
-                                        if cluster.peer_matches(pi, egress, ri, ei, peer, target(c))
-                                        {
-                                            bits.set(c);
-                                        }
-                                    }
-                                }
+                                let namespaces = match &pp.namespace_selector {
+                                    None => namespace_bits
+                                        .get(p.namespace.as_str())
+                                        .cloned()
+                                        .unwrap_or_else(|| Bits::new(n_targets, false)),
+                                    Some(sel) => namespaces_matching(sel),
+                                };
+                                let pods = match &pp.pod_selector {
+                                    None => pod_network.clone(),
+                                    Some(sel) => pods_matching(sel),
+                                };
+                                let mut both = namespaces;
+                                both.and(&pods);
+                                both.and(&pod_network);
+                                bits.or(&both);
                             }
                             wit::Peer::IpBlock(_) => {
-                                for t in 0..n_targets {
+                                for &t in &ip_targets {
                                     if cluster.peer_matches(pi, egress, ri, ei, peer, target(t)) {
                                         bits.set(t);
                                     }
@@ -202,6 +275,19 @@ impl Matrix {
                 }
                 ingress.push(col);
             }
+            // Which destinations each egress rule's ports admit this port to.
+            let mut egress_ports: BTreeMap<(usize, usize), Bits> = BTreeMap::new();
+            for (pi, p) in model.network_policies.iter().enumerate() {
+                if p.selects.is_empty() || !p.affects_egress {
+                    continue;
+                }
+                for (ri, r) in p.egress.iter().enumerate() {
+                    egress_ports.insert(
+                        (pi, ri),
+                        port_bits(cluster, &r.ports, port, n_targets, &target),
+                    );
+                }
+            }
             // Egress rows, intersected with the ingress columns.
             let mut rows: Vec<Bits> = Vec::with_capacity(n_targets);
             for s in 0..n_targets {
@@ -217,13 +303,13 @@ impl Matrix {
                             let Some(p) = model.network_policies.get(pi) else {
                                 continue;
                             };
-                            for (ri, r) in p.egress.iter().enumerate() {
-                                let Some(peers) = peer_bits.get(&(pi, true, ri)) else {
+                            for ri in 0..p.egress.len() {
+                                let (Some(peers), Some(ports_ok)) =
+                                    (peer_bits.get(&(pi, true, ri)), egress_ports.get(&(pi, ri)))
+                                else {
                                     continue;
                                 };
-                                let ports_ok =
-                                    port_bits(cluster, &r.ports, port, n_targets, &target);
-                                acc.or_and(peers, &ports_ok);
+                                acc.or_and(peers, ports_ok);
                             }
                         }
                         acc

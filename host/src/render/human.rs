@@ -36,6 +36,20 @@ pub fn human(report: &Report) -> String {
         let _ = writeln!(out, "{pad} = {} (plugin {})", f.object, f.plugin);
         out.push('\n');
     }
+    for e in &report.exempted {
+        let f = &e.finding;
+        let at = f
+            .location
+            .as_ref()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
+        let by = e.by.as_ref().map(|l| format!(" ({l})")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "exempted[{}]: {}{at}\n  = reason: {}{by}\n",
+            f.rule, f.message, e.reason
+        );
+    }
     summary(&mut out, report);
     out
 }
@@ -87,9 +101,22 @@ fn summary(out: &mut String, report: &Report) {
         1 => ", 1 error that prevented a complete check".to_string(),
         n => format!(", {n} errors that prevented a complete check"),
     };
+    let mut extra = String::new();
+    if s.exempted > 0 {
+        extra.push_str(&format!(", {} exempted", s.exempted));
+    }
+    if s.baselined > 0 || s.baseline_stale > 0 {
+        extra.push_str(&format!(
+            ", {} in the baseline ({} baseline entr{} no longer occur{})",
+            s.baselined,
+            s.baseline_stale,
+            if s.baseline_stale == 1 { "y" } else { "ies" },
+            if s.baseline_stale == 1 { "s" } else { "" }
+        ));
+    }
     let _ = writeln!(
         out,
-        "{findings}{errors}: {} file{}, {} object{}, {} plugin{}",
+        "{findings}{extra}{errors}: {} file{}, {} object{}, {} plugin{}",
         s.files,
         plural(s.files),
         s.objects,

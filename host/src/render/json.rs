@@ -6,11 +6,14 @@
 //!   "findings": [{"plugin", "rule", "severity", "message",
 //!                 "object": {"apiVersion", "kind", "namespace"?, "name"},
 //!                 "location": {"file", "line", "column"} | null,
-//!                 "path": "/json/pointer" | null, "remediation"?}],
+//!                 "path": "/json/pointer" | null, "remediation"?,
+//!                 "fingerprint"}],
 //!   "errors": [{"kind": "input" | "plugin", "message",
 //!               "location": {...} | null, "plugin"?, "cause"?}],
+//!   "exempted": [{"finding", "reason", "by"}],   (with --show-exempted)
 //!   "summary": {"files", "objects", "plugins",
-//!               "findings": {"info"?, "warning"?, "error"?}, "errors"}
+//!               "findings": {"info"?, "warning"?, "error"?}, "errors",
+//!               "exempted", "baselined", "baselineStale"}
 //! }
 //! ```
 //!
@@ -19,6 +22,7 @@
 
 use serde::Serialize;
 
+use crate::exempt::Exempted;
 use crate::report::{Diagnostic, Finding, Report, Summary};
 
 /// The version of the JSON report format.
@@ -27,17 +31,34 @@ pub const JSON_SCHEMA_VERSION: u32 = 1;
 #[derive(Serialize)]
 struct JsonReport<'a> {
     version: u32,
-    findings: &'a [Finding],
+    findings: Vec<JsonFinding<'a>>,
     errors: &'a [Diagnostic],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    exempted: &'a [Exempted],
     summary: &'a Summary,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    fingerprint: String,
 }
 
 /// Renders a report as pretty-printed JSON (with a final newline).
 pub fn json(report: &Report) -> String {
     let doc = JsonReport {
         version: JSON_SCHEMA_VERSION,
-        findings: &report.findings,
+        findings: report
+            .findings
+            .iter()
+            .map(|f| JsonFinding {
+                finding: f,
+                fingerprint: f.fingerprint(),
+            })
+            .collect(),
         errors: &report.diagnostics,
+        exempted: &report.exempted,
         summary: &report.summary,
     };
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| {

@@ -4,11 +4,19 @@
 //! Output is deterministic: the report is sorted, and nothing here depends on
 //! the clock, the environment or hash order.
 
+mod github;
 mod human;
 mod json;
+mod junit;
+mod policyreport;
+mod sarif;
 
+pub use github::github;
 pub use human::human;
 pub use json::{JSON_SCHEMA_VERSION, json};
+pub use junit::junit;
+pub use policyreport::policyreport;
+pub use sarif::sarif;
 
 /// Renders a connection trace for people.
 pub fn trace(t: &crate::Trace) -> String {

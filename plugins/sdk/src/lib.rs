@@ -64,7 +64,7 @@ use std::fmt::Write as _;
 pub use bindings::palisade::policy::log::Level as LogLevel;
 pub use bindings::palisade::policy::types::{
     Container, ContainerPort, EnvVar, Flow, IpBlock, Isolation, Label, LabelSelector,
-    NetworkPolicy, Peer, PluginError, PluginMetadata, PeerMatch, PodPeer, PolicyRule, PortRef,
+    NetworkPolicy, Peer, PeerMatch, PluginError, PluginMetadata, PodPeer, PolicyRule, PortRef,
     PortSpec, Protocol, Request, RuleInfo, SelectorOperator, SelectorRequirement, Severity,
     SourceObject, Workload,
 };
@@ -196,7 +196,11 @@ impl<'a, S> Context<'a, S> {
             .iter()
             .filter_map(|flow| {
                 let policy = self.network_policy(flow.policy)?;
-                let rules = if egress { &policy.egress } else { &policy.ingress };
+                let rules = if egress {
+                    &policy.egress
+                } else {
+                    &policy.ingress
+                };
                 let rule = rules.get(flow.rule as usize)?;
                 let peer = match flow.peer {
                     None => None,

@@ -1,0 +1,74 @@
+//! GitHub Actions workflow commands: one annotation per finding and per
+//! failure (`::error file=…,line=…,col=…,title=RULE::message`).
+
+use std::fmt::Write as _;
+
+use crate::report::{Report, Severity};
+
+/// Escapes a message (`%`, CR, LF), as the runner expects.
+fn data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property value (also `:` and `,`).
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Renders a report as workflow annotations.
+pub fn github(report: &Report) -> String {
+    let mut out = String::new();
+    for d in &report.diagnostics {
+        let title = match d.cause {
+            Some(c) => format!("palisade {}", c.as_str()),
+            None => "palisade input error".to_string(),
+        };
+        match &d.location {
+            Some(l) => {
+                let _ = writeln!(
+                    out,
+                    "::error file={},line={},col={},title={}::{}",
+                    property(&l.file),
+                    l.line,
+                    l.column,
+                    property(&title),
+                    data(&d.message)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "::error title={}::{}",
+                    property(&title),
+                    data(&d.message)
+                );
+            }
+        }
+    }
+    for f in &report.findings {
+        let command = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let message = data(&format!("{} ({})", f.message, f.object));
+        match &f.location {
+            Some(l) => {
+                let _ = writeln!(
+                    out,
+                    "::{command} file={},line={},col={},title={}::{message}",
+                    property(&l.file),
+                    l.line,
+                    l.column,
+                    property(&f.rule)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "::{command} title={}::{message}", property(&f.rule));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,129 @@
+//! SARIF 2.1.0: one run; the driver lists every loaded rule with its summary
+//! and documentation; each result points at the exact field (line and
+//! column), with an artifact URI relative to the working directory.
+//! Failures (input and plugin errors) are tool execution notifications, and
+//! make `executionSuccessful` false.
+
+use serde_json::{Value, json};
+
+use crate::report::{Report, Severity};
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// A relative URI for a file name as the report has it: `./` stripped,
+/// backslashes turned into slashes, spaces and `%` escaped.
+fn uri(file: &str) -> String {
+    let trimmed = file.strip_prefix("./").unwrap_or(file).replace('\\', "/");
+    let mut out = String::with_capacity(trimmed.len());
+    for c in trimmed.chars() {
+        match c {
+            ' ' => out.push_str("%20"),
+            '%' => out.push_str("%25"),
+            '#' => out.push_str("%23"),
+            '?' => out.push_str("%3F"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders a report as SARIF 2.1.0 (pretty JSON, final newline).
+pub fn sarif(report: &Report) -> String {
+    let rules: Vec<Value> = report
+        .rules
+        .iter()
+        .map(|(plugin, r)| {
+            json!({
+                "id": r.id,
+                "name": r.name,
+                "shortDescription": {"text": r.summary},
+                "fullDescription": {"text": r.summary},
+                "help": {"text": r.doc, "markdown": r.doc},
+                "defaultConfiguration": {"level": level(r.default_severity)},
+                "properties": {"plugin": plugin},
+            })
+        })
+        .collect();
+    let rule_index = |id: &str| report.rules.iter().position(|(_, r)| r.id == id);
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut result = json!({
+                "ruleId": f.rule,
+                "level": level(f.severity),
+                "message": {"text": f.message},
+                "partialFingerprints": {"palisade/v1": f.fingerprint()},
+                "properties": {
+                    "plugin": f.plugin,
+                    "object": f.object.to_string(),
+                },
+            });
+            if let Some(i) = rule_index(&f.rule) {
+                result["ruleIndex"] = json!(i);
+            }
+            if let Some(loc) = &f.location {
+                result["locations"] = json!([{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri(&loc.file)},
+                        "region": {"startLine": loc.line, "startColumn": loc.column},
+                    },
+                    "logicalLocations": [{
+                        "fullyQualifiedName": f.object.to_string(),
+                        "kind": "resource",
+                    }],
+                }]);
+            }
+            if let Some(fix) = &f.remediation {
+                result["properties"]["remediation"] = json!(fix);
+            }
+            result
+        })
+        .collect();
+    let notifications: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let mut n = json!({
+                "level": "error",
+                "message": {"text": d.message},
+            });
+            if let Some(loc) = &d.location {
+                n["locations"] = json!([{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri(&loc.file)},
+                        "region": {"startLine": loc.line, "startColumn": loc.column},
+                    }
+                }]);
+            }
+            n
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "palisade",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://example.invalid/palisade",
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": report.diagnostics.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}
