@@ -355,8 +355,34 @@ pub(crate) fn apply(
     let mut exempted = Vec::new();
     let mut used: BTreeSet<usize> = BTreeSet::new();
     let empty = BTreeMap::new();
-    let mut ignored_annotations: BTreeSet<ObjectRef> = BTreeSet::new();
     let mut extra = Vec::new();
+    // Every annotation that is not honoured is reported, whether or not a
+    // finding concerns its object: the attempt itself matters.
+    for (object, facts) in objects {
+        let Some((value, location)) = &facts.exempt_annotation else {
+            continue;
+        };
+        let why = if parse_annotation(value).is_none() {
+            format!("it is malformed (expected `RULE-ID[,RULE-ID]: reason`, found `{value}`)")
+        } else if CONTROL_PATH_KINDS.contains(&object.kind.as_str()) {
+            format!(
+                "`{}` objects are on the control paths and cannot exempt themselves",
+                object.kind
+            )
+        } else if !annotations_allowed {
+            "the policy set disables annotation exemptions".to_string()
+        } else {
+            continue;
+        };
+        extra.push(host_finding(
+            "PAL003",
+            Severity::Warning,
+            format!("the `{EXEMPT_ANNOTATION}` annotation of {object} is ignored: {why}"),
+            object.clone(),
+            location.clone(),
+            "move the exemption to the exemptions file, with a reason and an expiry date",
+        ));
+    }
     for f in findings {
         let facts = objects.get(&f.object);
         let labels = facts.map_or(&empty, |o| &o.labels);
@@ -379,46 +405,19 @@ pub(crate) fn apply(
                 }
             }
         }
-        // The annotation.
-        if let Some((value, location)) = facts.and_then(|o| o.exempt_annotation.as_ref()) {
-            let parsed = parse_annotation(value);
-            let control = CONTROL_PATH_KINDS.contains(&f.object.kind.as_str());
-            match parsed {
-                Some((rules, reason)) if annotations_allowed && !control => {
-                    if rules.contains(&f.rule) {
-                        exempted.push(Exempted {
-                            finding: f,
-                            reason,
-                            by: location.clone(),
-                        });
-                        continue;
-                    }
-                }
-                _ => {
-                    if ignored_annotations.insert(f.object.clone()) {
-                        let why = if parsed.is_none() {
-                            format!(
-                                "it is malformed (expected `RULE-ID[,RULE-ID]: reason`, found `{value}`)"
-                            )
-                        } else if control {
-                            format!(
-                                "`{}` objects are on the control paths and cannot exempt themselves",
-                                f.object.kind
-                            )
-                        } else {
-                            "the policy set disables annotation exemptions".to_string()
-                        };
-                        extra.push(host_finding(
-                            "PAL003",
-                            Severity::Warning,
-                            format!("the `{EXEMPT_ANNOTATION}` annotation of {} is ignored: {why}", f.object),
-                            f.object.clone(),
-                            location.clone(),
-                            "move the exemption to the exemptions file, with a reason and an expiry date",
-                        ));
-                    }
-                }
-            }
+        // The annotation, where it is honoured (checked below).
+        if let Some((value, location)) = facts.and_then(|o| o.exempt_annotation.as_ref())
+            && annotations_allowed
+            && !CONTROL_PATH_KINDS.contains(&f.object.kind.as_str())
+            && let Some((rules, reason)) = parse_annotation(value)
+            && rules.contains(&f.rule)
+        {
+            exempted.push(Exempted {
+                finding: f,
+                reason,
+                by: location.clone(),
+            });
+            continue;
         }
         kept.push(f);
     }

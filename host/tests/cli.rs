@@ -319,7 +319,7 @@ fn every_format_in_one_run_with_outputs() {
     insta::assert_snapshot!("check_demo_github", stdout(&out));
     for f in formats {
         let text = std::fs::read_to_string(dir.join(format!("report.{f}"))).unwrap();
-        assert!(!text.is_empty(), "{f}");
+        insta::assert_snapshot!(format!("check_demo_output_{f}"), text);
     }
     let sarif = std::fs::read_to_string(dir.join("report.sarif")).unwrap();
     assert!(
@@ -382,6 +382,24 @@ fn exemptions_expire_and_unused_ones_are_reported() {
 }
 
 #[test]
+fn a_policy_set_can_name_the_exemptions_file() {
+    let out = palisade(&[
+        "check",
+        "tests/demo",
+        "--policy",
+        "tests/fixtures/policies/with-exemptions.yaml",
+        "--now",
+        "2026-11-26",
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains(", 2 exempted"), "{text}");
+    assert!(
+        text.contains("--> tests/fixtures/policies/../exemptions/demo.yaml:10:5"),
+        "{text}"
+    );
+}
+
+#[test]
 fn annotations_exempt_unless_disabled_and_never_on_control_paths() {
     let out = palisade(&[
         "check",
@@ -395,6 +413,11 @@ fn annotations_exempt_unless_disabled_and_never_on_control_paths() {
         "{text}"
     );
     assert!(text.contains("warning[PAL003]: the `palisade.dev/exempt` annotation of Deployment jobs/sloppy is ignored: it is malformed"), "{text}");
+    assert!(
+        text.contains("annotation of NetworkPolicy jobs/allow-all is ignored: `NetworkPolicy` objects are on the control paths"),
+        "{text}"
+    );
+    insta::assert_snapshot!("annotations", text);
     let off = palisade(&[
         "check",
         "tests/fixtures/exemptions/annotated.yaml",
