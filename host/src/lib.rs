@@ -12,6 +12,7 @@ mod policy;
 pub mod render;
 mod report;
 mod runtime;
+pub mod suite;
 #[doc(hidden)]
 pub mod testing;
 

@@ -477,3 +477,30 @@ fn a_baseline_accepts_todays_findings_and_catches_new_ones() {
     ]);
     assert_eq!(broken.status.code(), Some(2));
 }
+
+#[test]
+fn palisade_test_runs_suites_and_shows_differences() {
+    let ok = palisade(&["test", "tests/fixtures/rules"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(
+        stdout(&ok).ends_with(" passed, 0 failed\n"),
+        "{}",
+        stdout(&ok)
+    );
+    let wrong = palisade(&["test", "tests/fixtures/suites/wrong-expectation"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    insta::assert_snapshot!("test_wrong_expectation", stdout(&wrong));
+    let junit = palisade(&[
+        "test",
+        "tests/fixtures/suites/wrong-expectation",
+        "--format",
+        "junit",
+    ]);
+    assert!(
+        stdout(&junit).contains("<failure message=\"findings differ\">- NP001 Deployment shop/api"),
+        "{}",
+        stdout(&junit)
+    );
+    let none = palisade(&["test", "tests/demo"]);
+    assert_eq!(none.status.code(), Some(2));
+}

@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
+use palisade::suite::Suite;
 use palisade::{Inputs, PolicySet, render};
 use palisade_tests::{engine, portable, workspace};
 
@@ -50,6 +51,9 @@ fn every_fixture_behaves_as_its_name_says() {
     for (plugin, rule, dir) in fixture_dirs() {
         for file in sorted(&dir) {
             let name = file.file_name().unwrap().to_str().unwrap().to_string();
+            if name == "suite.yaml" {
+                continue;
+            }
             let expect_fail = if name.starts_with("fail-") {
                 true
             } else if name.starts_with("pass-") {
@@ -87,6 +91,27 @@ fn every_fixture_behaves_as_its_name_says() {
         }
     }
     assert!(cases > 0, "no fixtures found");
+}
+
+#[test]
+fn every_rule_suite_passes_through_palisade_test() {
+    let suites = Suite::discover(&[workspace().join("tests/fixtures/rules")]);
+    assert_eq!(
+        suites.len(),
+        fixture_dirs().len(),
+        "every rule directory has a suite.yaml"
+    );
+    let mut cases = 0;
+    for file in suites {
+        let results = Suite::load(&file)
+            .and_then(|s| s.run(engine()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        for r in &results {
+            assert!(r.passed(), "{}", palisade::suite::render_human(&results));
+        }
+        cases += results.len();
+    }
+    assert!(cases >= 13);
 }
 
 #[test]

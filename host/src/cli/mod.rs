@@ -5,6 +5,7 @@ mod check;
 mod explain;
 mod netpol;
 mod rules;
+mod test;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ pub(crate) struct Cli {
 enum Command {
     /// Check manifests against a policy set (exit 0: pass, 1: findings, 2: error)
     Check(check::CheckArgs),
+    /// Run rule test suites: suite.yaml files with pass-/fail- fixtures
+    Test(test::TestArgs),
     /// List every rule of the loaded plugins
     Rules(rules::RulesArgs),
     /// Show a rule's documentation
@@ -58,6 +61,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         Command::Check(a) => check::run(a),
         Command::Rules(a) => rules::run(a),
+        Command::Test(a) => test::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Netpol(a) => netpol::run(a),

@@ -1,0 +1,71 @@
+//! `palisade test`: run declarative rule test suites (`suite.yaml` and the
+//! pass-/fail- fixtures beside it). Exit 0: every case passed; 1: a case's
+//! findings differ from its expectations; 2: a suite could not be loaded or a
+//! case hit an input or plugin error.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use palisade::suite::{self, Suite};
+
+use super::{PluginOpts, Status, print};
+
+#[derive(Debug, Args)]
+pub(crate) struct TestArgs {
+    /// Suite files or directories searched for suite.yaml
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    plugins: PluginOpts,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    format: TestFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    /// One line per case, with a diff for failures
+    Human,
+    /// JUnit XML
+    Junit,
+    /// JSON list of case results
+    Json,
+}
+
+pub(crate) fn run(args: TestArgs) -> anyhow::Result<Status> {
+    let engine = args.plugins.engine(args.plugins.cache_dir())?;
+    let files = Suite::discover(&args.paths);
+    if files.is_empty() {
+        anyhow::bail!("no suite.yaml under {:?}", args.paths);
+    }
+    let mut results = Vec::new();
+    let mut load_errors = Vec::new();
+    for file in &files {
+        match Suite::load(file).and_then(|s| s.run(&engine)) {
+            Ok(r) => results.extend(r),
+            Err(e) => load_errors.push(e.to_string()),
+        }
+    }
+    let text = match args.format {
+        TestFormat::Human => suite::render_human(&results),
+        TestFormat::Junit => suite::render_junit(&results),
+        TestFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&results)?;
+            s.push('\n');
+            s
+        }
+    };
+    print(&text)?;
+    for e in &load_errors {
+        eprintln!("error: {e}");
+    }
+    Ok(
+        if !load_errors.is_empty() || results.iter().any(|r| !r.errors.is_empty()) {
+            Status::Error
+        } else if results.iter().any(|r| !r.passed()) {
+            Status::Findings
+        } else {
+            Status::Pass
+        },
+    )
+}

@@ -1,0 +1,467 @@
+//! `palisade test`: declarative test suites for rule authors — the harness
+//! the project runs its own rules through.
+//!
+//! A suite is a directory holding `suite.yaml`:
+//!
+//! ```yaml
+//! apiVersion: palisade.dev/v1alpha1
+//! kind: TestSuite
+//! metadata: {name: NP001}
+//! spec:
+//!   rule: NP001               # only this rule's findings are compared (optional)
+//!   policy: ../policy.yaml    # policy set, relative to this file (default: the built-in one)
+//!   plugins:                  # or plugin entries, as in a policy set
+//!     - builtin: default-deny
+//!   cases:                    # explicit cases (optional)
+//!     - name: two files together
+//!       inputs: [a.yaml, b.yaml]
+//!       expect:
+//!         - {rule: NP001, object: Deployment shop/web, path: /metadata/name}
+//! ```
+//!
+//! Besides explicit cases, every `pass-*.yaml` beside it is a case that must
+//! produce no finding, and every `fail-*.yaml` a case whose expected findings
+//! are comment lines in the file itself:
+//! `# expect: NP001 Deployment shop/web /metadata/name` (path optional).
+//! Adding a case means adding a file.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::engine::{Checker, Engine};
+use crate::error::{Error, ErrorKind};
+use crate::input::{Inputs, yaml};
+use crate::policy::PolicySet;
+use crate::report::Finding;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawSuite {
+    api_version: String,
+    kind: String,
+    #[serde(default)]
+    metadata: Option<serde_json::Value>,
+    #[serde(default)]
+    spec: RawSpec,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawSpec {
+    #[serde(default)]
+    rule: Option<String>,
+    #[serde(default)]
+    policy: Option<String>,
+    #[serde(default)]
+    plugins: Option<serde_json::Value>,
+    #[serde(default)]
+    excluded_namespaces: Option<Vec<String>>,
+    #[serde(default)]
+    cases: Vec<RawCase>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    name: String,
+    inputs: Vec<String>,
+    #[serde(default)]
+    expect: Vec<Expected>,
+}
+
+/// One expected finding.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expected {
+    /// Rule ID.
+    pub rule: String,
+    /// `Kind namespace/name`, or `Kind name` for cluster-scoped objects.
+    pub object: String,
+    /// JSON pointer; when absent, any path matches.
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+impl std::fmt::Display for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.rule, self.object)?;
+        if let Some(p) = &self.path {
+            write!(f, " {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A test case: inputs and the findings they must produce.
+#[derive(Debug, Clone)]
+struct Case {
+    name: String,
+    inputs: Vec<PathBuf>,
+    expect: Vec<Expected>,
+}
+
+/// The outcome of one case.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CaseResult {
+    /// The suite's directory.
+    pub suite: String,
+    /// The case's name (its file name for pass-/fail- files).
+    pub name: String,
+    /// Expected findings that did not occur.
+    pub missing: Vec<String>,
+    /// Findings that occurred but were not expected (with their location).
+    pub unexpected: Vec<String>,
+    /// Input or plugin errors: a case with errors fails.
+    pub errors: Vec<String>,
+}
+
+impl CaseResult {
+    /// Whether the case passed.
+    pub fn passed(&self) -> bool {
+        self.missing.is_empty() && self.unexpected.is_empty() && self.errors.is_empty()
+    }
+}
+
+/// A loaded suite.
+#[derive(Debug)]
+pub struct Suite {
+    dir: PathBuf,
+    rule: Option<String>,
+    policy: PolicySet,
+    cases: Vec<Case>,
+}
+
+impl Suite {
+    /// Finds every `suite.yaml` under `paths` (files or directories).
+    pub fn discover(paths: &[PathBuf]) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for p in paths {
+            discover(p, &mut out);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Loads `suite.yaml` and the pass-/fail- fixtures beside it.
+    pub fn load(file: &Path) -> Result<Suite, Error> {
+        let err = |m: String| Error::new(ErrorKind::Policy, format!("{}: {m}", file.display()));
+        let text = std::fs::read_to_string(file).map_err(|e| err(format!("cannot read: {e}")))?;
+        let (docs, errors) = yaml::parse_stream(&text);
+        if let Some(e) = errors.first() {
+            return Err(err(format!(
+                "{}:{}: {}",
+                e.pos.line, e.pos.column, e.message
+            )));
+        }
+        let [doc] = docs.as_slice() else {
+            return Err(err("expected exactly one YAML document".into()));
+        };
+        let raw: RawSuite = serde_json::from_value(doc.value.clone())
+            .map_err(|e| err(format!("invalid suite: {e}")))?;
+        let _ = raw.metadata;
+        if raw.api_version != "palisade.dev/v1alpha1" || raw.kind != "TestSuite" {
+            return Err(err(
+                "expected `apiVersion: palisade.dev/v1alpha1` and `kind: TestSuite`".into(),
+            ));
+        }
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let policy = match (&raw.spec.policy, &raw.spec.plugins) {
+            (Some(_), Some(_)) => {
+                return Err(err("give either `policy` or `plugins`, not both".into()));
+            }
+            (Some(p), None) => PolicySet::from_file(dir.join(p))?,
+            (None, Some(plugins)) => {
+                let set = serde_json::json!({
+                    "apiVersion": "palisade.dev/v1alpha1",
+                    "kind": "PolicySet",
+                    "metadata": {"name": "suite"},
+                    "spec": {
+                        "plugins": plugins,
+                        "excludedNamespaces": raw.spec.excluded_namespaces.clone().unwrap_or_default(),
+                    },
+                });
+                let mut set = PolicySet::parse(&file.display().to_string(), &set.to_string())?;
+                set.dir.clone_from(&dir);
+                set
+            }
+            (None, None) => PolicySet::builtin_default(),
+        };
+        let mut cases: Vec<Case> = raw
+            .spec
+            .cases
+            .into_iter()
+            .map(|c| Case {
+                name: c.name,
+                inputs: c.inputs.iter().map(|i| dir.join(i)).collect(),
+                expect: c.expect,
+            })
+            .collect();
+        let mut fixtures: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| err(format!("cannot list the suite directory: {e}")))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        fixtures.sort();
+        for f in fixtures {
+            let name = f
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            if !(name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")) {
+                continue;
+            }
+            if name.starts_with("pass-") {
+                cases.push(Case {
+                    name,
+                    inputs: vec![f],
+                    expect: Vec::new(),
+                });
+            } else if name.starts_with("fail-") {
+                let text = std::fs::read_to_string(&f)
+                    .map_err(|e| err(format!("cannot read {name}: {e}")))?;
+                let expect = inline_expectations(&text).map_err(|m| err(format!("{name}: {m}")))?;
+                if expect.is_empty() {
+                    return Err(err(format!(
+                        "{name}: a fail- fixture states what it expects with `# expect: RULE Kind namespace/name [path]` lines"
+                    )));
+                }
+                cases.push(Case {
+                    name,
+                    inputs: vec![f],
+                    expect,
+                });
+            }
+        }
+        Ok(Suite {
+            dir,
+            rule: raw.spec.rule,
+            policy,
+            cases,
+        })
+    }
+
+    /// Runs every case with `engine`.
+    pub fn run(&self, engine: &Engine) -> Result<Vec<CaseResult>, Error> {
+        let checker: Checker = engine.checker(&self.policy, Vec::new())?;
+        Ok(self
+            .cases
+            .iter()
+            .map(|c| self.run_case(&checker, c))
+            .collect())
+    }
+
+    fn run_case(&self, checker: &Checker, case: &Case) -> CaseResult {
+        let inputs = case
+            .inputs
+            .iter()
+            .fold(Inputs::new(), |inputs, p| inputs.path(p));
+        let report = checker.check(&inputs);
+        let relevant = |rule: &str| self.rule.as_deref().is_none_or(|r| r == rule);
+        let found: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| relevant(&f.rule))
+            .collect();
+        let mut matched = BTreeSet::new();
+        let mut missing = Vec::new();
+        for e in &case.expect {
+            let hit = found.iter().enumerate().find(|(i, f)| {
+                !matched.contains(i)
+                    && f.rule == e.rule
+                    && f.object.to_string() == e.object
+                    && e.path.as_ref().is_none_or(|p| f.path.as_ref() == Some(p))
+            });
+            match hit {
+                Some((i, _)) => {
+                    matched.insert(i);
+                }
+                None => missing.push(e.to_string()),
+            }
+        }
+        let unexpected = found
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !matched.contains(i))
+            .map(|(_, f)| {
+                let at = f
+                    .location
+                    .as_ref()
+                    .map(|l| format!(" at {l}"))
+                    .unwrap_or_default();
+                format!(
+                    "{} {}{}{at}: {}",
+                    f.rule,
+                    f.object,
+                    f.path.as_ref().map(|p| format!(" {p}")).unwrap_or_default(),
+                    f.message
+                )
+            })
+            .collect();
+        let errors = report
+            .diagnostics
+            .iter()
+            .map(|d| match &d.location {
+                Some(l) => format!("{l}: {}", d.message),
+                None => d.message.clone(),
+            })
+            .collect();
+        CaseResult {
+            suite: self.dir.display().to_string(),
+            name: case.name.clone(),
+            missing,
+            unexpected,
+            errors,
+        }
+    }
+}
+
+fn discover(path: &Path, out: &mut Vec<PathBuf>) {
+    if path.is_file() {
+        out.push(path.to_path_buf());
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            discover(&e, out);
+        } else if e.file_name().is_some_and(|n| n == "suite.yaml") {
+            out.push(e);
+        }
+    }
+}
+
+/// `# expect: RULE Kind namespace/name [path]` lines.
+fn inline_expectations(text: &str) -> Result<Vec<Expected>, String> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let Some(rest) = line.trim_start().strip_prefix("# expect:") else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        match words.as_slice() {
+            [rule, kind, object] => out.push(Expected {
+                rule: rule.to_string(),
+                object: format!("{kind} {object}"),
+                path: None,
+            }),
+            [rule, kind, object, path] if path.starts_with('/') => out.push(Expected {
+                rule: rule.to_string(),
+                object: format!("{kind} {object}"),
+                path: Some(path.to_string()),
+            }),
+            _ => {
+                return Err(format!(
+                    "line {}: expected `# expect: RULE Kind namespace/name [/json/pointer]`",
+                    n + 1
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Renders case results for people: failures with a diff, then a count.
+pub fn render_human(results: &[CaseResult]) -> String {
+    let mut out = String::new();
+    for r in results {
+        let status = if r.passed() { "ok  " } else { "FAIL" };
+        let _ = writeln!(out, "{status} {}/{}", r.suite, r.name);
+        for e in &r.errors {
+            let _ = writeln!(out, "       error: {e}");
+        }
+        for m in &r.missing {
+            let _ = writeln!(out, "     - expected, not reported: {m}");
+        }
+        for u in &r.unexpected {
+            let _ = writeln!(out, "     + reported, not expected: {u}");
+        }
+    }
+    let failed = results.iter().filter(|r| !r.passed()).count();
+    let _ = writeln!(out, "{} passed, {failed} failed", results.len() - failed);
+    out
+}
+
+/// Renders case results as JUnit XML (one testsuite per suite).
+pub fn render_junit(results: &[CaseResult]) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut suites: Vec<&str> = results.iter().map(|r| r.suite.as_str()).collect();
+    suites.dedup();
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"palisade test\">\n",
+    );
+    for s in suites {
+        let cases: Vec<&CaseResult> = results.iter().filter(|r| r.suite == s).collect();
+        let failures = cases
+            .iter()
+            .filter(|r| !r.errors.is_empty() || !r.passed())
+            .count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
+            esc(s),
+            cases.len()
+        );
+        for c in cases {
+            if c.passed() {
+                let _ = writeln!(
+                    out,
+                    "    <testcase classname=\"{}\" name=\"{}\"/>",
+                    esc(s),
+                    esc(&c.name)
+                );
+            } else {
+                let mut detail = String::new();
+                for e in &c.errors {
+                    let _ = writeln!(detail, "error: {e}");
+                }
+                for m in &c.missing {
+                    let _ = writeln!(detail, "- {m}");
+                }
+                for u in &c.unexpected {
+                    let _ = writeln!(detail, "+ {u}");
+                }
+                let _ = writeln!(
+                    out,
+                    "    <testcase classname=\"{}\" name=\"{}\">\n      <failure message=\"findings differ\">{}</failure>\n    </testcase>",
+                    esc(s),
+                    esc(&c.name),
+                    esc(detail.trim_end())
+                );
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_expectations_parse() {
+        let e = inline_expectations(
+            "# expect: NP001 Deployment shop/web /metadata/name\n  # expect: NP002 Namespace shop\nkind: X\n",
+        )
+        .unwrap();
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].to_string(), "NP001 Deployment shop/web /metadata/name");
+        assert_eq!(e[1].path, None);
+        assert!(inline_expectations("# expect: NP001\n").is_err());
+    }
+}
