@@ -71,10 +71,11 @@ fn a_locked_down_namespace_passes() {
         "check",
         "tests/demo/namespaces.yaml",
         "tests/demo/shop.yaml",
+        "tests/demo/egress-proxy.yaml",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(
-        stdout(&out).ends_with("no findings: 2 files, 6 objects, 1 plugin\n"),
+        stdout(&out).ends_with("no findings: 3 files, 8 objects, 1 plugin\n"),
         "{}",
         stdout(&out)
     );

@@ -42,7 +42,12 @@ pub(crate) fn run(args: RulesArgs) -> anyhow::Result<Status> {
                 let _ = writeln!(
                     s,
                     "{:<8} {:<8} {:<14} {}\n{:<32}{}",
-                    r.id, r.default_severity, plugin, r.name, "", r.summary
+                    r.id,
+                    r.default_severity.as_str(),
+                    plugin,
+                    r.name,
+                    "",
+                    r.summary
                 );
             }
             s

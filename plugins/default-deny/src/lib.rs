@@ -7,13 +7,51 @@
 //! `policyTypes` defaulted as the API server does it) and, per policy, the
 //! workloads it selects.
 
-use palisade_sdk::{Context, Findings, NetworkPolicy, Plugin, Rule, Severity, Workload};
+use palisade_sdk::{
+    Context, Findings, LabelSelector, NetworkPolicy, Peer, Plugin, PolicyRule, Rule, Severity,
+    Workload,
+};
 use serde::Deserialize;
 
+/// The label the API server sets on every namespace; the only one its
+/// tenants cannot change.
+const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
 /// Settings of the `default-deny` plugin.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Settings {}
+pub struct Settings {
+    /// Namespaces out of scope for this plugin (in addition to the policy
+    /// set's `excludedNamespaces`). Default: kube-system, kube-public,
+    /// kube-node-lease.
+    #[serde(default = "default_excluded")]
+    pub excluded_namespaces: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            excluded_namespaces: default_excluded(),
+        }
+    }
+}
+
+fn default_excluded() -> Vec<String> {
+    ["kube-system", "kube-public", "kube-node-lease"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// Whether objects of `namespace` are reported on.
+fn scoped(cx: &Context<'_, Settings>, namespace: &str) -> bool {
+    cx.in_scope(namespace)
+        && !cx
+            .settings()
+            .excluded_namespaces
+            .iter()
+            .any(|n| n == namespace)
+}
 
 /// The plugin.
 #[derive(Debug)]
@@ -25,7 +63,7 @@ impl Plugin for DefaultDeny {
     const DESCRIPTION: &'static str = "Every workload is isolated for ingress and egress by \
         NetworkPolicies, so that traffic flows only where a policy allows it.";
     type Settings = Settings;
-    const RULES: &'static [Rule<Settings>] = &[NP001, NP002];
+    const RULES: &'static [Rule<Settings>] = &[NP001, NP002, NP003, NP004, NP005, NP006];
 }
 
 palisade_sdk::export_plugin!(DefaultDeny);
@@ -102,8 +140,8 @@ spec:
 
 ## Settings
 
-None. Namespaces are taken out of scope with the policy set's
-`excludedNamespaces`.
+`excludedNamespaces` (default: kube-system, kube-public, kube-node-lease), in
+addition to the policy set's.
 "#,
     check: |cx, out| check_isolation(cx, out, Direction::Ingress),
 };
@@ -152,15 +190,325 @@ spec:
 
 ## Settings
 
-None. Namespaces are taken out of scope with the policy set's
-`excludedNamespaces`.
+`excludedNamespaces` (default: kube-system, kube-public, kube-node-lease), in
+addition to the policy set's.
 "#,
     check: |cx, out| check_isolation(cx, out, Direction::Egress),
 };
 
+const NP003: Rule<Settings> = Rule {
+    id: "NP003",
+    name: "policy-reopens-everything",
+    default_severity: Severity::Error,
+    summary: "A rule that allows every peer on every port defeats default deny",
+    doc: r#"## What it checks
+
+NetworkPolicy rules with no `ports` (every port and protocol) whose peers
+cover everything: no `from`/`to` at all (every pod and every address), an
+`ipBlock` of `0.0.0.0/0` or `::/0` without exceptions, or a
+`namespaceSelector: {}` without a narrowing `podSelector` (every pod of every
+namespace).
+
+## Why it matters
+
+Policies are additive: one such rule re-opens, for every pod the policy
+selects, the direction that default deny closed. For egress it lets pods
+bypass the proxy.
+
+## Example
+
+```yaml
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+    - {}            # every destination, every port
+```
+
+## How to fix
+
+Name the peers and ports that are needed: the proxy's pods and port for
+egress, the clients and the served port for ingress.
+
+## Settings
+
+`excludedNamespaces`.
+"#,
+    check: check_reopen,
+};
+
+const NP004: Rule<Settings> = Rule {
+    id: "NP004",
+    name: "policy-selects-no-workload",
+    default_severity: Severity::Warning,
+    summary: "A NetworkPolicy whose podSelector matches no workload of the inputs",
+    doc: r#"## What it checks
+
+NetworkPolicies whose `podSelector` selects no Pod or pod template in the
+inputs.
+
+## Why it matters
+
+A policy that selects nothing isolates nothing: usually a label typo, or a
+policy left behind after the workload was renamed — and the workload it was
+meant for is open.
+
+## Example
+
+```yaml
+spec:
+  podSelector:
+    matchLabels: {app: web-frontend}   # the Deployment labels its pods app: web
+```
+
+## How to fix
+
+Match the labels the workload's pod template carries, or delete the policy.
+
+## Settings
+
+`excludedNamespaces`.
+"#,
+    check: check_selects_nothing,
+};
+
+const NP005: Rule<Settings> = Rule {
+    id: "NP005",
+    name: "peer-selects-nothing",
+    default_severity: Severity::Warning,
+    summary: "A NetworkPolicy peer that matches no namespace, or no workload in namespaces the inputs declare",
+    doc: r#"## What it checks
+
+Pod peers (`podSelector`/`namespaceSelector`) of ingress and egress rules that
+select no namespace of the inputs (unless the selector names namespaces by
+`kubernetes.io/metadata.name`, which may exist outside the inputs, like
+`kube-system` for cluster DNS), or no workload although every namespace they
+select is declared in the inputs (so its workloads are known).
+
+## Why it matters
+
+A dangling peer allows nothing. Traffic the rule was written for is denied —
+and whoever creates a matching pod or labels a namespace later silently gains
+that access.
+
+## Example
+
+```yaml
+egress:
+  - to:
+      - namespaceSelector:
+          matchLabels: {kubernetes.io/metadata.name: egress-proxi}   # typo
+```
+
+## How to fix
+
+Correct the selector, or remove the peer.
+
+## Settings
+
+`excludedNamespaces`.
+"#,
+    check: check_dangling_peers,
+};
+
+const NP006: Rule<Settings> = Rule {
+    id: "NP006",
+    name: "namespace-selector-on-mutable-label",
+    default_severity: Severity::Warning,
+    summary: "A namespaceSelector keyed on a label other than kubernetes.io/metadata.name",
+    doc: r#"## What it checks
+
+`namespaceSelector` requirements on any label key other than
+`kubernetes.io/metadata.name`.
+
+## Why it matters
+
+Anyone allowed to label a namespace can make it match, and so join the
+traffic the rule allows — for example reach the proxy or the database.
+`kubernetes.io/metadata.name` is set by the API server and cannot be changed.
+
+## Example
+
+```yaml
+- namespaceSelector:
+    matchLabels: {team: payments}
+```
+
+## How to fix
+
+Select namespaces by `kubernetes.io/metadata.name` (with `In` for several), or
+restrict who may label namespaces.
+
+## Settings
+
+`excludedNamespaces`.
+"#,
+    check: check_mutable_namespace_labels,
+};
+
+/// The rules of a policy per direction it affects, with the JSON field name.
+fn rules_of(p: &NetworkPolicy) -> Vec<(&'static str, &'static str, &Vec<PolicyRule>)> {
+    let mut out = Vec::new();
+    if p.affects_ingress {
+        out.push(("ingress", "from", &p.ingress));
+    }
+    if p.affects_egress {
+        out.push(("egress", "to", &p.egress));
+    }
+    out
+}
+
+fn is_everything(sel: &Option<LabelSelector>) -> bool {
+    sel.as_ref().is_none_or(|s| s.requirements.is_empty())
+}
+
+fn check_reopen(cx: &Context<'_, Settings>, out: &mut Findings) {
+    for p in cx.network_policies().filter(|p| scoped(cx, &p.namespace)) {
+        if p.selects.is_empty() {
+            continue;
+        }
+        for (dir, _, rules) in rules_of(p) {
+            for (i, r) in rules.iter().enumerate() {
+                if !r.ports.is_empty() {
+                    continue;
+                }
+                let what = if r.peers.is_empty() {
+                    Some("every peer")
+                } else {
+                    r.peers.iter().find_map(|peer| match peer {
+                        Peer::IpBlock(b)
+                            if b.except.is_empty()
+                                && (b.cidr == "0.0.0.0/0" || b.cidr == "::/0") =>
+                        {
+                            Some("every address")
+                        }
+                        Peer::Pods(pp)
+                            if pp
+                                .namespace_selector
+                                .as_ref()
+                                .is_some_and(|s| s.requirements.is_empty())
+                                && is_everything(&pp.pod_selector) =>
+                        {
+                            Some("every pod of every namespace")
+                        }
+                        _ => None,
+                    })
+                };
+                if let Some(what) = what {
+                    out.report(
+                        p.object,
+                        format!(
+                            "NetworkPolicy `{}/{}` {dir} rule {i} allows {what} on every port, re-opening {dir} for the {} workload{} it selects",
+                            p.namespace,
+                            p.name,
+                            p.selects.len(),
+                            if p.selects.len() == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .at(format!("/spec/{dir}/{i}"))
+                    .fix("list the peers and ports that are needed");
+                }
+            }
+        }
+    }
+}
+
+fn check_selects_nothing(cx: &Context<'_, Settings>, out: &mut Findings) {
+    for p in cx.network_policies().filter(|p| scoped(cx, &p.namespace)) {
+        if p.selects.is_empty() {
+            out.report(
+                p.object,
+                format!(
+                    "NetworkPolicy `{}/{}` selects no workload of the inputs: it isolates nothing",
+                    p.namespace, p.name
+                ),
+            )
+            .at("/spec/podSelector")
+            .fix("match the labels of the intended workload's pod template, or delete the policy");
+        }
+    }
+}
+
+fn check_dangling_peers(cx: &Context<'_, Settings>, out: &mut Findings) {
+    let declared = |ns: &str| {
+        cx.request()
+            .namespaces
+            .iter()
+            .any(|n| n.name == ns && n.object.is_some())
+    };
+    for p in cx.network_policies().filter(|p| scoped(cx, &p.namespace)) {
+        for (dir, field, rules) in rules_of(p) {
+            for (i, r) in rules.iter().enumerate() {
+                for (j, (peer, m)) in r.peers.iter().zip(&r.matches).enumerate() {
+                    let Peer::Pods(pp) = peer else { continue };
+                    if !m.workloads.is_empty() {
+                        continue;
+                    }
+                    // A selector naming namespaces by name may mean namespaces
+                    // the inputs do not show (cluster DNS in kube-system).
+                    let pinned = pp.namespace_selector.as_ref().is_some_and(|s| {
+                        s.requirements.iter().any(|r| r.key == NAMESPACE_NAME_LABEL)
+                    });
+                    let why = if m.namespaces.is_empty() && !pinned {
+                        "selects no namespace of the inputs"
+                    } else if !m.namespaces.is_empty() && m.namespaces.iter().all(|n| declared(n)) {
+                        "selects no workload in the namespaces it admits"
+                    } else {
+                        continue;
+                    };
+                    out.report(
+                        p.object,
+                        format!(
+                            "NetworkPolicy `{}/{}` {dir} rule {i} peer {j} {why}: it allows nothing",
+                            p.namespace, p.name
+                        ),
+                    )
+                    .at(format!("/spec/{dir}/{i}/{field}/{j}"))
+                    .fix("correct the selector, or remove the peer");
+                }
+            }
+        }
+    }
+}
+
+fn check_mutable_namespace_labels(cx: &Context<'_, Settings>, out: &mut Findings) {
+    for p in cx.network_policies().filter(|p| scoped(cx, &p.namespace)) {
+        for (dir, field, rules) in rules_of(p) {
+            for (i, r) in rules.iter().enumerate() {
+                for (j, peer) in r.peers.iter().enumerate() {
+                    let Peer::Pods(pp) = peer else { continue };
+                    let Some(sel) = &pp.namespace_selector else {
+                        continue;
+                    };
+                    let keys: Vec<&str> = sel
+                        .requirements
+                        .iter()
+                        .map(|r| r.key.as_str())
+                        .filter(|k| *k != NAMESPACE_NAME_LABEL)
+                        .collect();
+                    if keys.is_empty() {
+                        continue;
+                    }
+                    out.report(
+                        p.object,
+                        format!(
+                            "NetworkPolicy `{}/{}` {dir} rule {i} selects namespaces by `{}`: whoever can label a namespace can join",
+                            p.namespace,
+                            p.name,
+                            keys.join("`, `")
+                        ),
+                    )
+                    .at(format!("/spec/{dir}/{i}/{field}/{j}/namespaceSelector"))
+                    .fix(format!("select namespaces by `{NAMESPACE_NAME_LABEL}`"));
+                }
+            }
+        }
+    }
+}
+
 fn check_isolation(cx: &Context<'_, Settings>, out: &mut Findings, dir: Direction) {
     for (index, w) in cx.request().workloads.iter().enumerate() {
-        if !cx.in_scope(&w.namespace) || !dir.isolating(w).is_empty() {
+        if !scoped(cx, &w.namespace) || !dir.isolating(w).is_empty() {
             continue;
         }
         if w.host_network {
