@@ -9,6 +9,7 @@ mod kinds;
 mod model;
 mod netpol;
 mod policy;
+mod rbac;
 pub mod render;
 mod report;
 mod runtime;
@@ -26,6 +27,7 @@ pub use input::Inputs;
 pub use netpol::NetworkAnalysis;
 pub use netpol::trace::{AllowingRule, NearMiss, SideTrace, Trace};
 pub use policy::PolicySet;
+pub use rbac::{AccessRequest, Grant, RbacAnalysis, RbacRule, Subject};
 pub use report::{
     Diagnostic, DiagnosticKind, Finding, Location, ObjectRef, PluginFailure, Report, Severity,
     Summary,

@@ -505,3 +505,120 @@ fn palisade_test_runs_suites_and_shows_differences() {
     let none = palisade(&["test", "tests/demo"]);
     assert_eq!(none.status.code(), Some(2));
 }
+
+#[test]
+fn rbac_can_i_honours_the_batch_contract() {
+    let out = palisade(&[
+        "rbac",
+        "can-i",
+        "--manifests",
+        "tests/fixtures/rbac/cluster.yaml",
+        "--queries",
+        "tests/fixtures/rbac/queries.json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "[true,false,true,true,false]\n");
+    let without = palisade(&[
+        "rbac",
+        "can-i",
+        "--manifests",
+        "tests/fixtures/rbac/cluster.yaml",
+        "--queries",
+        "tests/fixtures/rbac/queries.json",
+        "--no-builtin-roles",
+    ]);
+    assert_eq!(stdout(&without), "[false,false,true,false,false]\n");
+}
+
+#[test]
+fn rbac_can_i_for_people() {
+    let yes = palisade(&[
+        "rbac",
+        "can-i",
+        "create",
+        "networkpolicies",
+        "--api-group",
+        "networking.k8s.io",
+        "--namespace",
+        "shop",
+        "--as",
+        "jo",
+        "--as-group",
+        "shop-devs",
+        "tests/fixtures/rbac/cluster.yaml",
+        "--explain",
+    ]);
+    assert_eq!(yes.status.code(), Some(0));
+    insta::assert_snapshot!("rbac_can_i_explain", stdout(&yes));
+    let no = palisade(&[
+        "rbac",
+        "can-i",
+        "update",
+        "configmaps",
+        "other",
+        "--namespace",
+        "egress-proxy",
+        "--as-serviceaccount",
+        "ci:deployer",
+        "tests/fixtures/rbac/cluster.yaml",
+        "--explain",
+    ]);
+    assert_eq!(no.status.code(), Some(1));
+    assert_eq!(
+        stdout(&no),
+        "no\n  no binding grants it to this user or its groups\n"
+    );
+    let named = palisade(&[
+        "rbac",
+        "can-i",
+        "update",
+        "configmaps",
+        "squid",
+        "--namespace",
+        "egress-proxy",
+        "--as-serviceaccount",
+        "ci:deployer",
+        "tests/fixtures/rbac/cluster.yaml",
+    ]);
+    assert_eq!(named.status.code(), Some(0));
+}
+
+#[test]
+fn rbac_who_can_lists_subjects_with_binding_role_and_rule() {
+    let out = palisade(&[
+        "rbac",
+        "who-can",
+        "create",
+        "pods/exec",
+        "tests/fixtures/rbac/cluster.yaml",
+        "--namespace",
+        "egress-proxy",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!("rbac_who_can_exec_proxy", stdout(&out));
+    let json = palisade(&[
+        "rbac",
+        "who-can",
+        "update",
+        "networkpolicies",
+        "--api-group",
+        "networking.k8s.io",
+        "tests/fixtures/rbac/cluster.yaml",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let subjects: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["subject"]["kind"].as_str().unwrap(),
+                r["subject"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(subjects, ["Group platform-admins", "Group shop-devs"]);
+}

@@ -4,6 +4,7 @@ mod bench;
 mod check;
 mod explain;
 mod netpol;
+mod rbac;
 mod rules;
 mod test;
 
@@ -36,6 +37,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// NetworkPolicy reachability: matrix, trace and benchmark
     Netpol(netpol::NetpolArgs),
+    /// RBAC questions answered from the manifests: can-i, who-can
+    Rbac(rbac::RbacArgs),
     /// Measure plugin load (cold and cached) and per-evaluation overhead
     Bench(bench::BenchArgs),
 }
@@ -65,6 +68,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Explain(a) => explain::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Netpol(a) => netpol::run(a),
+        Command::Rbac(a) => rbac::run(a),
     }
 }
 
