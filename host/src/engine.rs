@@ -446,7 +446,7 @@ impl Checker {
     /// fails as a whole: unreadable inputs and failing plugins are
     /// diagnostics in the report, and everything else is still evaluated.
     pub fn check(&self, inputs: &Inputs) -> Report {
-        let (loaded, mut request, diagnostics) = self.prepare(inputs);
+        let (loaded, mut request, diagnostics, rbac) = self.prepare_with_rbac(inputs);
         let mut report = Report {
             diagnostics,
             ..Report::default()
@@ -454,6 +454,17 @@ impl Checker {
         for c in &self.plugins {
             request.settings.clone_from(&c.settings);
             request.enabled_rules.clone_from(&c.enabled);
+            match self.access_queries(c) {
+                Ok(queries) => request.rbac.answers = rbac.answer(&queries),
+                Err((cause, message)) => {
+                    report.diagnostics.push(Diagnostic::plugin(
+                        &c.plugin.id,
+                        cause,
+                        format!("plugin `{}` {message} (while listing its access queries)", c.plugin.id),
+                    ));
+                    continue;
+                }
+            }
             let (result, log) = self.evaluate(c, &request);
             report
                 .plugin_log
@@ -535,10 +546,20 @@ impl Checker {
     /// Loads inputs and builds the request every plugin receives (settings
     /// and enabled rules are filled in per plugin).
     fn prepare(&self, inputs: &Inputs) -> (input::Loaded, wit::Request, Vec<Diagnostic>) {
+        let (loaded, request, diagnostics, _) = self.prepare_with_rbac(inputs);
+        (loaded, request, diagnostics)
+    }
+
+    fn prepare_with_rbac(
+        &self,
+        inputs: &Inputs,
+    ) -> (input::Loaded, wit::Request, Vec<Diagnostic>, crate::rbac::Rbac) {
         let loaded = input::load(inputs, &self.load_options);
         let (model, model_diags) = model::build(&loaded, true);
+        let (rbac, rbac_diags) = crate::rbac::Rbac::build(&loaded.objects, true, &loaded);
         let mut diagnostics = loaded.diagnostics.clone();
         diagnostics.extend(model_diags);
+        diagnostics.extend(rbac_diags);
         let request = wit::Request {
             settings: String::new(),
             enabled_rules: Vec::new(),
@@ -547,8 +568,9 @@ impl Checker {
             namespaces: model.namespaces,
             workloads: model.workloads,
             network_policies: model.network_policies,
+            rbac: rbac.facts(),
         };
-        (loaded, request, diagnostics)
+        (loaded, request, diagnostics, rbac)
     }
 
     /// Benchmark support for `palisade bench`: the median time of one
@@ -575,6 +597,22 @@ impl Checker {
             ));
         }
         out
+    }
+
+    /// The plugin's RBAC questions, under the engine's limits.
+    fn access_queries(&self, c: &Configured) -> Result<Vec<wit::AccessQuery>, (PluginFailure, String)> {
+        let (result, _log) = c.plugin.inner.call(&self.engine.limits, |p, store| {
+            p.palisade_policy_plugin()
+                .call_access_queries(store, &c.settings)
+        });
+        let queries = result?;
+        if queries.len() > 100_000 {
+            return Err((
+                PluginFailure::OutputLimit,
+                format!("asked {} access queries, more than the limit of 100000", queries.len()),
+            ));
+        }
+        Ok(queries)
     }
 
     /// One evaluation under the engine's limits, with the output checked

@@ -9,7 +9,7 @@ mod kinds;
 mod model;
 mod netpol;
 mod policy;
-mod rbac;
+pub(crate) mod rbac;
 pub mod render;
 mod report;
 mod runtime;

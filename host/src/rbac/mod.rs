@@ -385,14 +385,7 @@ impl Rbac {
     }
 
     fn role_of(&self, b: &Binding) -> Option<&Role> {
-        self.roles.iter().find(|r| {
-            r.name == b.role_name
-                && match b.role_kind.as_str() {
-                    "ClusterRole" => r.kind == "ClusterRole",
-                    "Role" => r.kind == "Role" && r.namespace == b.namespace,
-                    _ => false,
-                }
-        })
+        self.role_index(b).and_then(|i| self.roles.get(i))
     }
 
     fn applies(s: &Subject, user: &str, groups: &[String]) -> bool {
@@ -488,8 +481,25 @@ impl Rbac {
     /// `any_namespace`, RoleBindings of every namespace count (each grant
     /// says where it applies); otherwise only those of `req.namespace`.
     pub(crate) fn who_can(&self, req: &Request, any_namespace: bool) -> Vec<(Subject, Grant)> {
+        self.who_can_indexed(req, any_namespace)
+            .into_iter()
+            .filter_map(|(s, b, r, i)| {
+                let binding = self.bindings.get(b)?;
+                let role = self.roles.get(r)?;
+                let rule = role.rules.get(i)?;
+                Some((s, self.grant(binding, role, i, rule)))
+            })
+            .collect()
+    }
+
+    /// [`who_can`](Self::who_can) as indices: (subject, binding, role, rule).
+    pub(crate) fn who_can_indexed(
+        &self,
+        req: &Request,
+        any_namespace: bool,
+    ) -> Vec<(Subject, usize, usize, usize)> {
         let mut out = Vec::new();
-        for b in &self.bindings {
+        for (bi, b) in self.bindings.iter().enumerate() {
             let counts = match b.kind {
                 "ClusterRoleBinding" => true,
                 _ if req.non_resource_url.is_some() => false,
@@ -502,24 +512,32 @@ impl Rbac {
             if !counts {
                 continue;
             }
-            let Some(role) = self.role_of(b) else {
-                continue;
-            };
+            let Some(ri) = self.role_index(b) else { continue };
+            let Some(role) = self.roles.get(ri) else { continue };
             let mut scoped = req.clone();
             if any_namespace && b.kind == "RoleBinding" {
                 scoped.namespace = b.namespace.clone().unwrap_or_default();
             }
-            for (i, rule) in role.rules.iter().enumerate() {
-                if rule.allows(&scoped) {
-                    for s in &b.subjects {
-                        out.push((s.clone(), self.grant(b, role, i, rule)));
-                    }
-                    break;
+            if let Some(i) = role.rules.iter().position(|rule| rule.allows(&scoped)) {
+                for s in &b.subjects {
+                    out.push((s.clone(), bi, ri, i));
                 }
             }
         }
-        out.sort_by(|a, b| (&a.0, &a.1.binding).cmp(&(&b.0, &b.1.binding)));
+        out.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         out
+    }
+
+    /// Index of the role a binding references.
+    pub(crate) fn role_index(&self, b: &Binding) -> Option<usize> {
+        self.roles.iter().position(|r| {
+            r.name == b.role_name
+                && match b.role_kind.as_str() {
+                    "ClusterRole" => r.kind == "ClusterRole",
+                    "Role" => r.kind == "Role" && r.namespace == b.namespace,
+                    _ => false,
+                }
+        })
     }
 }
 
@@ -644,5 +662,104 @@ impl RbacAnalysis {
                 .map_or(&[], Vec::as_slice),
             _ => &[],
         }
+    }
+}
+
+/// Conversion of the RBAC model into the WIT facts plugins receive.
+impl Rbac {
+    fn wit_rule(r: &RbacRule) -> crate::runtime::wit::RbacRule {
+        crate::runtime::wit::RbacRule {
+            verbs: r.verbs.clone(),
+            api_groups: r.api_groups.clone(),
+            resources: r.resources.clone(),
+            resource_names: r.resource_names.clone(),
+            non_resource_urls: r.non_resource_urls.clone(),
+        }
+    }
+
+    fn wit_subject(s: &Subject) -> crate::runtime::wit::RbacSubject {
+        crate::runtime::wit::RbacSubject {
+            kind: s.kind.clone(),
+            name: s.name.clone(),
+            namespace: s.namespace.clone(),
+        }
+    }
+
+    /// Roles and bindings as plugins see them (no answers yet).
+    pub(crate) fn facts(&self) -> crate::runtime::wit::RbacFacts {
+        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        crate::runtime::wit::RbacFacts {
+            roles: self
+                .roles
+                .iter()
+                .map(|r| crate::runtime::wit::RbacRole {
+                    kind: r.kind.to_string(),
+                    namespace: r.namespace.clone(),
+                    name: r.name.clone(),
+                    object: r.object.map(index),
+                    rules: r.rules.iter().map(Self::wit_rule).collect(),
+                })
+                .collect(),
+            bindings: self
+                .bindings
+                .iter()
+                .map(|b| crate::runtime::wit::RbacBinding {
+                    object: index(b.object),
+                    kind: b.kind.to_string(),
+                    namespace: b.namespace.clone(),
+                    name: b.name.clone(),
+                    role: self.role_index(b).map(index),
+                    role_kind: b.role_kind.clone(),
+                    role_name: b.role_name.clone(),
+                    subjects: b.subjects.iter().map(Self::wit_subject).collect(),
+                })
+                .collect(),
+            answers: Vec::new(),
+        }
+    }
+
+    /// Answers a plugin's access queries.
+    pub(crate) fn answer(
+        &self,
+        queries: &[crate::runtime::wit::AccessQuery],
+    ) -> Vec<crate::runtime::wit::AccessAnswer> {
+        use crate::runtime::wit::AccessScope;
+        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        queries
+            .iter()
+            .enumerate()
+            .map(|(qi, q)| {
+                let (namespace, any) = match &q.scope {
+                    AccessScope::Cluster => (String::new(), false),
+                    AccessScope::Namespace(n) => (n.clone(), false),
+                    AccessScope::AnyNamespace => (String::new(), true),
+                };
+                let req = Request {
+                    verb: q.verb.clone(),
+                    api_group: q.api_group.clone(),
+                    resource: q.resource.clone(),
+                    subresource: q.subresource.clone().filter(|s| !s.is_empty()),
+                    namespace,
+                    name: q.name.clone().filter(|s| !s.is_empty()),
+                    non_resource_url: q.non_resource_url.clone().filter(|s| !s.is_empty()),
+                    ..Request::default()
+                };
+                let grants = self
+                    .who_can_indexed(&req, any)
+                    .into_iter()
+                    .map(|(s, b, r, i)| crate::runtime::wit::AccessGrant {
+                        subject: Self::wit_subject(&s),
+                        binding: index(b),
+                        role: index(r),
+                        rule: index(i),
+                        namespace: self.bindings.get(b).and_then(|b| b.namespace.clone()),
+                    })
+                    .collect();
+                crate::runtime::wit::AccessAnswer {
+                    query: index(qi),
+                    grants,
+                }
+            })
+            .collect()
     }
 }

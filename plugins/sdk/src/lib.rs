@@ -63,7 +63,8 @@ use std::fmt::Write as _;
 
 pub use bindings::palisade::policy::log::Level as LogLevel;
 pub use bindings::palisade::policy::types::{
-    Container, ContainerPort, EnvVar, Flow, IpBlock, Isolation, Label, LabelSelector,
+    AccessAnswer, AccessGrant, AccessQuery, AccessScope, Container, ContainerPort, EnvVar, Flow,
+    IpBlock, RbacBinding, RbacFacts, RbacRole, RbacRule, RbacSubject, Isolation, Label, LabelSelector,
     NetworkPolicy, Peer, PeerMatch, PluginError, PluginMetadata, PodPeer, PolicyRule, PortRef,
     PortSpec, Protocol, Request, RuleInfo, SelectorOperator, SelectorRequirement, Severity,
     SourceObject, Workload,
@@ -123,6 +124,20 @@ pub trait Plugin {
     fn validate(_settings: &Self::Settings) -> Result<(), String> {
         Ok(())
     }
+
+    /// RBAC questions ("who can VERB RESOURCE here?") the host answers in
+    /// `request.rbac.answers`, in this order. The default asks none.
+    fn access_queries(_settings: &Self::Settings) -> Vec<AccessQuery> {
+        Vec::new()
+    }
+}
+
+/// The plugin's access queries for `settings` JSON (none when the settings
+/// do not parse: `validate-settings` reports that).
+pub fn access_queries<P: Plugin>(settings: &str) -> Vec<AccessQuery> {
+    parse_settings::<P>(settings)
+        .map(|s| P::access_queries(&s))
+        .unwrap_or_default()
 }
 
 /// What a rule sees: the request from the host, its parsed settings, and
@@ -434,6 +449,10 @@ macro_rules! export_plugin {
                 fn validate_settings(settings: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {
                     $crate::install_panic_hook();
                     $crate::parse_settings::<$plugin>(&settings).map(|_| ())
+                }
+                fn access_queries(settings: ::std::string::String) -> ::std::vec::Vec<$crate::AccessQuery> {
+                    $crate::install_panic_hook();
+                    $crate::access_queries::<$plugin>(&settings)
                 }
                 fn evaluate(
                     request: $crate::Request,

@@ -6,7 +6,9 @@
 //! manifests through the real host) is covered by the fixture suites in
 //! `tests/`.
 
-use crate::{Container, Isolation, Label, NetworkPolicy, Request, SourceObject, Workload};
+use crate::{
+    Container, Isolation, Label, NetworkPolicy, RbacFacts, Request, SourceObject, Workload,
+};
 
 /// Builds a [`Request`] object by object.
 #[derive(Debug, Clone)]
@@ -32,6 +34,11 @@ impl RequestBuilder {
                 namespaces: Vec::new(),
                 workloads: Vec::new(),
                 network_policies: Vec::new(),
+                rbac: RbacFacts {
+                    roles: Vec::new(),
+                    bindings: Vec::new(),
+                    answers: Vec::new(),
+                },
             },
         }
     }

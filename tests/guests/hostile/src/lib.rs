@@ -70,6 +70,10 @@ impl Guest for Hostile {
         }
     }
 
+    fn access_queries(_settings: String) -> Vec<palisade_sdk::AccessQuery> {
+        Vec::new()
+    }
+
     fn evaluate(request: Request) -> Result<Vec<Finding>, PluginError> {
         palisade_sdk::install_panic_hook();
         match behaviour(&request.settings).as_str() {
