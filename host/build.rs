@@ -8,10 +8,16 @@ mod guests;
 use std::path::PathBuf;
 
 /// Built-in plugins: (package, component file name).
-const BUILTIN: &[(&str, &str)] = &[(
-    "palisade-plugin-default-deny",
-    "palisade_plugin_default_deny.wasm",
-)];
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "palisade-plugin-default-deny",
+        "palisade_plugin_default_deny.wasm",
+    ),
+    (
+        "palisade-plugin-rbac-control-paths",
+        "palisade_plugin_rbac_control_paths.wasm",
+    ),
+];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());

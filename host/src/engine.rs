@@ -460,7 +460,10 @@ impl Checker {
                     report.diagnostics.push(Diagnostic::plugin(
                         &c.plugin.id,
                         cause,
-                        format!("plugin `{}` {message} (while listing its access queries)", c.plugin.id),
+                        format!(
+                            "plugin `{}` {message} (while listing its access queries)",
+                            c.plugin.id
+                        ),
                     ));
                     continue;
                 }
@@ -553,7 +556,12 @@ impl Checker {
     fn prepare_with_rbac(
         &self,
         inputs: &Inputs,
-    ) -> (input::Loaded, wit::Request, Vec<Diagnostic>, crate::rbac::Rbac) {
+    ) -> (
+        input::Loaded,
+        wit::Request,
+        Vec<Diagnostic>,
+        crate::rbac::Rbac,
+    ) {
         let loaded = input::load(inputs, &self.load_options);
         let (model, model_diags) = model::build(&loaded, true);
         let (rbac, rbac_diags) = crate::rbac::Rbac::build(&loaded.objects, true, &loaded);
@@ -600,7 +608,10 @@ impl Checker {
     }
 
     /// The plugin's RBAC questions, under the engine's limits.
-    fn access_queries(&self, c: &Configured) -> Result<Vec<wit::AccessQuery>, (PluginFailure, String)> {
+    fn access_queries(
+        &self,
+        c: &Configured,
+    ) -> Result<Vec<wit::AccessQuery>, (PluginFailure, String)> {
         let (result, _log) = c.plugin.inner.call(&self.engine.limits, |p, store| {
             p.palisade_policy_plugin()
                 .call_access_queries(store, &c.settings)
@@ -609,7 +620,10 @@ impl Checker {
         if queries.len() > 100_000 {
             return Err((
                 PluginFailure::OutputLimit,
-                format!("asked {} access queries, more than the limit of 100000", queries.len()),
+                format!(
+                    "asked {} access queries, more than the limit of 100000",
+                    queries.len()
+                ),
             ));
         }
         Ok(queries)

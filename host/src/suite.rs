@@ -245,9 +245,14 @@ impl Suite {
         })
     }
 
+    /// A checker for the suite's policy set.
+    pub fn checker(&self, engine: &Engine) -> Result<Checker, Error> {
+        engine.checker(&self.policy, Vec::new())
+    }
+
     /// Runs every case with `engine`.
     pub fn run(&self, engine: &Engine) -> Result<Vec<CaseResult>, Error> {
-        let checker: Checker = engine.checker(&self.policy, Vec::new())?;
+        let checker = self.checker(engine)?;
         Ok(self
             .cases
             .iter()

@@ -81,6 +81,7 @@ impl RbacRule {
                     .is_some_and(|sub| r.strip_prefix("*/").is_some_and(|s| s == sub)))
         });
         let name_ok = self.resource_names.is_empty()
+            || req.any_name
             || req
                 .name
                 .as_ref()
@@ -150,6 +151,9 @@ pub(crate) struct Request {
     pub(crate) namespace: String,
     pub(crate) name: Option<String>,
     pub(crate) non_resource_url: Option<String>,
+    /// Who-can for some object of the kind: rules restricted by
+    /// resourceNames count too (they grant those objects).
+    pub(crate) any_name: bool,
 }
 
 /// What grants a request: binding, role and rule.
@@ -512,8 +516,12 @@ impl Rbac {
             if !counts {
                 continue;
             }
-            let Some(ri) = self.role_index(b) else { continue };
-            let Some(role) = self.roles.get(ri) else { continue };
+            let Some(ri) = self.role_index(b) else {
+                continue;
+            };
+            let Some(role) = self.roles.get(ri) else {
+                continue;
+            };
             let mut scoped = req.clone();
             if any_namespace && b.kind == "RoleBinding" {
                 scoped.namespace = b.namespace.clone().unwrap_or_default();
@@ -598,6 +606,7 @@ impl AccessRequest {
             namespace,
             name: some(&self.name),
             non_resource_url: some(&self.non_resource_url),
+            any_name: false,
         }
     }
 }
@@ -742,6 +751,7 @@ impl Rbac {
                     namespace,
                     name: q.name.clone().filter(|s| !s.is_empty()),
                     non_resource_url: q.non_resource_url.clone().filter(|s| !s.is_empty()),
+                    any_name: q.name.as_ref().is_none_or(String::is_empty),
                     ..Request::default()
                 };
                 let grants = self

@@ -64,10 +64,10 @@ use std::fmt::Write as _;
 pub use bindings::palisade::policy::log::Level as LogLevel;
 pub use bindings::palisade::policy::types::{
     AccessAnswer, AccessGrant, AccessQuery, AccessScope, Container, ContainerPort, EnvVar, Flow,
-    IpBlock, RbacBinding, RbacFacts, RbacRole, RbacRule, RbacSubject, Isolation, Label, LabelSelector,
-    NetworkPolicy, Peer, PeerMatch, PluginError, PluginMetadata, PodPeer, PolicyRule, PortRef,
-    PortSpec, Protocol, Request, RuleInfo, SelectorOperator, SelectorRequirement, Severity,
-    SourceObject, Workload,
+    IpBlock, Isolation, Label, LabelSelector, NetworkPolicy, Peer, PeerMatch, PluginError,
+    PluginMetadata, PodPeer, PolicyRule, PortRef, PortSpec, Protocol, RbacBinding, RbacFacts,
+    RbacRole, RbacRule, RbacSubject, Request, RuleInfo, SelectorOperator, SelectorRequirement,
+    Severity, SourceObject, Workload,
 };
 pub use bindings::palisade::policy::types::{Finding, Namespace};
 
