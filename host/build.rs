@@ -14,6 +14,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "palisade_plugin_default_deny.wasm",
     ),
     (
+        "palisade-plugin-proxy-egress",
+        "palisade_plugin_proxy_egress.wasm",
+    ),
+    (
         "palisade-plugin-rbac-control-paths",
         "palisade_plugin_rbac_control_paths.wasm",
     ),

@@ -75,7 +75,7 @@ fn a_locked_down_namespace_passes() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(
-        stdout(&out).ends_with("no findings: 3 files, 8 objects, 2 plugins\n"),
+        stdout(&out).ends_with("no findings: 3 files, 8 objects, 3 plugins\n"),
         "{}",
         stdout(&out)
     );
