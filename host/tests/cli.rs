@@ -39,15 +39,15 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn demo_reports_the_open_namespace_and_exits_1() {
-    let out = palisade(&["check", "tests/demo"]);
+    let out = palisade(&["check", "tests/demo/insecure"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     insta::assert_snapshot!("check_demo_human", stdout(&out));
 }
 
 #[test]
 fn json_report_is_versioned_and_byte_identical_across_runs() {
-    let a = palisade(&["check", "tests/demo", "--format", "json"]);
-    let b = palisade(&["check", "tests/demo", "--format", "json"]);
+    let a = palisade(&["check", "tests/demo/insecure", "--format", "json"]);
+    let b = palisade(&["check", "tests/demo/insecure", "--format", "json"]);
     assert_eq!(a.status.code(), Some(1));
     assert_eq!(
         a.stdout, b.stdout,
@@ -55,7 +55,7 @@ fn json_report_is_versioned_and_byte_identical_across_runs() {
     );
     let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
     assert_eq!(v["version"], 1);
-    assert_eq!(v["summary"]["findings"]["error"], 3);
+    assert_eq!(v["summary"]["findings"]["error"], 11);
     let first = &v["findings"][0];
     for key in [
         "plugin", "rule", "severity", "message", "object", "location", "path",
@@ -66,24 +66,24 @@ fn json_report_is_versioned_and_byte_identical_across_runs() {
 }
 
 #[test]
-fn a_locked_down_namespace_passes() {
-    let out = palisade(&[
-        "check",
-        "tests/demo/namespaces.yaml",
-        "tests/demo/shop.yaml",
-        "tests/demo/egress-proxy.yaml",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(
-        stdout(&out).ends_with("no findings: 3 files, 8 objects, 3 plugins\n"),
-        "{}",
-        stdout(&out)
-    );
+fn the_secure_demo_passes_with_both_policy_sets() {
+    for policy in [None, Some("policies/private-subnet.yaml")] {
+        let mut args = vec!["check", "tests/demo/secure"];
+        if let Some(p) = policy {
+            args.extend(["--policy", p]);
+        }
+        let out = palisade(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        assert_eq!(
+            stdout(&out),
+            "no findings: 5 files, 14 objects, 3 plugins\n"
+        );
+    }
 }
 
 #[test]
 fn fail_on_sets_the_threshold() {
-    let out = palisade(&["check", "tests/demo", "--fail-on", "never"]);
+    let out = palisade(&["check", "tests/demo/insecure", "--fail-on", "never"]);
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -168,7 +168,7 @@ fn usage_and_policy_errors_exit_2() {
     );
     let out = palisade(&[
         "check",
-        "tests/demo",
+        "tests/demo/insecure",
         "--policy",
         "tests/fixtures/policies/bad-severity.yaml",
     ]);
@@ -185,7 +185,7 @@ fn usage_and_policy_errors_exit_2() {
 fn a_policy_set_disables_rules_and_overrides_severity() {
     let out = palisade(&[
         "check",
-        "tests/demo",
+        "tests/demo/insecure",
         "--policy",
         "tests/fixtures/policies/ingress-warning.yaml",
     ]);
@@ -200,9 +200,9 @@ fn netpol_matrix_honours_the_json_contract() {
     let out = palisade(&[
         "netpol",
         "matrix",
-        "tests/demo/namespaces.yaml",
-        "tests/demo/shop.yaml",
-        "tests/demo/egress-proxy.yaml",
+        "tests/demo/insecure/namespaces.yaml",
+        "tests/demo/insecure/shop.yaml",
+        "tests/demo/insecure/egress-proxy.yaml",
         "--ports",
         "3128/TCP,53/UDP",
         "--external",
@@ -218,7 +218,7 @@ fn netpol_matrix_honours_the_json_contract() {
     let none = palisade(&[
         "netpol",
         "matrix",
-        "tests/demo/shop.yaml",
+        "tests/demo/insecure/shop.yaml",
         "--ports",
         "80/TCP",
         "--external",
@@ -233,7 +233,7 @@ fn netpol_table_and_trace_for_people() {
     let table = palisade(&[
         "netpol",
         "matrix",
-        "tests/demo",
+        "tests/demo/insecure",
         "--ports",
         "3128/TCP",
         "--format",
@@ -244,7 +244,7 @@ fn netpol_table_and_trace_for_people() {
     let trace = palisade(&[
         "netpol",
         "trace",
-        "tests/demo",
+        "tests/demo/insecure",
         "--from",
         "shop/web",
         "--to",
@@ -257,7 +257,7 @@ fn netpol_table_and_trace_for_people() {
     let json = palisade(&[
         "netpol",
         "trace",
-        "tests/demo",
+        "tests/demo/insecure",
         "--from",
         "shop/web",
         "--to",
@@ -276,7 +276,7 @@ fn netpol_table_and_trace_for_people() {
     let bad = palisade(&[
         "netpol",
         "trace",
-        "tests/demo",
+        "tests/demo/insecure",
         "--from",
         "x/y",
         "--to",
@@ -306,7 +306,7 @@ fn every_format_in_one_run_with_outputs() {
     let formats = ["json", "sarif", "junit", "github", "policyreport", "human"];
     let mut args: Vec<String> = vec![
         "check".into(),
-        "tests/demo".into(),
+        "tests/demo/insecure".into(),
         "--format".into(),
         "github".into(),
     ];
@@ -324,10 +324,10 @@ fn every_format_in_one_run_with_outputs() {
     }
     let sarif = std::fs::read_to_string(dir.join("report.sarif")).unwrap();
     assert!(
-        sarif.contains("\"uri\": \"tests/demo/legacy.yaml\""),
+        sarif.contains("\"uri\": \"tests/demo/insecure/legacy.yaml\""),
         "{sarif}"
     );
-    let bad = palisade(&["check", "tests/demo", "--output", "xml=x.xml"]);
+    let bad = palisade(&["check", "tests/demo/insecure", "--output", "xml=x.xml"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
         stderr(&bad).contains("unknown format `xml`"),
@@ -341,7 +341,7 @@ fn exemptions_expire_and_unused_ones_are_reported() {
     let run = |now: &str| {
         palisade(&[
             "check",
-            "tests/demo",
+            "tests/demo/insecure",
             "--exemptions",
             "tests/fixtures/exemptions/demo.yaml",
             "--now",
@@ -361,7 +361,7 @@ fn exemptions_expire_and_unused_ones_are_reported() {
     let env = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args([
             "check",
-            "tests/demo",
+            "tests/demo/insecure",
             "--no-cache",
             "--exemptions",
             "tests/fixtures/exemptions/demo.yaml",
@@ -386,7 +386,7 @@ fn exemptions_expire_and_unused_ones_are_reported() {
 fn a_policy_set_can_name_the_exemptions_file() {
     let out = palisade(&[
         "check",
-        "tests/demo",
+        "tests/demo/insecure",
         "--policy",
         "tests/fixtures/policies/with-exemptions.yaml",
         "--now",
@@ -441,19 +441,19 @@ fn a_baseline_accepts_todays_findings_and_catches_new_ones() {
     let dir = scratch("baseline");
     let baseline = dir.join("baseline.json");
     let baseline = baseline.to_str().unwrap();
-    let write = palisade(&["check", "tests/demo", "--write-baseline", baseline]);
+    let write = palisade(&["check", "tests/demo/insecure", "--write-baseline", baseline]);
     assert_eq!(write.status.code(), Some(0), "{}", stderr(&write));
-    let again = palisade(&["check", "tests/demo", "--baseline", baseline]);
+    let again = palisade(&["check", "tests/demo/insecure", "--baseline", baseline]);
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
     assert!(
         stdout(&again)
-            .contains("no findings, 3 in the baseline (0 baseline entries no longer occur)"),
+            .contains("no findings, 12 in the baseline (0 baseline entries no longer occur)"),
         "{}",
         stdout(&again)
     );
     let new = palisade(&[
         "check",
-        "tests/demo",
+        "tests/demo/insecure",
         "tests/fixtures/inputs/new-workload.yaml",
         "--baseline",
         baseline,
@@ -463,9 +463,14 @@ fn a_baseline_accepts_todays_findings_and_catches_new_ones() {
     assert!(text.contains("Deployment `legacy/newcomer`"), "{text}");
     assert!(!text.contains("legacy/reports"), "{text}");
     // Fixed findings show up as stale entries.
-    let fixed = palisade(&["check", "tests/demo/shop.yaml", "--baseline", baseline]);
+    let fixed = palisade(&[
+        "check",
+        "tests/demo/insecure/shop.yaml",
+        "--baseline",
+        baseline,
+    ]);
     assert!(
-        stdout(&fixed).contains("3 baseline entries no longer occur"),
+        stdout(&fixed).contains("12 baseline entries no longer occur"),
         "{}",
         stdout(&fixed)
     );
@@ -502,7 +507,7 @@ fn palisade_test_runs_suites_and_shows_differences() {
         "{}",
         stdout(&junit)
     );
-    let none = palisade(&["test", "tests/demo"]);
+    let none = palisade(&["test", "tests/demo/insecure"]);
     assert_eq!(none.status.code(), Some(2));
 }
 
@@ -621,4 +626,91 @@ fn rbac_who_can_lists_subjects_with_binding_role_and_rule() {
         })
         .collect();
     assert_eq!(subjects, ["Group platform-admins", "Group shop-devs"]);
+}
+
+/// The subjects `who-can` names for a control-path question, as `Kind name`.
+fn who_can(args: &[&str]) -> Vec<String> {
+    let mut full = vec!["rbac", "who-can"];
+    full.extend_from_slice(args);
+    full.extend(["--format", "json"]);
+    let out = palisade(&full);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut subjects: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = &r["subject"];
+            match s["namespace"].as_str() {
+                Some(ns) => format!(
+                    "{} {ns}/{}",
+                    s["kind"].as_str().unwrap(),
+                    s["name"].as_str().unwrap()
+                ),
+                None => format!(
+                    "{} {}",
+                    s["kind"].as_str().unwrap(),
+                    s["name"].as_str().unwrap()
+                ),
+            }
+        })
+        .collect();
+    subjects.dedup();
+    subjects
+}
+
+#[test]
+fn who_can_names_the_subjects_the_control_path_rule_reports() {
+    let netpol = [
+        "update",
+        "networkpolicies",
+        "--api-group",
+        "networking.k8s.io",
+    ];
+    let exec = ["create", "pods/exec", "-n", "egress-proxy"];
+    let config = ["update", "configmaps", "squid", "-n", "egress-proxy"];
+    let ask = |q: &[&str], demo: &str| {
+        let mut a = q.to_vec();
+        a.push(demo);
+        who_can(&a)
+    };
+    let insecure = "tests/demo/insecure";
+    assert_eq!(ask(&netpol, insecure), ["Group shop-devs"]);
+    assert_eq!(
+        ask(&exec, insecure),
+        ["Group support", "ServiceAccount legacy/deployer"]
+    );
+    assert_eq!(
+        ask(&config, insecure),
+        ["Group support", "ServiceAccount legacy/deployer"]
+    );
+    // The rbac-control-paths plugin reports exactly those subjects.
+    let check = palisade(&["check", insecure, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let mut reported: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "RB001")
+        .map(|f| {
+            let m = f["message"].as_str().unwrap();
+            m.split(" reaches").next().unwrap().replace('`', "")
+        })
+        .collect();
+    reported.sort();
+    assert_eq!(
+        reported,
+        [
+            "Group shop-devs",
+            "Group support",
+            "ServiceAccount legacy/deployer"
+        ]
+    );
+    // On the secure demo nobody holds a control path through the manifests
+    // (platform admins act as system:masters).
+    let secure = "tests/demo/secure";
+    for q in [&netpol[..], &exec[..], &config[..]] {
+        assert!(ask(q, secure).is_empty(), "{q:?}");
+    }
 }

@@ -153,3 +153,20 @@ fn every_builtin_rule_has_pass_and_fail_fixtures() {
         );
     }
 }
+
+#[test]
+fn the_rules_reference_is_current() {
+    let checker = engine()
+        .checker(&PolicySet::builtin_default(), Vec::new())
+        .unwrap();
+    let generated = render::rules_reference(&checker.rules());
+    let path = workspace().join("policies/RULES.md");
+    if std::env::var_os("PALISADE_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "policies/RULES.md is stale: run `PALISADE_BLESS=1 cargo test -p palisade-tests --test fixtures` (or `palisade rules --format markdown > policies/RULES.md`)"
+    );
+}

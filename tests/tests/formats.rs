@@ -21,10 +21,12 @@ fn demo() -> Report {
         "egress-proxy.yaml",
         "legacy.yaml",
         "namespaces.yaml",
+        "rbac.yaml",
         "shop.yaml",
     ] {
-        let text = std::fs::read_to_string(workspace().join("tests/demo").join(f)).unwrap();
-        inputs = inputs.text(format!("tests/demo/{f}"), text);
+        let text =
+            std::fs::read_to_string(workspace().join("tests/demo/insecure").join(f)).unwrap();
+        inputs = inputs.text(format!("tests/demo/insecure/{f}"), text);
     }
     checker.check(&inputs)
 }
@@ -125,9 +127,38 @@ fn policyreport_is_valid_yaml_with_one_report_per_namespace() {
         .filter(|d| !d.trim().is_empty())
         .map(|d| palisade::testing::from_yaml(d).unwrap())
         .collect();
-    assert_eq!(docs.len(), 1, "only `legacy` has findings");
-    assert_eq!(docs[0]["kind"], "PolicyReport");
-    assert_eq!(docs[0]["metadata"]["namespace"], "legacy");
-    assert_eq!(docs[0]["summary"]["fail"], 3);
-    assert_eq!(docs[0]["results"][0]["resources"][0]["kind"], "Deployment");
+    let reports: Vec<(String, String)> = docs
+        .iter()
+        .map(|d| {
+            (
+                d["kind"].as_str().unwrap().to_string(),
+                d["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reports,
+        [
+            ("ClusterPolicyReport".to_string(), String::new()),
+            ("PolicyReport".to_string(), "egress-proxy".to_string()),
+            ("PolicyReport".to_string(), "legacy".to_string()),
+            ("PolicyReport".to_string(), "shop".to_string()),
+        ],
+        "one report per namespace with findings, and one for cluster-scoped objects"
+    );
+    let legacy = &docs[2];
+    let fails = legacy["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["result"] == "fail")
+        .count();
+    assert_eq!(legacy["summary"]["fail"], fails);
+    assert_eq!(
+        docs[0]["results"][0]["resources"][0]["kind"],
+        "ClusterRoleBinding"
+    );
 }

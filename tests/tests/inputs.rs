@@ -101,7 +101,7 @@ fn invalid_policies_are_diagnosed_at_the_field() {
 
 #[test]
 fn every_truncation_of_a_manifest_is_handled_without_panicking() {
-    let text = std::fs::read_to_string(workspace().join("tests/demo/shop.yaml")).unwrap();
+    let text = std::fs::read_to_string(workspace().join("tests/demo/insecure/shop.yaml")).unwrap();
     let mut cut = 0;
     while cut < text.len() {
         if text.is_char_boundary(cut) {

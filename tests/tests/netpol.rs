@@ -101,7 +101,7 @@ fn optimized_matrix_equals_pairwise_evaluation_on_generated_clusters() {
 
 #[test]
 fn trace_names_the_deciding_rule_and_near_misses() {
-    let demo = workspace().join("tests/demo");
+    let demo = workspace().join("tests/demo/insecure");
     let analysis = NetworkAnalysis::new(&Inputs::new().path(&demo));
     let allowed = analysis
         .trace("shop/web", "egress-proxy/squid", "3128/TCP")

@@ -4,15 +4,25 @@ use std::fmt::Write as _;
 
 use clap::Args;
 
-use super::{Format, PluginOpts, Status, print};
+use super::{PluginOpts, Status, print};
 
 #[derive(Debug, Args)]
 pub(crate) struct RulesArgs {
     #[command(flatten)]
     plugins: PluginOpts,
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = RulesFormat::Human)]
+    format: RulesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RulesFormat {
+    /// A table for people
+    Human,
+    /// JSON
+    Json,
+    /// The markdown rules reference (policies/RULES.md)
+    Markdown,
 }
 
 #[derive(serde::Serialize)]
@@ -27,7 +37,8 @@ pub(crate) fn run(args: RulesArgs) -> anyhow::Result<Status> {
     let mut rules = checker.rules();
     rules.sort_by(|a, b| a.1.id.cmp(&b.1.id));
     let text = match args.format {
-        Format::Json => {
+        RulesFormat::Markdown => palisade::render::rules_reference(&rules),
+        RulesFormat::Json => {
             let rows: Vec<Row<'_>> = rules
                 .iter()
                 .map(|(plugin, rule)| Row { plugin, rule })
@@ -36,7 +47,7 @@ pub(crate) fn run(args: RulesArgs) -> anyhow::Result<Status> {
             s.push('\n');
             s
         }
-        Format::Human => {
+        RulesFormat::Human => {
             let mut s = String::new();
             for (plugin, r) in &rules {
                 let _ = writeln!(

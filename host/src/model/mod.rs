@@ -702,8 +702,11 @@ mod tests {
         let demo = ["namespaces.yaml", "shop.yaml", "egress-proxy.yaml"]
             .iter()
             .map(|f| {
-                std::fs::read_to_string(format!("{}/../tests/demo/{f}", env!("CARGO_MANIFEST_DIR")))
-                    .unwrap_or_default()
+                std::fs::read_to_string(format!(
+                    "{}/../tests/demo/insecure/{f}",
+                    env!("CARGO_MANIFEST_DIR")
+                ))
+                .unwrap_or_default()
             })
             .collect::<Vec<_>>()
             .join("\n---\n");

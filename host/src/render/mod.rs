@@ -9,6 +9,7 @@ mod human;
 mod json;
 mod junit;
 mod policyreport;
+mod reference;
 mod sarif;
 
 pub use github::github;
@@ -16,6 +17,7 @@ pub use human::human;
 pub use json::{JSON_SCHEMA_VERSION, json};
 pub use junit::junit;
 pub use policyreport::policyreport;
+pub use reference::rules_reference;
 pub use sarif::sarif;
 
 /// Renders a connection trace for people.
