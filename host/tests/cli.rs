@@ -714,3 +714,67 @@ fn who_can_names_the_subjects_the_control_path_rule_reports() {
         assert!(ask(q, secure).is_empty(), "{q:?}");
     }
 }
+
+#[test]
+fn rbac_can_i_batch_agrees_with_every_engine_case() {
+    // The engine's data-driven cases (tests/rbac/cases), run through the
+    // command-line contract: manifests file + queries JSON -> booleans.
+    let dir = scratch("rbac-cases");
+    let cases = workspace().join("tests/rbac/cases");
+    let mut files: Vec<_> = std::fs::read_dir(&cases)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let case: serde_json::Value = palisade::testing::from_yaml(&text).unwrap();
+        let manifests = dir.join("manifests.yaml");
+        std::fs::write(&manifests, case["manifests"].as_str().unwrap()).unwrap();
+        let mut want = Vec::new();
+        let queries: Vec<serde_json::Value> = case["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                want.push(q["allowed"].as_bool().unwrap());
+                let field = |k: &str| q.get(k).cloned().unwrap_or(serde_json::json!(""));
+                serde_json::json!({
+                    "user": field("user"),
+                    "groups": q.get("groups").cloned().unwrap_or(serde_json::json!([])),
+                    "verb": field("verb"),
+                    "apiGroup": field("apiGroup"),
+                    "resource": field("resource"),
+                    "subresource": field("subresource"),
+                    "namespace": field("namespace"),
+                    "name": field("name"),
+                    "nonResourceURL": field("nonResourceURL"),
+                })
+            })
+            .collect();
+        let queries_file = dir.join("queries.json");
+        std::fs::write(&queries_file, serde_json::to_string(&queries).unwrap()).unwrap();
+        let mut args = vec![
+            "rbac",
+            "can-i",
+            "--manifests",
+            manifests.to_str().unwrap(),
+            "--queries",
+            queries_file.to_str().unwrap(),
+        ];
+        if case["builtinRoles"] == false {
+            args.push("--no-builtin-roles");
+        }
+        let out = palisade(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}: {}",
+            file.display(),
+            stderr(&out)
+        );
+        let got: Vec<bool> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(got, want, "{}", file.display());
+    }
+}
