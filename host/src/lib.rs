@@ -13,6 +13,7 @@ pub(crate) mod rbac;
 pub mod render;
 mod report;
 mod runtime;
+mod squid;
 pub mod suite;
 #[doc(hidden)]
 pub mod testing;
@@ -32,3 +33,4 @@ pub use report::{
     Diagnostic, DiagnosticKind, Finding, Location, ObjectRef, PluginFailure, Report, Severity,
     Summary,
 };
+pub use squid::{AccessLine, Listener, ProxyConfig, ProxyVerdict};

@@ -778,3 +778,79 @@ fn rbac_can_i_batch_agrees_with_every_engine_case() {
         assert_eq!(got, want, "{}", file.display());
     }
 }
+
+#[test]
+fn proxy_trace_names_the_deciding_line() {
+    let conf = "tests/squid/configs/ok-allow-list.conf";
+    let allowed = palisade(&[
+        "proxy",
+        "trace",
+        conf,
+        "--client",
+        "10.244.1.7",
+        "--to",
+        "api.github.com:443",
+        "--method",
+        "CONNECT",
+    ]);
+    assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
+    let denied = palisade(&[
+        "proxy",
+        "trace",
+        conf,
+        "--client",
+        "10.244.1.7",
+        "--to",
+        "169.254.169.254:80",
+    ]);
+    let implicit = palisade(&[
+        "proxy",
+        "trace",
+        "tests/squid/configs/ok-regex-and-methods.conf",
+        "--client",
+        "10.0.0.1",
+        "--to",
+        "example.com:80",
+    ]);
+    insta::assert_snapshot!(
+        "proxy_trace",
+        format!(
+            "{}{}{}",
+            stdout(&allowed),
+            stdout(&denied),
+            stdout(&implicit)
+        )
+    );
+    let json = palisade(&[
+        "proxy",
+        "trace",
+        conf,
+        "--client",
+        "192.168.1.1",
+        "--to",
+        "pypi.org:443",
+        "--method",
+        "connect",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["line"]["line"], 15);
+    let broken = palisade(&[
+        "proxy",
+        "trace",
+        "tests/squid/configs/bad-undefined-acl.conf",
+        "--client",
+        "10.0.0.1",
+        "--to",
+        "a.test:80",
+    ]);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(
+        stderr(&broken)
+            .contains("bad-undefined-acl.conf:2: `http_access` uses undefined acl `clients`"),
+        "{}",
+        stderr(&broken)
+    );
+}

@@ -4,6 +4,7 @@ mod bench;
 mod check;
 mod explain;
 mod netpol;
+mod proxy;
 mod rbac;
 mod rules;
 mod test;
@@ -37,6 +38,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// NetworkPolicy reachability: matrix, trace and benchmark
     Netpol(netpol::NetpolArgs),
+    /// Squid configurations: trace a request through http_access
+    Proxy(proxy::ProxyArgs),
     /// RBAC questions answered from the manifests: can-i, who-can
     Rbac(rbac::RbacArgs),
     /// Measure plugin load (cold and cached) and per-evaluation overhead
@@ -69,6 +72,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Bench(a) => bench::run(a),
         Command::Netpol(a) => netpol::run(a),
         Command::Rbac(a) => rbac::run(a),
+        Command::Proxy(a) => proxy::run(a),
     }
 }
 
