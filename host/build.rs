@@ -21,6 +21,7 @@ const BUILTIN: &[(&str, &str)] = &[
         "palisade-plugin-rbac-control-paths",
         "palisade_plugin_rbac_control_paths.wasm",
     ),
+    ("palisade-plugin-squid", "palisade_plugin_squid.wasm"),
 ];
 
 fn main() {

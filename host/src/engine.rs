@@ -446,7 +446,7 @@ impl Checker {
     /// fails as a whole: unreadable inputs and failing plugins are
     /// diagnostics in the report, and everything else is still evaluated.
     pub fn check(&self, inputs: &Inputs) -> Report {
-        let (loaded, mut request, diagnostics, rbac) = self.prepare_with_rbac(inputs);
+        let (loaded, mut request, diagnostics, rbac, proxies) = self.prepare_with_rbac(inputs);
         let mut report = Report {
             diagnostics,
             ..Report::default()
@@ -454,8 +454,14 @@ impl Checker {
         for c in &self.plugins {
             request.settings.clone_from(&c.settings);
             request.enabled_rules.clone_from(&c.enabled);
-            match self.access_queries(c) {
-                Ok(queries) => request.rbac.answers = rbac.answer(&queries),
+            match self
+                .access_queries(c)
+                .and_then(|a| Ok((a, self.proxy_queries(c)?)))
+            {
+                Ok((queries, proxy_queries)) => {
+                    request.rbac.answers = rbac.answer(&queries);
+                    request.proxy_answers = proxies.answer(&proxy_queries);
+                }
                 Err((cause, message)) => {
                     report.diagnostics.push(Diagnostic::plugin(
                         &c.plugin.id,
@@ -549,7 +555,7 @@ impl Checker {
     /// Loads inputs and builds the request every plugin receives (settings
     /// and enabled rules are filled in per plugin).
     fn prepare(&self, inputs: &Inputs) -> (input::Loaded, wit::Request, Vec<Diagnostic>) {
-        let (loaded, request, diagnostics, _) = self.prepare_with_rbac(inputs);
+        let (loaded, request, diagnostics, _, _) = self.prepare_with_rbac(inputs);
         (loaded, request, diagnostics)
     }
 
@@ -561,13 +567,16 @@ impl Checker {
         wit::Request,
         Vec<Diagnostic>,
         crate::rbac::Rbac,
+        crate::squid::Proxies,
     ) {
         let loaded = input::load(inputs, &self.load_options);
         let (model, model_diags) = model::build(&loaded, true);
         let (rbac, rbac_diags) = crate::rbac::Rbac::build(&loaded.objects, true, &loaded);
+        let (proxies, proxy_diags) = crate::squid::Proxies::collect(&loaded);
         let mut diagnostics = loaded.diagnostics.clone();
         diagnostics.extend(model_diags);
         diagnostics.extend(rbac_diags);
+        diagnostics.extend(proxy_diags);
         let request = wit::Request {
             settings: String::new(),
             enabled_rules: Vec::new(),
@@ -577,8 +586,10 @@ impl Checker {
             workloads: model.workloads,
             network_policies: model.network_policies,
             rbac: rbac.facts(),
+            proxies: proxies.facts.clone(),
+            proxy_answers: Vec::new(),
         };
-        (loaded, request, diagnostics, rbac)
+        (loaded, request, diagnostics, rbac, proxies)
     }
 
     /// Benchmark support for `palisade bench`: the median time of one
@@ -622,6 +633,28 @@ impl Checker {
                 PluginFailure::OutputLimit,
                 format!(
                     "asked {} access queries, more than the limit of 100000",
+                    queries.len()
+                ),
+            ));
+        }
+        Ok(queries)
+    }
+
+    /// The plugin's proxy questions, under the engine's limits.
+    fn proxy_queries(
+        &self,
+        c: &Configured,
+    ) -> Result<Vec<wit::ProxyQuery>, (PluginFailure, String)> {
+        let (result, _log) = c.plugin.inner.call(&self.engine.limits, |p, store| {
+            p.palisade_policy_plugin()
+                .call_proxy_queries(store, &c.settings)
+        });
+        let queries = result?;
+        if queries.len() > 10_000 {
+            return Err((
+                PluginFailure::OutputLimit,
+                format!(
+                    "asked {} proxy queries, more than the limit of 10000",
                     queries.len()
                 ),
             ));

@@ -13,7 +13,7 @@ pub(crate) mod rbac;
 pub mod render;
 mod report;
 mod runtime;
-mod squid;
+pub(crate) mod squid;
 pub mod suite;
 #[doc(hidden)]
 pub mod testing;

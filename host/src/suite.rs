@@ -212,7 +212,11 @@ impl Suite {
                 .and_then(|n| n.to_str())
                 .unwrap_or_default()
                 .to_string();
-            if !(name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")) {
+            if !(name.ends_with(".yaml")
+                || name.ends_with(".yml")
+                || name.ends_with(".json")
+                || name.ends_with(".conf"))
+            {
                 continue;
             }
             if name.starts_with("pass-") {

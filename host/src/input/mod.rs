@@ -93,6 +93,25 @@ impl Loaded {
     /// the nearest enclosing field that has a position.
     pub(crate) fn locate(&self, object: &Object, path: Option<&str>) -> Option<Location> {
         let file = self.files.get(object.file)?;
+        // Lines of a squid configuration (a file, or a ConfigMap's
+        // squid.conf, whose lines are numbered in its file).
+        if let Some(line) = path
+            .and_then(|p| p.strip_prefix("/lines/"))
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            let column = file
+                .text
+                .lines()
+                .nth((line as usize).saturating_sub(1))
+                .map_or(1, |l| l.len() - l.trim_start().len() + 1);
+            return Some(location(
+                &file.name,
+                Pos {
+                    line,
+                    column: u32::try_from(column).unwrap_or(1),
+                },
+            ));
+        }
         let doc = file.documents.get(object.document)?;
         let mut pointer = format!("{}{}", object.base, path.unwrap_or(""));
         loop {
@@ -115,6 +134,17 @@ fn location(file: &str, pos: Pos) -> Location {
     }
 }
 
+/// The object standing for a squid configuration file.
+pub(crate) const SQUID_KIND: &str = "SquidConfig";
+pub(crate) const SQUID_API_VERSION: &str = "palisade.dev/v1alpha1";
+
+/// Whether a file is a squid configuration: named `squid.conf` or ending in
+/// `.squid.conf` (a `.conf` file named on the command line is one too).
+fn is_squid_config(name: &str) -> bool {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    base == "squid.conf" || base.ends_with(".squid.conf")
+}
+
 /// Options that change how objects are accepted.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct LoadOptions {
@@ -125,14 +155,40 @@ pub(crate) struct LoadOptions {
 /// Reads, parses and splits every input into objects.
 pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
-    let mut texts: Vec<(String, Arc<str>)> = Vec::new();
+    let mut texts: Vec<(String, Arc<str>, bool)> = Vec::new();
     for source in &inputs.sources {
         match source {
-            InputSource::Text { name, text } => texts.push((name.clone(), text.clone())),
+            InputSource::Text { name, text } => {
+                texts.push((name.clone(), text.clone(), is_squid_config(name)));
+            }
             InputSource::Path(path) => read_path(path, true, &mut texts, &mut loaded.diagnostics),
         }
     }
-    for (name, text) in texts {
+    for (name, text, squid) in texts {
+        if squid {
+            // A squid configuration: an object standing for the file, so
+            // findings can be about it (located with `/lines/<n>` paths).
+            let file = loaded.files.len();
+            loaded.files.push(SourceFile {
+                name: name.clone(),
+                text,
+                documents: Vec::new(),
+            });
+            loaded.objects.push(Object {
+                file,
+                document: usize::MAX,
+                base: String::new(),
+                value: Value::Object(Default::default()),
+                id: ObjectRef {
+                    api_version: SQUID_API_VERSION.to_string(),
+                    kind: SQUID_KIND.to_string(),
+                    namespace: None,
+                    // The file's base name: stable wherever it is checked from.
+                    name: name.rsplit(['/', '\\']).next().unwrap_or(&name).to_string(),
+                },
+            });
+            continue;
+        }
         let (documents, errors) = yaml::parse_stream(&text);
         for e in errors {
             loaded
@@ -156,7 +212,7 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
 fn read_path(
     path: &Path,
     explicit: bool,
-    texts: &mut Vec<(String, Arc<str>)>,
+    texts: &mut Vec<(String, Arc<str>, bool)>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let display = path.display().to_string();
@@ -194,6 +250,7 @@ fn read_path(
         return;
     }
     let wanted = explicit
+        || is_squid_config(&display)
         || path
             .extension()
             .and_then(|e| e.to_str())
@@ -203,7 +260,11 @@ fn read_path(
     }
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => texts.push((display, text.into())),
+            Ok(text) => {
+                let squid = is_squid_config(&display)
+                    || (explicit && path.extension().is_some_and(|e| e == "conf"));
+                texts.push((display, text.into(), squid));
+            }
             Err(e) => diagnostics.push(Diagnostic::input(
                 format!("`{display}` is not UTF-8 text: {e}"),
                 None,

@@ -747,3 +747,130 @@ mod tests {
         assert_eq!(lines, [1, 2, 4, 3], "{:?}", c.errors);
     }
 }
+
+/// The squid configurations of the inputs, parsed, with their WIT form.
+#[derive(Debug, Default)]
+pub(crate) struct Proxies {
+    configs: Vec<SquidConfig>,
+    pub(crate) facts: Vec<crate::runtime::wit::ProxyConfig>,
+}
+
+impl Proxies {
+    /// Finds squid configurations: `squid.conf` files and the `squid.conf`
+    /// key of ConfigMaps. Problems are diagnostics with file and line.
+    pub(crate) fn collect(loaded: &crate::input::Loaded) -> (Proxies, Vec<crate::Diagnostic>) {
+        let mut out = Proxies::default();
+        let mut diags = Vec::new();
+        for (i, obj) in loaded.objects.iter().enumerate() {
+            let Some(file) = loaded.files.get(obj.file) else {
+                continue;
+            };
+            let parsed = if obj.id.kind == crate::input::SQUID_KIND {
+                let dir = Path::new(&file.name).parent().map(Path::to_path_buf);
+                Some(SquidConfig::parse(
+                    &file.name,
+                    &file.text,
+                    dir.as_deref(),
+                    0,
+                ))
+            } else if obj.id.kind == "ConfigMap" && obj.id.api_version == "v1" {
+                obj.value
+                    .pointer("/data/squid.conf")
+                    .and_then(|v| v.as_str())
+                    .map(|text| {
+                        let offset = loaded
+                            .locate(obj, Some("/data/squid.conf"))
+                            .map_or(0, |l| l.line);
+                        SquidConfig::parse(&file.name, text, None, offset)
+                    })
+            } else {
+                None
+            };
+            let Some(config) = parsed else { continue };
+            for e in &config.errors {
+                diags.push(crate::Diagnostic::input(
+                    format!("squid configuration: {}", e.message),
+                    Some(crate::Location {
+                        file: e.file.clone(),
+                        line: e.line,
+                        column: 1,
+                    }),
+                ));
+            }
+            out.facts
+                .push(config.facts(u32::try_from(i).unwrap_or(u32::MAX), &file.name));
+            out.configs.push(config);
+        }
+        (out, diags)
+    }
+
+    /// Evaluates every query against every configuration.
+    pub(crate) fn answer(
+        &self,
+        queries: &[crate::runtime::wit::ProxyQuery],
+    ) -> Vec<crate::runtime::wit::ProxyAnswer> {
+        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let mut out = Vec::new();
+        for (ci, c) in self.configs.iter().enumerate() {
+            for (qi, q) in queries.iter().enumerate() {
+                let Ok(client) = q.client.parse::<IpAddr>() else {
+                    continue;
+                };
+                let v = c.evaluate(&ProxyRequest {
+                    client,
+                    method: q.method.to_ascii_uppercase(),
+                    host: q.host.clone(),
+                    port: q.port,
+                    local_port: c.listeners.first().map(|l| l.port),
+                });
+                out.push(crate::runtime::wit::ProxyAnswer {
+                    config: index(ci),
+                    query: index(qi),
+                    allowed: v.allowed,
+                    line: v.line.map(|l| l.line),
+                });
+            }
+        }
+        out
+    }
+}
+
+impl SquidConfig {
+    fn facts(&self, object: u32, file: &str) -> crate::runtime::wit::ProxyConfig {
+        use crate::runtime::wit;
+        wit::ProxyConfig {
+            object,
+            file: file.to_string(),
+            listeners: self
+                .listeners
+                .iter()
+                .map(|l| wit::SquidListener {
+                    address: l.address.clone(),
+                    port: l.port,
+                    options: l.options.clone(),
+                    line: l.line,
+                })
+                .collect(),
+            acls: self
+                .acls
+                .iter()
+                .map(|(name, a)| wit::SquidAcl {
+                    name: name.clone(),
+                    type_name: a.type_name.clone(),
+                    values: a.values.clone(),
+                    lines: a.lines.clone(),
+                })
+                .collect(),
+            access: self
+                .access
+                .iter()
+                .map(|a| wit::SquidAccess {
+                    allow: a.allow,
+                    acls: a.acls.clone(),
+                    line: a.line,
+                })
+                .collect(),
+            access_logs: self.access_logs.clone(),
+        }
+    }
+}

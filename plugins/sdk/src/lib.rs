@@ -70,6 +70,9 @@ pub use bindings::palisade::policy::types::{
     Severity, SourceObject, Workload,
 };
 pub use bindings::palisade::policy::types::{Finding, Namespace};
+pub use bindings::palisade::policy::types::{
+    ProxyAnswer, ProxyConfig, ProxyQuery, SquidAccess, SquidAcl, SquidListener,
+};
 
 #[doc(hidden)]
 pub mod __bindings {
@@ -130,6 +133,19 @@ pub trait Plugin {
     fn access_queries(_settings: &Self::Settings) -> Vec<AccessQuery> {
         Vec::new()
     }
+
+    /// Requests the host evaluates against every proxy config of the
+    /// inputs, answered in `request.proxy_answers`. The default asks none.
+    fn proxy_queries(_settings: &Self::Settings) -> Vec<ProxyQuery> {
+        Vec::new()
+    }
+}
+
+/// The plugin's proxy queries for `settings` JSON.
+pub fn proxy_queries<P: Plugin>(settings: &str) -> Vec<ProxyQuery> {
+    parse_settings::<P>(settings)
+        .map(|s| P::proxy_queries(&s))
+        .unwrap_or_default()
 }
 
 /// The plugin's access queries for `settings` JSON (none when the settings
@@ -453,6 +469,10 @@ macro_rules! export_plugin {
                 fn access_queries(settings: ::std::string::String) -> ::std::vec::Vec<$crate::AccessQuery> {
                     $crate::install_panic_hook();
                     $crate::access_queries::<$plugin>(&settings)
+                }
+                fn proxy_queries(settings: ::std::string::String) -> ::std::vec::Vec<$crate::ProxyQuery> {
+                    $crate::install_panic_hook();
+                    $crate::proxy_queries::<$plugin>(&settings)
                 }
                 fn evaluate(
                     request: $crate::Request,

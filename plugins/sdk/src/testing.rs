@@ -39,6 +39,8 @@ impl RequestBuilder {
                     bindings: Vec::new(),
                     answers: Vec::new(),
                 },
+                proxies: Vec::new(),
+                proxy_answers: Vec::new(),
             },
         }
     }

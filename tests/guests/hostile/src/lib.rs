@@ -74,6 +74,10 @@ impl Guest for Hostile {
         Vec::new()
     }
 
+    fn proxy_queries(_settings: String) -> Vec<palisade_sdk::ProxyQuery> {
+        Vec::new()
+    }
+
     fn evaluate(request: Request) -> Result<Vec<Finding>, PluginError> {
         palisade_sdk::install_panic_hook();
         match behaviour(&request.settings).as_str() {

@@ -32,6 +32,10 @@ impl Guest for Escape {
         Vec::new()
     }
 
+    fn proxy_queries(_settings: String) -> Vec<palisade_sdk::ProxyQuery> {
+        Vec::new()
+    }
+
     fn evaluate(_request: Request) -> Result<Vec<Finding>, PluginError> {
         std::net::TcpStream::connect("127.0.0.1:9").map_err(|e| PluginError {
             message: e.to_string(),
