@@ -163,7 +163,7 @@ impl Plugin for Squid {
         final deny, access logs, and a listener only where it should be.";
     type Settings = Settings;
     const RULES: &'static [Rule<Settings>] = &[
-        SQ001, SQ002, SQ003, SQ004, SQ005, SQ006, SQ007, SQ008, SQ009, SQ010,
+        SQ001, SQ002, SQ003, SQ004, SQ005, SQ006, SQ007, SQ008, SQ009, SQ010, SQ011,
     ];
 
     fn validate(s: &Settings) -> Result<(), String> {
@@ -789,6 +789,127 @@ Align the policy's ports with `http_port`.
                     )
                     .at(format!("/spec/egress/{}/ports", f.flow.rule))
                     .fix("allow the port squid listens on");
+                }
+            }
+        }
+    },
+};
+
+/// The CIDRs of `src` ACLs used (not negated) in allow lines.
+fn admitted_sources(config: &ProxyConfig) -> Vec<(String, u32)> {
+    let used: Vec<&str> = config
+        .access
+        .iter()
+        .filter(|a| a.allow)
+        .flat_map(|a| a.acls.iter().map(String::as_str))
+        .filter(|n| !n.starts_with('!'))
+        .collect();
+    config
+        .acls
+        .iter()
+        .filter(|a| a.type_name == "src" && used.contains(&a.name.as_str()))
+        .flat_map(|a| {
+            let line = a.lines.first().copied().unwrap_or(1);
+            a.values.iter().map(move |v| (v.clone(), line))
+        })
+        .collect()
+}
+
+const SQ011: Rule<Settings> = Rule {
+    id: "SQ011",
+    name: "client-drift",
+    default_severity: Severity::Warning,
+    summary: "Squid admits clients beyond the intended ranges, or refuses pods NetworkPolicies send to it",
+    doc: r#"## What it checks
+
+Both directions of client drift: `src` ACLs used in allow lines must lie
+inside `clientCidrs`; and workloads with known pod IPs that NetworkPolicies
+send to the proxy's pods must be admitted by some allow-line `src` ACL.
+
+## Why it matters
+
+The NetworkPolicies and the proxy's ACLs describe the same set of clients;
+when they disagree, either the proxy serves more than the network design
+says, or legitimate clients fail and someone widens a rule.
+
+## Example
+
+```
+acl localnet src 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16   # clientCidrs: [10.0.0.0/8]
+```
+
+## How to fix
+
+Keep the proxy's client ACLs equal to the pod ranges that use it.
+
+## Settings
+
+`clientCidrs`, `proxyNamespace`, `proxyPodSelector`.
+"#,
+    check: |cx, out| {
+        let s = cx.settings();
+        let intended: Vec<IpNet> = s
+            .client_cidrs
+            .iter()
+            .filter_map(|c| c.parse().ok())
+            .collect();
+        for config in &cx.request().proxies {
+            let sources = admitted_sources(config);
+            for (value, line) in &sources {
+                let net: Option<IpNet> = if value == "all" {
+                    "0.0.0.0/0".parse().ok()
+                } else {
+                    value
+                        .parse()
+                        .ok()
+                        .or_else(|| value.parse::<std::net::IpAddr>().ok().map(IpNet::from))
+                };
+                let Some(net) = net else { continue };
+                if !intended.iter().any(|i| i.contains(&net)) {
+                    out.report(
+                        config.object,
+                        format!("the proxy admits clients in `{value}`, outside the intended client ranges ({})", s.client_cidrs.join(", ")),
+                    )
+                    .at(format!("/lines/{line}"))
+                    .fix("keep the client ACLs equal to the pod ranges that use the proxy");
+                }
+            }
+            let nets: Vec<IpNet> = sources
+                .iter()
+                .filter_map(|(v, _)| {
+                    v.parse()
+                        .ok()
+                        .or_else(|| v.parse::<std::net::IpAddr>().ok().map(IpNet::from))
+                })
+                .collect();
+            for w in cx.workloads() {
+                let sends_to_proxy = cx.flows(w, true).iter().any(|f| {
+                    f.peer.is_some_and(|(_, m)| {
+                        m.workloads
+                            .iter()
+                            .filter_map(|&i| cx.request().workloads.get(i as usize))
+                            .any(|d| is_proxy(s, d))
+                    })
+                });
+                if !sends_to_proxy {
+                    continue;
+                }
+                for ip in w
+                    .pod_ips
+                    .iter()
+                    .filter_map(|ip| ip.parse::<std::net::IpAddr>().ok())
+                {
+                    if !nets.iter().any(|n| n.contains(&ip)) {
+                        out.report(
+                            config.object,
+                            format!(
+                                "NetworkPolicies send {} `{}/{}` ({ip}) to the proxy, but no allow line's src ACL admits it",
+                                w.kind, w.namespace, w.name
+                            ),
+                        )
+                        .at(format!("/lines/{}", config.access.last().map_or(1, |a| a.line)))
+                        .fix("admit the pod ranges that use the proxy in the client ACL");
+                    }
                 }
             }
         }
