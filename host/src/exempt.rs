@@ -201,18 +201,7 @@ impl Exemptions {
                 format!("`{name}` must hold exactly one YAML document"),
             ));
         };
-        let at = |pointer: &str| {
-            let mut p = pointer.to_string();
-            loop {
-                if let Some(pos) = doc.positions.get(&p) {
-                    return loc(*pos);
-                }
-                match p.rfind('/') {
-                    Some(i) => p.truncate(i),
-                    None => return loc(doc.start),
-                }
-            }
-        };
+        let at = |pointer: &str| loc(doc.pos(pointer));
         let raw: RawFile = serde_json::from_value(doc.value.clone()).map_err(|e| {
             Error::at(
                 ErrorKind::Policy,

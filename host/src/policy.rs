@@ -176,25 +176,11 @@ impl PolicySet {
             ));
         };
         let at = |pointer: &str| -> Location {
-            let mut p = pointer.to_string();
-            loop {
-                if let Some(pos) = doc.positions.get(&p) {
-                    return Location {
-                        file: name.to_string(),
-                        line: pos.line,
-                        column: pos.column,
-                    };
-                }
-                match p.rfind('/') {
-                    Some(i) => p.truncate(i),
-                    None => {
-                        return Location {
-                            file: name.to_string(),
-                            line: doc.start.line,
-                            column: doc.start.column,
-                        };
-                    }
-                }
+            let pos = doc.pos(pointer);
+            Location {
+                file: name.to_string(),
+                line: pos.line,
+                column: pos.column,
             }
         };
         let raw: RawSet = serde_json::from_value(doc.value.clone()).map_err(|e| {

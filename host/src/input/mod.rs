@@ -7,7 +7,6 @@
 
 pub(crate) mod yaml;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -113,16 +112,8 @@ impl Loaded {
             ));
         }
         let doc = file.documents.get(object.document)?;
-        let mut pointer = format!("{}{}", object.base, path.unwrap_or(""));
-        loop {
-            if let Some(pos) = doc.positions.get(&pointer) {
-                return Some(location(&file.name, *pos));
-            }
-            match pointer.rfind('/') {
-                Some(i) => pointer.truncate(i),
-                None => return Some(location(&file.name, doc.start)),
-            }
-        }
+        let pointer = format!("{}{}", object.base, path.unwrap_or(""));
+        Some(location(&file.name, doc.pos(&pointer)))
     }
 }
 
@@ -320,20 +311,7 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
         .get(file)
         .map(|f| f.name.clone())
         .unwrap_or_default();
-    let positions: HashMap<String, Pos> = doc.positions.clone();
-    let start = doc.start;
-    let at = |pointer: &str| -> Location {
-        let mut p = pointer.to_string();
-        loop {
-            if let Some(pos) = positions.get(&p) {
-                return location(&file_name, *pos);
-            }
-            match p.rfind('/') {
-                Some(i) => p.truncate(i),
-                None => return location(&file_name, start),
-            }
-        }
-    };
+    let at = |pointer: &str| -> Location { location(&file_name, doc.pos(pointer)) };
     for (pointer, message) in problems {
         loaded
             .diagnostics

@@ -37,6 +37,23 @@ pub(crate) struct Document {
     pub(crate) start: Pos,
 }
 
+impl Document {
+    /// Where the field at `pointer` is written, falling back to the nearest
+    /// enclosing field with a position, then to the document's start.
+    pub(crate) fn pos(&self, pointer: &str) -> Pos {
+        let mut p = pointer.to_string();
+        loop {
+            if let Some(pos) = self.positions.get(&p) {
+                return *pos;
+            }
+            match p.rfind('/') {
+                Some(i) => p.truncate(i),
+                None => return self.start,
+            }
+        }
+    }
+}
+
 /// A problem found while parsing, with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SyntaxError {

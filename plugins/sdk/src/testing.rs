@@ -143,3 +143,57 @@ impl RequestBuilder {
         self.request
     }
 }
+
+/// The headings every rule's documentation has (what `palisade explain`
+/// and the rules reference show).
+pub const DOC_HEADINGS: &[&str] = &[
+    "## What it checks",
+    "## Why it matters",
+    "## How to fix",
+    "## Settings",
+];
+
+/// Checks a plugin's rule table: IDs unique and of the form `ABC123`, names
+/// kebab-case, every doc with the [`DOC_HEADINGS`]. Returns the problems.
+pub fn rule_table_problems<P: crate::Plugin>() -> Vec<String> {
+    let meta = crate::metadata::<P>();
+    let mut problems = Vec::new();
+    let mut ids: Vec<&str> = Vec::new();
+    for r in &meta.rules {
+        let (prefix, number) = r.id.split_at(
+            r.id.find(|c: char| c.is_ascii_digit())
+                .unwrap_or(r.id.len()),
+        );
+        if prefix.is_empty()
+            || !prefix.chars().all(|c| c.is_ascii_uppercase())
+            || number.len() != 3
+            || !number.chars().all(|c| c.is_ascii_digit())
+        {
+            problems.push(format!(
+                "rule ID `{}` is not an upper-case prefix and three digits",
+                r.id
+            ));
+        }
+        if ids.contains(&r.id.as_str()) {
+            problems.push(format!("rule ID `{}` is declared twice", r.id));
+        }
+        ids.push(&r.id);
+        if r.name.is_empty()
+            || !r
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            problems.push(format!(
+                "rule `{}` name `{}` is not kebab-case",
+                r.id, r.name
+            ));
+        }
+        for h in DOC_HEADINGS {
+            if !r.doc.contains(h) {
+                problems.push(format!("rule `{}` documentation lacks `{h}`", r.id));
+            }
+        }
+    }
+    problems
+}
