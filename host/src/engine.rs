@@ -375,6 +375,11 @@ impl Engine {
             },
             exemptions,
             annotation_exemptions: policy.annotation_exemptions,
+            proxy_configs: policy
+                .proxy_configs
+                .iter()
+                .map(|p| policy.dir.join(p))
+                .collect(),
             today: crate::Date::today(),
         })
     }
@@ -401,6 +406,7 @@ pub struct Checker {
     exemptions: Option<crate::Exemptions>,
     annotation_exemptions: bool,
     today: crate::Date,
+    proxy_configs: Vec<std::path::PathBuf>,
 }
 
 impl Checker {
@@ -569,7 +575,11 @@ impl Checker {
         crate::rbac::Rbac,
         crate::squid::Proxies,
     ) {
-        let loaded = input::load(inputs, &self.load_options);
+        let mut inputs = inputs.clone();
+        for p in &self.proxy_configs {
+            inputs = inputs.squid_config(p);
+        }
+        let loaded = input::load(&inputs, &self.load_options);
         let (model, model_diags) = model::build(&loaded, true);
         let (rbac, rbac_diags) = crate::rbac::Rbac::build(&loaded.objects, true, &loaded);
         let (proxies, proxy_diags) = crate::squid::Proxies::collect(&loaded);

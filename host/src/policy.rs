@@ -11,6 +11,7 @@
 //!   ignoreKinds: [cert-manager.io/Certificate]
 //!   exemptions: ./exemptions.yaml        # relative to this file
 //!   annotationExemptions: true           # honour palisade.dev/exempt (never on control paths)
+//!   proxyConfigs: [../proxy/squid.conf]  # squid configurations checked with every input
 //!   plugins:
 //!     - builtin: default-deny
 //!       disabledRules: [NP002]
@@ -43,6 +44,9 @@ pub struct PolicySet {
     pub(crate) plugins: Vec<PluginEntry>,
     pub(crate) exemptions: Option<PathBuf>,
     pub(crate) annotation_exemptions: bool,
+    /// Squid configurations checked with every input (relative to the
+    /// policy file).
+    pub(crate) proxy_configs: Vec<PathBuf>,
 }
 
 /// Where a plugin of a policy set comes from.
@@ -95,6 +99,8 @@ struct RawSpec {
     exemptions: Option<String>,
     #[serde(default)]
     annotation_exemptions: Option<bool>,
+    #[serde(default)]
+    proxy_configs: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -134,6 +140,7 @@ impl PolicySet {
             plugins: Vec::new(),
             exemptions: None,
             annotation_exemptions: true,
+            proxy_configs: Vec::new(),
         }
     }
 
@@ -264,6 +271,12 @@ impl PolicySet {
             plugins,
             exemptions: raw.spec.exemptions.map(PathBuf::from),
             annotation_exemptions: raw.spec.annotation_exemptions.unwrap_or(true),
+            proxy_configs: raw
+                .spec
+                .proxy_configs
+                .into_iter()
+                .map(PathBuf::from)
+                .collect(),
         })
     }
 

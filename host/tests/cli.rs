@@ -854,3 +854,22 @@ fn proxy_trace_names_the_deciding_line() {
         stderr(&broken)
     );
 }
+
+#[test]
+fn a_policy_set_names_squid_configurations_to_check() {
+    let out = palisade(&[
+        "check",
+        "tests/demo/secure/shop.yaml",
+        "--policy",
+        "tests/fixtures/policies/with-proxy-config.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("error[SQ004]: the cloud metadata service is reachable through the proxy")
+            && text.contains(
+                "--> tests/fixtures/policies/../../squid/configs/ok-default-like.conf:11:1"
+            ),
+        "{text}"
+    );
+}

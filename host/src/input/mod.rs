@@ -32,6 +32,7 @@ pub struct Inputs {
 #[derive(Debug, Clone)]
 enum InputSource {
     Path(PathBuf),
+    SquidConfig(PathBuf),
     Text { name: String, text: Arc<str> },
 }
 
@@ -45,6 +46,12 @@ impl Inputs {
     /// skipped).
     pub fn path(mut self, path: impl Into<PathBuf>) -> Inputs {
         self.sources.push(InputSource::Path(path.into()));
+        self
+    }
+
+    /// Adds a squid configuration file, whatever its name.
+    pub fn squid_config(mut self, path: impl Into<PathBuf>) -> Inputs {
+        self.sources.push(InputSource::SquidConfig(path.into()));
         self
     }
 
@@ -153,6 +160,13 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                 texts.push((name.clone(), text.clone(), is_squid_config(name)));
             }
             InputSource::Path(path) => read_path(path, true, &mut texts, &mut loaded.diagnostics),
+            InputSource::SquidConfig(path) => match std::fs::read_to_string(path) {
+                Ok(text) => texts.push((path.display().to_string(), text.into(), true)),
+                Err(e) => loaded.diagnostics.push(Diagnostic::input(
+                    format!("cannot read squid configuration `{}`: {e}", path.display()),
+                    None,
+                )),
+            },
         }
     }
     for (name, text, squid) in texts {
