@@ -335,21 +335,25 @@ impl Engine {
                 .filter(|r| !entry.disabled_rules.contains(&r.id))
                 .map(|r| r.id.clone())
                 .collect();
+            let queries = self.queries(&plugin, &settings);
             plugins.push(Configured {
                 plugin,
                 settings,
                 enabled,
                 severity: entry.severity.clone(),
+                queries,
             });
         }
         for plugin in extra {
             self.validate_settings(&plugin, "{}")?;
             let enabled = plugin.rules.iter().map(|r| r.id.clone()).collect();
+            let queries = self.queries(&plugin, "{}");
             plugins.push(Configured {
                 plugin,
                 settings: "{}".to_string(),
                 enabled,
                 severity: BTreeMap::new(),
+                queries,
             });
         }
         let mut seen: Vec<&str> = Vec::new();
@@ -394,6 +398,51 @@ struct Configured {
     settings: String,
     enabled: Vec<String>,
     severity: BTreeMap<String, Severity>,
+    /// The plugin's RBAC and proxy questions. They depend on the settings
+    /// only, so they are asked once, when the checker is built; a failure is
+    /// reported by every check.
+    queries: Result<Queries, (PluginFailure, String)>,
+}
+
+/// What a plugin asks the host to answer in each request.
+#[derive(Debug, Clone)]
+struct Queries {
+    access: Vec<wit::AccessQuery>,
+    proxy: Vec<wit::ProxyQuery>,
+}
+
+/// Most questions of each kind a plugin may ask.
+const MAX_QUERIES: usize = 100_000;
+
+impl Engine {
+    /// Asks a plugin its RBAC and proxy questions for `settings`, under the
+    /// engine's limits.
+    fn queries(&self, plugin: &Plugin, settings: &str) -> Result<Queries, (PluginFailure, String)> {
+        fn bounded<T>(what: &str, list: Vec<T>) -> Result<Vec<T>, (PluginFailure, String)> {
+            if list.len() > MAX_QUERIES {
+                return Err((
+                    PluginFailure::OutputLimit,
+                    format!(
+                        "asked {} {what} queries, more than the limit of {MAX_QUERIES}",
+                        list.len()
+                    ),
+                ));
+            }
+            Ok(list)
+        }
+        let (access, _) = plugin.inner.call(&self.limits, |p, store| {
+            p.palisade_policy_plugin()
+                .call_access_queries(store, settings)
+        });
+        let (proxy, _) = plugin.inner.call(&self.limits, |p, store| {
+            p.palisade_policy_plugin()
+                .call_proxy_queries(store, settings)
+        });
+        Ok(Queries {
+            access: bounded("access", access?)?,
+            proxy: bounded("proxy", proxy?)?,
+        })
+    }
 }
 
 /// A policy set with its plugins loaded: checks inputs.
@@ -460,20 +509,17 @@ impl Checker {
         for c in &self.plugins {
             request.settings.clone_from(&c.settings);
             request.enabled_rules.clone_from(&c.enabled);
-            match self
-                .access_queries(c)
-                .and_then(|a| Ok((a, self.proxy_queries(c)?)))
-            {
-                Ok((queries, proxy_queries)) => {
-                    request.rbac.answers = rbac.answer(&queries);
-                    request.proxy_answers = proxies.answer(&proxy_queries);
+            match &c.queries {
+                Ok(queries) => {
+                    request.rbac.answers = rbac.answer(&queries.access);
+                    request.proxy_answers = proxies.answer(&queries.proxy);
                 }
                 Err((cause, message)) => {
                     report.diagnostics.push(Diagnostic::plugin(
                         &c.plugin.id,
-                        cause,
+                        *cause,
                         format!(
-                            "plugin `{}` {message} (while listing its access queries)",
+                            "plugin `{}` {message} (while listing its queries)",
                             c.plugin.id
                         ),
                     ));
@@ -519,16 +565,7 @@ impl Checker {
     fn exempt(&self, report: &mut Report, loaded: &input::Loaded) {
         let mut facts = BTreeMap::new();
         for o in &loaded.objects {
-            let labels = o
-                .value
-                .pointer("/metadata/labels")
-                .and_then(|v| v.as_object())
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let labels = model::labels_at(&o.value, &["metadata", "labels"]);
             let annotation = o
                 .value
                 .pointer("/metadata/annotations")
@@ -626,50 +663,6 @@ impl Checker {
             ));
         }
         out
-    }
-
-    /// The plugin's RBAC questions, under the engine's limits.
-    fn access_queries(
-        &self,
-        c: &Configured,
-    ) -> Result<Vec<wit::AccessQuery>, (PluginFailure, String)> {
-        let (result, _log) = c.plugin.inner.call(&self.engine.limits, |p, store| {
-            p.palisade_policy_plugin()
-                .call_access_queries(store, &c.settings)
-        });
-        let queries = result?;
-        if queries.len() > 100_000 {
-            return Err((
-                PluginFailure::OutputLimit,
-                format!(
-                    "asked {} access queries, more than the limit of 100000",
-                    queries.len()
-                ),
-            ));
-        }
-        Ok(queries)
-    }
-
-    /// The plugin's proxy questions, under the engine's limits.
-    fn proxy_queries(
-        &self,
-        c: &Configured,
-    ) -> Result<Vec<wit::ProxyQuery>, (PluginFailure, String)> {
-        let (result, _log) = c.plugin.inner.call(&self.engine.limits, |p, store| {
-            p.palisade_policy_plugin()
-                .call_proxy_queries(store, &c.settings)
-        });
-        let queries = result?;
-        if queries.len() > 10_000 {
-            return Err((
-                PluginFailure::OutputLimit,
-                format!(
-                    "asked {} proxy queries, more than the limit of 10000",
-                    queries.len()
-                ),
-            ));
-        }
-        Ok(queries)
     }
 
     /// One evaluation under the engine's limits, with the output checked

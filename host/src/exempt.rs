@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::RuleInfo;
 use crate::error::{Error, ErrorKind};
-use crate::input::yaml;
+use crate::input::ConfigFile;
 use crate::report::{Finding, Location, ObjectRef, Severity};
 
 /// The annotation through which an object exempts itself from rules:
@@ -186,23 +186,9 @@ impl Exemptions {
 
     /// Parses an exemptions file; `name` is used in locations.
     pub fn parse(name: &str, text: &str) -> Result<Exemptions, Error> {
-        let (docs, errors) = yaml::parse_stream(text);
-        let loc = |pos: yaml::Pos| Location {
-            file: name.to_string(),
-            line: pos.line,
-            column: pos.column,
-        };
-        if let Some(e) = errors.first() {
-            return Err(Error::at(ErrorKind::Policy, e.message.clone(), loc(e.pos)));
-        }
-        let [doc] = docs.as_slice() else {
-            return Err(Error::new(
-                ErrorKind::Policy,
-                format!("`{name}` must hold exactly one YAML document"),
-            ));
-        };
-        let at = |pointer: &str| loc(doc.pos(pointer));
-        let raw: RawFile = serde_json::from_value(doc.value.clone()).map_err(|e| {
+        let file = ConfigFile::parse(name, text)?;
+        let at = |pointer: &str| file.at(pointer);
+        let raw: RawFile = serde_json::from_value(file.value().clone()).map_err(|e| {
             Error::at(
                 ErrorKind::Policy,
                 format!("invalid exemptions file: {e} (every entry needs `rules`, `reason` and `expires`)"),

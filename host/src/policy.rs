@@ -28,7 +28,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind};
-use crate::input::yaml;
+use crate::input::ConfigFile;
 use crate::report::{Location, Severity};
 
 /// The policy set embedded in the binary (`policies/default.yaml`).
@@ -164,33 +164,9 @@ impl PolicySet {
 
     /// Parses a policy set from text; `name` is used in error locations.
     pub fn parse(name: &str, text: &str) -> Result<PolicySet, Error> {
-        let (docs, errors) = yaml::parse_stream(text);
-        if let Some(e) = errors.first() {
-            return Err(Error::at(
-                ErrorKind::Policy,
-                e.message.clone(),
-                Location {
-                    file: name.to_string(),
-                    line: e.pos.line,
-                    column: e.pos.column,
-                },
-            ));
-        }
-        let [doc] = docs.as_slice() else {
-            return Err(Error::new(
-                ErrorKind::Policy,
-                format!("`{name}` must hold exactly one YAML document"),
-            ));
-        };
-        let at = |pointer: &str| -> Location {
-            let pos = doc.pos(pointer);
-            Location {
-                file: name.to_string(),
-                line: pos.line,
-                column: pos.column,
-            }
-        };
-        let raw: RawSet = serde_json::from_value(doc.value.clone()).map_err(|e| {
+        let file = ConfigFile::parse(name, text)?;
+        let at = |pointer: &str| file.at(pointer);
+        let raw: RawSet = serde_json::from_value(file.value().clone()).map_err(|e| {
             Error::at(
                 ErrorKind::Policy,
                 format!("invalid policy set: {e}"),

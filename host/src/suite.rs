@@ -33,7 +33,7 @@ use serde::Deserialize;
 
 use crate::engine::{Checker, Engine};
 use crate::error::{Error, ErrorKind};
-use crate::input::{Inputs, yaml};
+use crate::input::{ConfigFile, Inputs};
 use crate::policy::PolicySet;
 use crate::report::Finding;
 
@@ -151,17 +151,8 @@ impl Suite {
     pub fn load(file: &Path) -> Result<Suite, Error> {
         let err = |m: String| Error::new(ErrorKind::Policy, format!("{}: {m}", file.display()));
         let text = std::fs::read_to_string(file).map_err(|e| err(format!("cannot read: {e}")))?;
-        let (docs, errors) = yaml::parse_stream(&text);
-        if let Some(e) = errors.first() {
-            return Err(err(format!(
-                "{}:{}: {}",
-                e.pos.line, e.pos.column, e.message
-            )));
-        }
-        let [doc] = docs.as_slice() else {
-            return Err(err("expected exactly one YAML document".into()));
-        };
-        let raw: RawSuite = serde_json::from_value(doc.value.clone())
+        let config = ConfigFile::parse(&file.display().to_string(), &text)?;
+        let raw: RawSuite = serde_json::from_value(config.value().clone())
             .map_err(|e| err(format!("invalid suite: {e}")))?;
         let _ = raw.metadata;
         if raw.api_version != "palisade.dev/v1alpha1" || raw.kind != "TestSuite" {

@@ -182,10 +182,6 @@ fn rule(out: &mut String, rng: &mut Rng, ingress: bool) {
 /// Parses YAML (with the host's parser) into a deserializable type, for
 /// test-case files.
 pub fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
-    let (docs, errors) = crate::input::yaml::parse_stream(text);
-    if let Some(e) = errors.first() {
-        return Err(format!("{}:{}: {}", e.pos.line, e.pos.column, e.message));
-    }
-    let doc = docs.into_iter().next().ok_or("empty document")?;
-    serde_json::from_value(doc.value).map_err(|e| e.to_string())
+    let file = crate::input::ConfigFile::parse("<yaml>", text).map_err(|e| e.to_string())?;
+    serde_json::from_value(file.value().clone()).map_err(|e| e.to_string())
 }

@@ -47,6 +47,22 @@ struct Query {
     via: Option<String>,
 }
 
+impl Query {
+    fn request(&self) -> AccessRequest {
+        AccessRequest {
+            user: self.user.clone(),
+            groups: self.groups.clone(),
+            verb: self.verb.clone(),
+            api_group: self.api_group.clone(),
+            resource: self.resource.clone(),
+            subresource: self.subresource.clone(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            non_resource_url: self.non_resource_url.clone(),
+        }
+    }
+}
+
 fn cases() -> Vec<(String, Case)> {
     let dir = workspace().join("tests/rbac/cases");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -80,17 +96,7 @@ fn can_i_follows_the_authorizer() {
             analysis.diagnostics()
         );
         for (i, q) in case.queries.iter().enumerate() {
-            let request = AccessRequest {
-                user: q.user.clone(),
-                groups: q.groups.clone(),
-                verb: q.verb.clone(),
-                api_group: q.api_group.clone(),
-                resource: q.resource.clone(),
-                subresource: q.subresource.clone(),
-                namespace: q.namespace.clone(),
-                name: q.name.clone(),
-                non_resource_url: q.non_resource_url.clone(),
-            };
+            let request = q.request();
             let grant = analysis.can_i(&request);
             assert_eq!(
                 grant.is_some(),
@@ -115,15 +121,11 @@ fn who_can_agrees_with_can_i() {
             case.builtin_roles,
         );
         for q in &case.queries {
+            // Who, not what: who-can ignores the asking user.
             let request = AccessRequest {
-                verb: q.verb.clone(),
-                api_group: q.api_group.clone(),
-                resource: q.resource.clone(),
-                subresource: q.subresource.clone(),
-                namespace: q.namespace.clone(),
-                name: q.name.clone(),
-                non_resource_url: q.non_resource_url.clone(),
-                ..AccessRequest::default()
+                user: String::new(),
+                groups: Vec::new(),
+                ..q.request()
             };
             for (subject, _grant) in analysis.who_can(&request, false) {
                 let (user, groups) = match subject.kind.as_str() {

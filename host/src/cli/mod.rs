@@ -170,6 +170,30 @@ impl PluginOpts {
     }
 }
 
+/// Files and directories as inputs.
+pub(crate) fn inputs_of(files: &[PathBuf]) -> palisade::Inputs {
+    files.iter().fold(palisade::Inputs::new(), |i, f| i.path(f))
+}
+
+/// Analyses that need clean inputs refuse to answer on broken ones: the first
+/// problem, located, and how many there are.
+pub(crate) fn refuse_problems(diagnostics: &[palisade::Diagnostic]) -> anyhow::Result<()> {
+    let Some(d) = diagnostics.first() else {
+        return Ok(());
+    };
+    let at = d
+        .location
+        .as_ref()
+        .map(|l| format!("{l}: "))
+        .unwrap_or_default();
+    let n = diagnostics.len();
+    anyhow::bail!(
+        "{at}{} ({n} input problem{} in all; fix the inputs, `palisade check` lists them)",
+        d.message,
+        if n == 1 { "" } else { "s" }
+    )
+}
+
 /// Writes to stdout; a closed pipe (`palisade ... | head`) is not an error.
 pub(crate) fn print(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

@@ -13,7 +13,7 @@ use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use palisade::{Inputs, NetworkAnalysis};
 
-use super::{Status, print};
+use super::{Status, inputs_of, print, refuse_problems};
 
 #[derive(Debug, Args)]
 pub(crate) struct NetpolArgs {
@@ -103,25 +103,8 @@ pub(crate) fn run(args: NetpolArgs) -> anyhow::Result<Status> {
 }
 
 fn analyse(files: &[PathBuf]) -> anyhow::Result<NetworkAnalysis> {
-    let inputs = files.iter().fold(Inputs::new(), |i, f| i.path(f));
-    let analysis = NetworkAnalysis::new(&inputs);
-    if let Some(d) = analysis.diagnostics().first() {
-        let at = d
-            .location
-            .as_ref()
-            .map(|l| format!("{l}: "))
-            .unwrap_or_default();
-        bail!(
-            "{at}{} ({} input problem{} in all; fix the inputs, `palisade check` lists them)",
-            d.message,
-            analysis.diagnostics().len(),
-            if analysis.diagnostics().len() == 1 {
-                ""
-            } else {
-                "s"
-            }
-        );
-    }
+    let analysis = NetworkAnalysis::new(&inputs_of(files));
+    refuse_problems(analysis.diagnostics())?;
     Ok(analysis)
 }
 

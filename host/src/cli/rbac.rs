@@ -12,9 +12,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use palisade::{AccessRequest, Inputs, RbacAnalysis};
+use palisade::{AccessRequest, RbacAnalysis};
 
-use super::{Status, print};
+use super::{Status, inputs_of, print, refuse_problems};
 
 #[derive(Debug, Args)]
 pub(crate) struct RbacArgs {
@@ -100,19 +100,8 @@ fn analyse(files: &[PathBuf], builtin: bool) -> anyhow::Result<RbacAnalysis> {
     if files.is_empty() {
         bail!("no manifests given");
     }
-    let inputs = files.iter().fold(Inputs::new(), |i, f| i.path(f));
-    let analysis = RbacAnalysis::new(&inputs, builtin);
-    if let Some(d) = analysis.diagnostics().first() {
-        let at = d
-            .location
-            .as_ref()
-            .map(|l| format!("{l}: "))
-            .unwrap_or_default();
-        bail!(
-            "{at}{} (fix the inputs; `palisade check` lists every problem)",
-            d.message
-        );
-    }
+    let analysis = RbacAnalysis::new(&inputs_of(files), builtin);
+    refuse_problems(analysis.diagnostics())?;
     Ok(analysis)
 }
 

@@ -132,6 +132,50 @@ fn location(file: &str, pos: Pos) -> Location {
     }
 }
 
+/// One of Palisade's own files (policy set, exemptions, test suite): a single
+/// YAML document whose errors point into it.
+#[derive(Debug)]
+pub(crate) struct ConfigFile {
+    name: String,
+    doc: yaml::Document,
+}
+
+impl ConfigFile {
+    /// Parses `text`; a syntax error, or anything but exactly one document,
+    /// is a policy error located in the file.
+    pub(crate) fn parse(name: &str, text: &str) -> Result<ConfigFile, crate::Error> {
+        let (docs, errors) = yaml::parse_stream(text);
+        if let Some(e) = errors.first() {
+            return Err(crate::Error::at(
+                crate::ErrorKind::Policy,
+                e.message.clone(),
+                location(name, e.pos),
+            ));
+        }
+        let mut docs = docs.into_iter();
+        match (docs.next(), docs.next()) {
+            (Some(doc), None) => Ok(ConfigFile {
+                name: name.to_string(),
+                doc,
+            }),
+            _ => Err(crate::Error::new(
+                crate::ErrorKind::Policy,
+                format!("`{name}` must hold exactly one YAML document"),
+            )),
+        }
+    }
+
+    /// The document as JSON.
+    pub(crate) fn value(&self) -> &Value {
+        &self.doc.value
+    }
+
+    /// Where the field at `pointer` (or its nearest parent) is written.
+    pub(crate) fn at(&self, pointer: &str) -> Location {
+        location(&self.name, self.doc.pos(pointer))
+    }
+}
+
 /// The object standing for a squid configuration file.
 pub(crate) const SQUID_KIND: &str = "SquidConfig";
 pub(crate) const SQUID_API_VERSION: &str = "palisade.dev/v1alpha1";

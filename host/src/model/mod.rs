@@ -258,7 +258,8 @@ fn source_object(i: usize, obj: &Object) -> wit::SourceObject {
     }
 }
 
-fn labels_at(value: &Value, path: &[&str]) -> BTreeMap<String, String> {
+/// The string map at `path` (labels, annotations); missing: empty.
+pub(crate) fn labels_at(value: &Value, path: &[&str]) -> BTreeMap<String, String> {
     let mut v = value;
     for p in path {
         match v.get(p) {

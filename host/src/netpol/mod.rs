@@ -307,6 +307,24 @@ impl<'m> Cluster<'m> {
         }
     }
 
+    /// Whether rule `rule` (index `ri` of policy `policy`) admits `target` as
+    /// a peer: no peers means every peer.
+    pub(crate) fn rule_peers_match(
+        &self,
+        policy: usize,
+        egress: bool,
+        ri: usize,
+        rule: &wit::PolicyRule,
+        target: Target,
+    ) -> bool {
+        rule.peers.is_empty()
+            || rule
+                .peers
+                .iter()
+                .enumerate()
+                .any(|(ei, peer)| self.peer_matches(policy, egress, ri, ei, peer, target))
+    }
+
     /// Whether `ports` (a rule's list; empty = every port) admits `port` to
     /// `dst`.
     pub(crate) fn port_matches(&self, ports: &[wit::PortSpec], port: Port, dst: Target) -> bool {
@@ -363,12 +381,9 @@ impl<'m> Cluster<'m> {
             };
             let rules = if egress { &p.egress } else { &p.ingress };
             for (ri, r) in rules.iter().enumerate() {
-                let peer_ok = r.peers.is_empty()
-                    || r.peers
-                        .iter()
-                        .enumerate()
-                        .any(|(ei, peer)| self.peer_matches(pi, egress, ri, ei, peer, other));
-                if peer_ok && self.port_matches(&r.ports, port, dst) {
+                if self.rule_peers_match(pi, egress, ri, r, other)
+                    && self.port_matches(&r.ports, port, dst)
+                {
                     allowed_by.push(RuleRef {
                         policy: pi,
                         rule: ri,
@@ -442,6 +457,19 @@ impl NetworkAnalysis {
             .collect()
     }
 
+    /// Parses ports and external IPs and indexes the model.
+    fn prepare(
+        &self,
+        ports: &[String],
+        externals: &[String],
+    ) -> Result<(Vec<Port>, Vec<IpAddr>, Cluster<'_>), crate::Error> {
+        Ok((
+            parse_ports(ports)?,
+            parse_ips(externals)?,
+            Cluster::new(&self.model),
+        ))
+    }
+
     /// The allowed ordered pairs per port: key `"<port>/<PROTOCOL>"`, value
     /// the sorted `[from, to]` pairs over every pod/workload and each
     /// external IP (as given), never IP to IP, never a pod to itself.
@@ -450,9 +478,7 @@ impl NetworkAnalysis {
         ports: &[String],
         externals: &[String],
     ) -> Result<BTreeMap<String, Vec<(String, String)>>, crate::Error> {
-        let ports = parse_ports(ports)?;
-        let ips = parse_ips(externals)?;
-        let cluster = Cluster::new(&self.model);
+        let (ports, ips, cluster) = self.prepare(ports, externals)?;
         let m = matrix::Matrix::compute(&cluster, &ports, &ips);
         Ok(ports
             .iter()
@@ -470,9 +496,7 @@ impl NetworkAnalysis {
         ports: &[String],
         externals: &[String],
     ) -> Result<(usize, Vec<usize>), crate::Error> {
-        let ports = parse_ports(ports)?;
-        let ips = parse_ips(externals)?;
-        let cluster = Cluster::new(&self.model);
+        let (ports, ips, cluster) = self.prepare(ports, externals)?;
         let m = matrix::Matrix::compute(&cluster, &ports, &ips);
         Ok((
             m.classes.len(),
@@ -489,9 +513,7 @@ impl NetworkAnalysis {
         ports: &[String],
         externals: &[String],
     ) -> Result<BTreeMap<String, Vec<(String, String)>>, crate::Error> {
-        let ports = parse_ports(ports)?;
-        let ips = parse_ips(externals)?;
-        let cluster = Cluster::new(&self.model);
+        let (ports, ips, cluster) = self.prepare(ports, externals)?;
         let mut targets: Vec<(Target, &str)> = cluster
             .endpoints
             .iter()

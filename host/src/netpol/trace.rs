@@ -198,11 +198,7 @@ fn near_misses(
         };
         let rules = if egress { &p.egress } else { &p.ingress };
         for (ri, r) in rules.iter().enumerate() {
-            let peer_ok = r.peers.is_empty()
-                || r.peers
-                    .iter()
-                    .enumerate()
-                    .any(|(ei, peer)| cluster.peer_matches(pi, egress, ri, ei, peer, other));
+            let peer_ok = cluster.rule_peers_match(pi, egress, ri, r, other);
             let port_ok = cluster.port_matches(&r.ports, port, dst);
             let missed = match (peer_ok, port_ok) {
                 (true, false) => "port",

@@ -182,18 +182,6 @@ pub(crate) struct Rbac {
     pub(crate) bindings: Vec<Binding>,
 }
 
-fn labels_of(value: &serde_json::Value) -> BTreeMap<String, String> {
-    value
-        .pointer("/metadata/labels")
-        .and_then(|v| v.as_object())
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn role_from(obj: &Object, index: Option<usize>) -> Result<Option<Role>, String> {
     let api = obj.id.api_version == "rbac.authorization.k8s.io/v1";
     match obj.id.kind.as_str() {
@@ -214,7 +202,7 @@ fn role_from(obj: &Object, index: Option<usize>) -> Result<Option<Role>, String>
                 kind: "ClusterRole",
                 namespace: None,
                 name: obj.id.name.clone(),
-                labels: labels_of(&obj.value),
+                labels: crate::model::labels_at(&obj.value, &["metadata", "labels"]),
                 rules: r.rules.iter().flatten().map(RbacRule::from_api).collect(),
                 aggregation,
                 object: index,
@@ -227,7 +215,7 @@ fn role_from(obj: &Object, index: Option<usize>) -> Result<Option<Role>, String>
                 kind: "Role",
                 namespace: obj.id.namespace.clone(),
                 name: obj.id.name.clone(),
-                labels: labels_of(&obj.value),
+                labels: crate::model::labels_at(&obj.value, &["metadata", "labels"]),
                 rules: r.rules.iter().flatten().map(RbacRule::from_api).collect(),
                 aggregation: Vec::new(),
                 object: index,
@@ -260,6 +248,22 @@ fn subjects(list: &[rbacv1::Subject], binding_ns: Option<&str>) -> Vec<Subject> 
             _ => None,
         })
         .collect()
+}
+
+/// The built-in ClusterRoles, parsed once per process.
+fn builtin_roles() -> &'static [Role] {
+    static ROLES: std::sync::OnceLock<Vec<Role>> = std::sync::OnceLock::new();
+    ROLES.get_or_init(|| {
+        let loaded = load(
+            &Inputs::new().text("<builtin>/clusterroles.yaml", BUILTIN_ROLES),
+            &LoadOptions::default(),
+        );
+        loaded
+            .objects
+            .iter()
+            .filter_map(|obj| role_from(obj, None).ok().flatten())
+            .collect()
+    })
 }
 
 impl Rbac {
@@ -322,18 +326,13 @@ impl Rbac {
             }
         }
         if builtin {
-            let builtin_loaded = load(
-                &Inputs::new().text("<builtin>/clusterroles.yaml", BUILTIN_ROLES),
-                &LoadOptions::default(),
-            );
-            for obj in &builtin_loaded.objects {
-                if let Ok(Some(role)) = role_from(obj, None)
-                    && !rbac
-                        .roles
-                        .iter()
-                        .any(|r| r.kind == "ClusterRole" && r.name == role.name)
+            for role in builtin_roles() {
+                if !rbac
+                    .roles
+                    .iter()
+                    .any(|r| r.kind == "ClusterRole" && r.name == role.name)
                 {
-                    rbac.roles.push(role);
+                    rbac.roles.push(role.clone());
                 }
             }
         }

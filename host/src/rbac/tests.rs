@@ -117,3 +117,20 @@ fn non_resource_urls_match_exactly_or_by_trailing_star_prefix() {
     assert!(r.allows(&url("/apis/v1/x")));
     assert!(!r.allows(&url("/apis")));
 }
+
+#[test]
+fn the_builtin_roles_all_parse() {
+    let names: Vec<&str> = builtin_roles().iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "cluster-admin",
+            "admin",
+            "edit",
+            "view",
+            "system:aggregate-to-admin",
+            "system:aggregate-to-edit",
+            "system:aggregate-to-view"
+        ]
+    );
+}

@@ -24,33 +24,21 @@ pub struct Settings {
     /// Namespaces out of scope for this plugin (in addition to the policy
     /// set's `excludedNamespaces`). Default: kube-system, kube-public,
     /// kube-node-lease.
-    #[serde(default = "default_excluded")]
+    #[serde(default = "palisade_sdk::system_namespaces")]
     pub excluded_namespaces: Vec<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            excluded_namespaces: default_excluded(),
+            excluded_namespaces: palisade_sdk::system_namespaces(),
         }
     }
 }
 
-fn default_excluded() -> Vec<String> {
-    ["kube-system", "kube-public", "kube-node-lease"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-}
-
 /// Whether objects of `namespace` are reported on.
 fn scoped(cx: &Context<'_, Settings>, namespace: &str) -> bool {
-    cx.in_scope(namespace)
-        && !cx
-            .settings()
-            .excluded_namespaces
-            .iter()
-            .any(|n| n == namespace)
+    cx.in_scope_unless(namespace, &cx.settings().excluded_namespaces)
 }
 
 /// The plugin.

@@ -105,7 +105,7 @@ pub struct Settings {
     pub client_namespaces: Vec<String>,
     /// Namespaces out of scope. Default: kube-system, kube-public,
     /// kube-node-lease.
-    #[serde(default = "default_excluded")]
+    #[serde(default = "palisade_sdk::system_namespaces")]
     pub excluded_namespaces: Vec<String>,
 }
 
@@ -118,16 +118,9 @@ impl Default for Settings {
             allowed_destinations: Vec::new(),
             allowed_cidrs: Vec::new(),
             client_namespaces: Vec::new(),
-            excluded_namespaces: default_excluded(),
+            excluded_namespaces: palisade_sdk::system_namespaces(),
         }
     }
-}
-
-fn default_excluded() -> Vec<String> {
-    ["kube-system", "kube-public", "kube-node-lease"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
 }
 
 fn cidrs(list: &[String]) -> Vec<IpNet> {
@@ -168,11 +161,10 @@ impl Plugin for ProxyEgress {
 palisade_sdk::export_plugin!(ProxyEgress);
 
 fn scoped(cx: &Context<'_, Settings>, ns: &str) -> bool {
-    cx.in_scope(ns) && !cx.settings().excluded_namespaces.iter().any(|n| n == ns)
+    cx.in_scope_unless(ns, &cx.settings().excluded_namespaces)
 }
 
-fn is_pods(cx: &Context<'_, Settings>, w: &Workload, spec: &PodsSpec) -> bool {
-    let _ = cx;
+fn is_pods(w: &Workload, spec: &PodsSpec) -> bool {
     w.namespace == spec.namespace
         && spec
             .pod_selector
@@ -195,11 +187,11 @@ fn classify(cx: &Context<'_, Settings>, w: &Workload) -> Dest {
         namespace: s.proxy.namespace.clone(),
         pod_selector: s.proxy.pod_selector.clone(),
     };
-    if is_pods(cx, w, &proxy) {
+    if is_pods(w, &proxy) {
         Dest::Proxy
-    } else if is_pods(cx, w, &s.dns) {
+    } else if is_pods(w, &s.dns) {
         Dest::Dns
-    } else if s.allowed_destinations.iter().any(|d| is_pods(cx, w, d)) {
+    } else if s.allowed_destinations.iter().any(|d| is_pods(w, d)) {
         Dest::Allowed
     } else {
         Dest::Other

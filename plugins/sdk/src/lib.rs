@@ -156,6 +156,14 @@ pub fn access_queries<P: Plugin>(settings: &str) -> Vec<AccessQuery> {
         .unwrap_or_default()
 }
 
+/// Namespaces the platform manages, out of scope by default.
+pub const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
+
+/// [`SYSTEM_NAMESPACES`] as owned strings, for settings defaults.
+pub fn system_namespaces() -> Vec<String> {
+    SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect()
+}
+
 /// What a rule sees: the request from the host, its parsed settings, and
 /// indexes over the model.
 #[derive(Debug)]
@@ -185,6 +193,12 @@ impl<'a, S> Context<'a, S> {
             .excluded_namespaces
             .iter()
             .any(|n| n == namespace)
+    }
+
+    /// Whether objects in `namespace` may be reported on, with the plugin's
+    /// own `also_excluded` namespaces on top of the policy set's.
+    pub fn in_scope_unless(&self, namespace: &str, also_excluded: &[String]) -> bool {
+        self.in_scope(namespace) && !also_excluded.iter().any(|n| n == namespace)
     }
 
     /// Workloads whose namespace is in scope.
