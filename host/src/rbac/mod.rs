@@ -693,14 +693,39 @@ impl Rbac {
         }
     }
 
+    /// The roles plugins receive: those of the inputs and the built-in ones
+    /// a binding references (the others would only be copied into every
+    /// instance). Entry i is the facts index of `self.roles[i]`.
+    fn exposed(&self) -> Vec<Option<u32>> {
+        let referenced: Vec<usize> = self
+            .bindings
+            .iter()
+            .filter_map(|b| self.role_index(b))
+            .collect();
+        let mut next = 0u32;
+        self.roles
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                (r.object.is_some() || referenced.contains(&i)).then(|| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect()
+    }
+
     /// Roles and bindings as plugins see them (no answers yet).
     pub(crate) fn facts(&self) -> crate::runtime::wit::RbacFacts {
         let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let exposed = self.exposed();
         crate::runtime::wit::RbacFacts {
             roles: self
                 .roles
                 .iter()
-                .map(|r| crate::runtime::wit::RbacRole {
+                .zip(&exposed)
+                .filter(|(_, e)| e.is_some())
+                .map(|(r, _)| crate::runtime::wit::RbacRole {
                     kind: r.kind.to_string(),
                     namespace: r.namespace.clone(),
                     name: r.name.clone(),
@@ -716,7 +741,9 @@ impl Rbac {
                     kind: b.kind.to_string(),
                     namespace: b.namespace.clone(),
                     name: b.name.clone(),
-                    role: self.role_index(b).map(index),
+                    role: self
+                        .role_index(b)
+                        .and_then(|i| exposed.get(i).copied().flatten()),
                     role_kind: b.role_kind.clone(),
                     role_name: b.role_name.clone(),
                     subjects: b.subjects.iter().map(Self::wit_subject).collect(),
@@ -733,6 +760,7 @@ impl Rbac {
     ) -> Vec<crate::runtime::wit::AccessAnswer> {
         use crate::runtime::wit::AccessScope;
         let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let exposed = self.exposed();
         queries
             .iter()
             .enumerate()
@@ -759,7 +787,9 @@ impl Rbac {
                     .map(|(s, b, r, i)| crate::runtime::wit::AccessGrant {
                         subject: Self::wit_subject(&s),
                         binding: index(b),
-                        role: index(r),
+                        // A grant comes through a binding, so its role is
+                        // always exposed.
+                        role: exposed.get(r).copied().flatten().unwrap_or(u32::MAX),
                         rule: index(i),
                         namespace: self.bindings.get(b).and_then(|b| b.namespace.clone()),
                     })
