@@ -11,6 +11,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("ESCAPE_FS", "palisade-guest-fs"),
     ("ESCAPE_NET", "palisade-guest-net"),
     ("WRONG_WORLD", "palisade-guest-wrong-world"),
+    ("IMPOSTOR", "palisade-guest-impostor"),
 ];
 
 fn main() {

@@ -18,8 +18,13 @@ use crate::runtime::{self, CompiledPlugin, Limits, LoadFailure, Runtime, wit};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
 
-/// Default wall-clock deadline of one plugin evaluation.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Default fuel of one plugin call: how many WebAssembly instructions it may
+/// execute, host work for its queries included. The primary budget: the same
+/// plugin on the same input gets the same verdict on every machine.
+pub const DEFAULT_FUEL: u64 = 10_000_000_000;
+/// Default wall-clock deadline of one plugin call: a backstop behind fuel,
+/// for a host far slower than expected.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default cap on a plugin's linear memory: 256 MiB.
 pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
 /// Default cap on the findings one evaluation may return.
@@ -38,7 +43,9 @@ impl Default for EngineBuilder {
     fn default() -> Self {
         EngineBuilder {
             limits: Limits {
+                fuel: DEFAULT_FUEL,
                 timeout: DEFAULT_TIMEOUT,
+                host_time: Duration::ZERO,
                 memory_bytes: DEFAULT_MEMORY_BYTES,
                 max_findings: DEFAULT_MAX_FINDINGS,
                 max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
@@ -49,14 +56,25 @@ impl Default for EngineBuilder {
 }
 
 impl EngineBuilder {
-    /// Wall-clock deadline of one plugin evaluation, enforced by epoch
-    /// interruption in steps of 10 ms. Default: 2 s ([`DEFAULT_TIMEOUT`]).
+    /// Instructions one plugin call may execute (wasmtime fuel), counting
+    /// the host work its queries cause. Deterministic: unlike the deadline,
+    /// it does not depend on the machine. Default: 10^10
+    /// ([`DEFAULT_FUEL`]).
+    pub fn fuel(mut self, fuel: u64) -> Self {
+        self.limits.fuel = fuel;
+        self
+    }
+
+    /// Wall-clock deadline of one plugin call, enforced by epoch
+    /// interruption in steps of 10 ms: a backstop behind [`fuel`](Self::fuel).
+    /// Default: 30 s ([`DEFAULT_TIMEOUT`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.limits.timeout = timeout;
         self
     }
 
-    /// Cap on a plugin's linear memory, in bytes. Default: 256 MiB
+    /// Cap on a plugin's memory, in bytes: all its linear memories and
+    /// tables together. Default: 256 MiB
     /// ([`DEFAULT_MEMORY_BYTES`]).
     pub fn memory_limit(mut self, bytes: usize) -> Self {
         self.limits.memory_bytes = bytes;
@@ -77,10 +95,13 @@ impl EngineBuilder {
         self
     }
 
-    /// Directory for compiled plugins, keyed by content hash and engine
-    /// configuration, so later runs skip compilation. Default: none (compile
-    /// in every process). The directory must be writable only by the user
-    /// running Palisade: its files are loaded as native code.
+    /// Directory for compiled plugins, so later runs skip compilation.
+    /// Default: none (compile in every process). Its files are loaded as
+    /// native code, so it is created mode 0700, and it is not used (see
+    /// [`Engine::cache_warning`]) when it or an entry belongs to another user
+    /// or others may write it; every entry is authenticated with a key kept
+    /// in it. Never share it across trust boundaries (such as a CI cache
+    /// that untrusted pull requests can write).
     pub fn cache_dir(mut self, dir: Option<PathBuf>) -> Self {
         self.cache_dir = dir;
         self
@@ -89,10 +110,10 @@ impl EngineBuilder {
     /// Builds the engine; rejects zero limits.
     pub fn build(self) -> Result<Engine, Error> {
         let l = &self.limits;
-        if l.timeout.is_zero() || l.memory_bytes == 0 || l.max_output_bytes == 0 {
+        if l.fuel == 0 || l.timeout.is_zero() || l.memory_bytes == 0 || l.max_output_bytes == 0 {
             return Err(Error::new(
                 ErrorKind::Engine,
-                "timeout, memory limit and output limit must be greater than zero",
+                "fuel, timeout, memory limit and output limit must be greater than zero",
             ));
         }
         let runtime = Runtime::new(self.cache_dir).map_err(|e| Error::new(ErrorKind::Engine, e))?;
@@ -182,10 +203,27 @@ impl Engine {
         EngineBuilder::default()
     }
 
+    /// Why the configured cache directory is not used (it is not private to
+    /// this user, or cannot be created); plugins are then compiled in memory.
+    pub fn cache_warning(&self) -> Option<&str> {
+        self.runtime.cache_warning()
+    }
+
     /// Loads a plugin component from its bytes: compiles it (or takes it
     /// from the cache), rejects imports outside the sandbox allowlist and
-    /// components of another world, and reads its metadata.
+    /// components of another world, and reads and checks its metadata (IDs,
+    /// reserved names, sizes: see [`crate::RULE_ID_PATTERN`]).
     pub fn load_plugin(&self, bytes: &[u8]) -> Result<Plugin, Error> {
+        // The built-in plugins' IDs are theirs alone: bytes identical to a
+        // built-in plugin are that plugin, whatever path they came by.
+        let builtin = BUILTIN_PLUGINS
+            .iter()
+            .find(|(_, b)| *b == bytes)
+            .map(|(id, _)| *id);
+        self.load(bytes, builtin)
+    }
+
+    fn load(&self, bytes: &[u8], builtin: Option<&str>) -> Result<Plugin, Error> {
         let compiled = self.runtime.load(bytes).map_err(|f| match f {
             LoadFailure::Compile(m) => Error::new(
                 ErrorKind::Plugin,
@@ -216,6 +254,8 @@ impl Engine {
                 ),
             )
         })?;
+        let reserved: Vec<&str> = builtin_plugins().collect();
+        crate::identity::check_metadata(&meta, builtin, &reserved)?;
         let rules: Vec<RuleInfo> = meta
             .rules
             .into_iter()
@@ -227,18 +267,6 @@ impl Engine {
                 doc: r.doc,
             })
             .collect();
-        let mut ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-        ids.sort_unstable();
-        if let Some(w) = ids.windows(2).find(|w| w.first() == w.get(1)) {
-            return Err(Error::new(
-                ErrorKind::Plugin,
-                format!(
-                    "plugin `{}` declares rule `{}` twice",
-                    meta.id,
-                    w.first().copied().unwrap_or_default()
-                ),
-            ));
-        }
         Ok(Plugin {
             id: meta.id,
             version: meta.version,
@@ -250,7 +278,7 @@ impl Engine {
 
     /// Loads a built-in plugin by ID.
     pub fn load_builtin(&self, id: &str) -> Result<Plugin, Error> {
-        let Some((_, bytes)) = BUILTIN_PLUGINS.iter().find(|(b, _)| *b == id) else {
+        let Some((builtin, bytes)) = BUILTIN_PLUGINS.iter().find(|(b, _)| *b == id) else {
             let known: Vec<&str> = builtin_plugins().collect();
             return Err(Error::new(
                 ErrorKind::Policy,
@@ -260,7 +288,7 @@ impl Engine {
                 ),
             ));
         };
-        self.load_plugin(bytes)
+        self.load(bytes, Some(builtin))
     }
 
     /// Asks a plugin whether it accepts `settings` (JSON).
@@ -357,6 +385,7 @@ impl Engine {
             });
         }
         let mut seen: Vec<&str> = Vec::new();
+        let mut rule_owner: BTreeMap<&str, &str> = BTreeMap::new();
         for c in &plugins {
             if seen.contains(&c.plugin.id.as_str()) {
                 return Err(Error::new(
@@ -365,6 +394,17 @@ impl Engine {
                 ));
             }
             seen.push(&c.plugin.id);
+            for r in &c.plugin.rules {
+                if let Some(owner) = rule_owner.insert(&r.id, &c.plugin.id) {
+                    return Err(Error::new(
+                        ErrorKind::Policy,
+                        format!(
+                            "plugins `{owner}` and `{}` both declare rule `{}`: rule IDs must be unique across the loaded plugins",
+                            c.plugin.id, r.id
+                        ),
+                    ));
+                }
+            }
         }
         let exemptions = match &policy.exemptions {
             Some(path) => Some(crate::Exemptions::from_file(policy.dir.join(path))?),
@@ -413,6 +453,11 @@ struct Queries {
 
 /// Most questions of each kind a plugin may ask.
 const MAX_QUERIES: usize = 100_000;
+
+/// Fuel charged for one step of host work done for a plugin (one access
+/// query against one binding or role rule, one proxy query against one
+/// `http_access` line): about what the plugin would spend doing it itself.
+const FUEL_PER_HOST_STEP: u64 = 200;
 
 impl Engine {
     /// Asks a plugin its RBAC and proxy questions for `settings`, under the
@@ -509,11 +554,18 @@ impl Checker {
         for c in &self.plugins {
             request.settings.clone_from(&c.settings);
             request.enabled_rules.clone_from(&c.enabled);
-            match &c.queries {
-                Ok(queries) => {
-                    request.rbac.answers = rbac.answer(&queries.access);
-                    request.proxy_answers = proxies.answer(&queries.proxy);
-                }
+            let limits = match &c.queries {
+                Ok(queries) => match self.answer_queries(queries, &rbac, &proxies, &mut request) {
+                    Ok(limits) => limits,
+                    Err((cause, message)) => {
+                        report.diagnostics.push(Diagnostic::plugin(
+                            &c.plugin.id,
+                            cause,
+                            format!("plugin `{}` {message}", c.plugin.id),
+                        ));
+                        continue;
+                    }
+                },
                 Err((cause, message)) => {
                     report.diagnostics.push(Diagnostic::plugin(
                         &c.plugin.id,
@@ -525,8 +577,8 @@ impl Checker {
                     ));
                     continue;
                 }
-            }
-            let (result, log) = self.evaluate(c, &request);
+            };
+            let (result, log) = self.evaluate(c, &request, &limits);
             report
                 .plugin_log
                 .extend(log.into_iter().map(|line| (c.plugin.id.clone(), line)));
@@ -652,7 +704,7 @@ impl Checker {
             let mut times: Vec<Duration> = (0..iterations.max(1))
                 .map(|_| {
                     let start = std::time::Instant::now();
-                    let _ = self.evaluate(c, &request).0;
+                    let _ = self.evaluate(c, &request, &self.engine.limits).0;
                     start.elapsed()
                 })
                 .collect();
@@ -665,10 +717,67 @@ impl Checker {
         out
     }
 
-    /// One evaluation under the engine's limits, with the output checked
-    /// against the contract.
-    fn evaluate(&self, c: &Configured, request: &wit::Request) -> (EvalResult, Vec<String>) {
-        let (result, log) = c.plugin.inner.call(&self.engine.limits, |p, store| {
+    /// Answers a plugin's RBAC and proxy questions into `request`. That host
+    /// work is the plugin's: its cost (in deterministic steps) is taken from
+    /// the plugin's fuel before any of it is done, and the time it took from
+    /// its deadline. Returns the limits left for the evaluation.
+    fn answer_queries(
+        &self,
+        queries: &Queries,
+        rbac: &crate::rbac::Rbac,
+        proxies: &crate::squid::Proxies,
+        request: &mut wit::Request,
+    ) -> Result<Limits, (PluginFailure, String)> {
+        let limits = self.engine.limits;
+        let steps = rbac
+            .query_cost()
+            .saturating_mul(queries.access.len() as u64)
+            .saturating_add(
+                proxies
+                    .query_cost()
+                    .saturating_mul(queries.proxy.len() as u64),
+            );
+        let fuel = steps.saturating_mul(FUEL_PER_HOST_STEP);
+        if fuel >= limits.fuel {
+            return Err((
+                PluginFailure::OutOfFuel,
+                format!(
+                    "ran out of fuel: its {} access and {} proxy queries cost {steps} host steps ({fuel} fuel), more than its {} fuel",
+                    queries.access.len(),
+                    queries.proxy.len(),
+                    limits.fuel
+                ),
+            ));
+        }
+        let start = std::time::Instant::now();
+        request.rbac.answers = rbac.answer(&queries.access);
+        request.proxy_answers = proxies.answer(&queries.proxy);
+        let host_time = start.elapsed();
+        if host_time >= limits.timeout {
+            return Err((
+                PluginFailure::Timeout,
+                format!(
+                    "ran past the wall-clock deadline of {} ms while the host answered its queries",
+                    limits.timeout.as_millis()
+                ),
+            ));
+        };
+        Ok(Limits {
+            fuel: limits.fuel - fuel,
+            host_time,
+            ..limits
+        })
+    }
+
+    /// One evaluation under `limits`, with the output checked against the
+    /// contract.
+    fn evaluate(
+        &self,
+        c: &Configured,
+        request: &wit::Request,
+        limits: &Limits,
+    ) -> (EvalResult, Vec<String>) {
+        let (result, log) = c.plugin.inner.call(limits, |p, store| {
             p.palisade_policy_plugin().call_evaluate(store, request)
         });
         (result.and_then(|r| self.check_output(c, request, r)), log)

@@ -1,9 +1,11 @@
 #![doc = include_str!("../../README.md")]
 #![deny(missing_docs)]
 
+mod cache;
 mod engine;
 mod error;
 mod exempt;
+mod identity;
 mod input;
 mod kinds;
 mod model;
@@ -19,11 +21,12 @@ pub mod suite;
 pub mod testing;
 
 pub use engine::{
-    Checker, DEFAULT_MAX_FINDINGS, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT,
-    Engine, EngineBuilder, Plugin, RuleInfo, builtin_plugins,
+    Checker, DEFAULT_FUEL, DEFAULT_MAX_FINDINGS, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_BYTES,
+    DEFAULT_TIMEOUT, Engine, EngineBuilder, Plugin, RuleInfo, builtin_plugins,
 };
 pub use error::{Error, ErrorKind};
 pub use exempt::{Baseline, Date, EXEMPT_ANNOTATION, Exempted, Exemptions};
+pub use identity::RULE_ID_PATTERN;
 pub use input::Inputs;
 pub use netpol::NetworkAnalysis;
 pub use netpol::trace::{AllowingRule, NearMiss, SideTrace, Trace};

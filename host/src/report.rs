@@ -116,7 +116,10 @@ pub struct Finding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PluginFailure {
-    /// It ran past the wall-clock deadline.
+    /// It executed more instructions than its fuel allows (the
+    /// deterministic budget), counting the host work its queries cost.
+    OutOfFuel,
+    /// It ran past the wall-clock deadline (the backstop behind fuel).
     Timeout,
     /// It tried to grow its linear memory past the cap.
     MemoryLimit,
@@ -140,6 +143,7 @@ impl PluginFailure {
     /// Short kebab-case name used in reports.
     pub fn as_str(self) -> &'static str {
         match self {
+            PluginFailure::OutOfFuel => "out-of-fuel",
             PluginFailure::Timeout => "timeout",
             PluginFailure::MemoryLimit => "memory-limit",
             PluginFailure::StackOverflow => "stack-overflow",

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, ResourceLimiter, Store, Trap};
 
+use crate::cache::{DiskCache, EntryId};
 use crate::report::PluginFailure;
 
 pub(crate) mod bindings {
@@ -42,7 +43,14 @@ const MAX_LOG_BYTES: usize = 64 * 1024;
 /// The limits of one plugin evaluation.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
+    /// Instructions (wasmtime fuel) one call may execute: the deterministic
+    /// budget, the same on every machine.
+    pub(crate) fuel: u64,
+    /// Wall-clock backstop: only reached when the host is far slower than
+    /// expected, or blocked.
     pub(crate) timeout: Duration,
+    /// Of `timeout`, what host work for the plugin already took.
+    pub(crate) host_time: Duration,
     pub(crate) memory_bytes: usize,
     pub(crate) max_findings: usize,
     pub(crate) max_output_bytes: usize,
@@ -51,7 +59,10 @@ pub(crate) struct Limits {
 /// The wasmtime engine with its epoch ticker and in-process compile cache.
 pub(crate) struct Runtime {
     engine: wasmtime::Engine,
-    cache_dir: Option<PathBuf>,
+    /// The engine's compatibility hash (wasmtime version and configuration).
+    engine_hash: [u8; 32],
+    disk: Option<DiskCache>,
+    cache_warning: Option<String>,
     compiled: Mutex<HashMap<[u8; 32], Component>>,
     ticker: Mutex<Option<Arc<AtomicBool>>>,
 }
@@ -59,7 +70,7 @@ pub(crate) struct Runtime {
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
-            .field("cache_dir", &self.cache_dir)
+            .field("disk", &self.disk)
             .finish_non_exhaustive()
     }
 }
@@ -89,10 +100,26 @@ impl Runtime {
         config.epoch_interruption(true);
         config.max_wasm_stack(1 << 20);
         config.parallel_compilation(true);
+        config.consume_fuel(true);
         let engine = wasmtime::Engine::new(&config).map_err(|e| e.to_string())?;
+        let mut hasher = Sha256Hasher(Sha256::new());
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let engine_hash: [u8; 32] = hasher.0.finalize().into();
+        let (disk, cache_warning) = match cache_dir.as_deref().map(DiskCache::open) {
+            None => (None, None),
+            Some(Ok(disk)) => (Some(disk), None),
+            Some(Err(why)) => (
+                None,
+                Some(format!(
+                    "not using the compile cache: {why}; compiling in memory"
+                )),
+            ),
+        };
         Ok(Runtime {
             engine,
-            cache_dir,
+            engine_hash,
+            disk,
+            cache_warning,
             compiled: Mutex::new(HashMap::new()),
             ticker: Mutex::new(None),
         })
@@ -124,7 +151,7 @@ impl Runtime {
     }
 
     /// Compiles `bytes`, or takes the compiled form from the in-process or
-    /// on-disk cache (keyed by content hash and engine configuration).
+    /// on-disk cache (see `cache.rs` for when a disk entry is trusted).
     fn compile(&self, bytes: &[u8]) -> Result<Component, LoadFailure> {
         let digest: [u8; 32] = Sha256::digest(bytes).into();
         if let Ok(map) = self.compiled.lock()
@@ -132,17 +159,31 @@ impl Runtime {
         {
             return Ok(c.clone());
         }
-        let path = self
-            .cache_dir
-            .as_ref()
-            .map(|dir| dir.join(format!("{}.cwasm", self.cache_key(&digest))));
-        let component = match path.as_deref().and_then(|p| self.read_cached(p)) {
+        let id = EntryId {
+            component: &digest,
+            engine: &self.engine_hash,
+        };
+        let cached = self.disk.as_ref().and_then(|disk| {
+            let artifact = disk.get(id)?;
+            // SAFETY: `DiskCache::get` returns only an artifact that this
+            // user's cache holds, in a file nobody else may write, under an
+            // HMAC (with the cache's private key) over this component's hash,
+            // this engine's compatibility hash, Palisade's version and the
+            // bytes: that is, bytes `Component::serialize` produced for this
+            // very component and engine (ARCHITECTURE.md, "Compile cache").
+            #[expect(unsafe_code, reason = "loading our own authenticated artifact")]
+            let component = unsafe { Component::deserialize(&self.engine, &artifact) };
+            component.ok()
+        });
+        let component = match cached {
             Some(c) => c,
             None => {
                 let c = Component::new(&self.engine, bytes)
                     .map_err(|e| LoadFailure::Compile(format!("{e:#}")))?;
-                if let Some(p) = &path {
-                    write_cached(p, &c);
+                if let Some(disk) = &self.disk
+                    && let Ok(artifact) = c.serialize()
+                {
+                    disk.put(id, &artifact);
                 }
                 c
             }
@@ -153,30 +194,9 @@ impl Runtime {
         Ok(component)
     }
 
-    fn cache_key(&self, digest: &[u8; 32]) -> String {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.engine.precompile_compatibility_hash().hash(&mut h);
-        env!("CARGO_PKG_VERSION").hash(&mut h);
-        format!("{}-{:016x}", hex(digest), h.finish())
-    }
-
-    /// Reads a cached artifact written by [`write_cached`]: the serialized
-    /// component followed by its SHA-256. A corrupt or incompatible file is
-    /// ignored (and rewritten after compiling).
-    fn read_cached(&self, path: &Path) -> Option<Component> {
-        let data = std::fs::read(path).ok()?;
-        let split = data.len().checked_sub(32)?;
-        let (artifact, sum) = data.split_at(split);
-        if Sha256::digest(artifact).as_slice() != sum {
-            return None;
-        }
-        // SAFETY: the artifact was produced by `Component::serialize` of this
-        // engine configuration (the file name includes its compatibility hash)
-        // and its checksum matches. The cache directory must be writable only by
-        // the user running Palisade: documented on `EngineBuilder::cache_dir`.
-        #[expect(unsafe_code, reason = "loading our own precompiled artifact")]
-        let component = unsafe { Component::deserialize(&self.engine, artifact) };
-        component.ok()
+    /// Why the disk cache is not used, when it was asked for and refused.
+    pub(crate) fn cache_warning(&self) -> Option<&str> {
+        self.cache_warning.as_deref()
     }
 
     /// Loads and checks a plugin component.
@@ -225,20 +245,17 @@ impl Runtime {
     }
 }
 
-fn write_cached(path: &Path, component: &Component) {
-    let Ok(mut data) = component.serialize() else {
-        return;
-    };
-    let sum = Sha256::digest(&data);
-    data.extend_from_slice(&sum);
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
+/// Feeds `Hash` output into SHA-256, so a `Hash` value becomes a digest that
+/// is stable across processes.
+struct Sha256Hasher(Sha256);
+
+impl Hasher for Sha256Hasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
     }
-    // Write to a temporary name and rename, so a concurrent reader never sees
-    // a partial file.
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::write(&tmp, &data).is_ok() && std::fs::rename(&tmp, path).is_err() {
-        let _ = std::fs::remove_file(&tmp);
+
+    fn finish(&self) -> u64 {
+        0
     }
 }
 
@@ -312,35 +329,62 @@ impl bindings::palisade::policy::log::Host for State {
 
 impl bindings::palisade::policy::types::Host for State {}
 
-/// Caps linear memory and remembers whether the cap was hit, so that the
-/// resulting trap can be reported as what it is.
-struct Limiter {
-    memory_bytes: usize,
+/// What one table element is counted as against the memory cap (a
+/// function reference is a pointer; wasmtime stores no more per element).
+const TABLE_ELEMENT_BYTES: usize = 8;
+
+/// Caps the memory of one evaluation — every linear memory and every table
+/// of every core instance of the component, together — and remembers whether
+/// the cap was hit, so that the resulting trap is reported as what it is.
+#[derive(Debug)]
+pub(crate) struct Limiter {
+    cap: usize,
+    used: usize,
     hit: bool,
+}
+
+impl Limiter {
+    pub(crate) fn new(cap: usize) -> Limiter {
+        Limiter {
+            cap,
+            used: 0,
+            hit: false,
+        }
+    }
+
+    /// Accounts for a growth from `current` to `desired` bytes, if it fits.
+    fn grow(&mut self, current: usize, desired: usize) -> bool {
+        let used = self.used.saturating_sub(current).saturating_add(desired);
+        if used > self.cap {
+            self.hit = true;
+            false
+        } else {
+            self.used = used;
+            true
+        }
+    }
 }
 
 impl ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
-            self.hit = true;
-            Ok(false)
-        } else {
-            Ok(true)
-        }
+        Ok(self.grow(current, desired))
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 1 << 20)
+        Ok(self.grow(
+            current.saturating_mul(TABLE_ELEMENT_BYTES),
+            desired.saturating_mul(TABLE_ELEMENT_BYTES),
+        ))
     }
 
     fn instances(&self) -> usize {
@@ -383,10 +427,7 @@ impl CompiledPlugin {
         f: impl FnOnce(&bindings::PolicyPlugin, &mut Store<State>) -> wasmtime::Result<R>,
     ) -> (Result<R, CallError>, Vec<String>) {
         let state = State {
-            limiter: Limiter {
-                memory_bytes: limits.memory_bytes,
-                hit: false,
-            },
+            limiter: Limiter::new(limits.memory_bytes),
             log: Vec::new(),
             log_bytes: 0,
         };
@@ -394,11 +435,18 @@ impl CompiledPlugin {
         store.limiter(|s| &mut s.limiter);
         let ticks = limits
             .timeout
+            .saturating_sub(limits.host_time)
             .as_millis()
             .div_ceil(EPOCH_TICK.as_millis())
             .max(1);
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
+        if store.set_fuel(limits.fuel).is_err() {
+            return (
+                Err((PluginFailure::Trap, "fuel metering is off".to_string())),
+                Vec::new(),
+            );
+        }
         let result = self
             .pre
             .instantiate(&mut store)
@@ -441,9 +489,19 @@ fn classify_error(e: &wasmtime::Error, state: &State, limits: &Limits) -> CallEr
         );
     }
     match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => (
+            PluginFailure::OutOfFuel,
+            format!(
+                "ran out of fuel: executed more than {} instructions",
+                limits.fuel
+            ),
+        ),
         Some(Trap::Interrupt) => (
             PluginFailure::Timeout,
-            format!("ran past the deadline of {} ms", limits.timeout.as_millis()),
+            format!(
+                "ran past the wall-clock deadline of {} ms",
+                limits.timeout.as_millis()
+            ),
         ),
         Some(Trap::StackOverflow) => (
             PluginFailure::StackOverflow,
@@ -468,4 +526,59 @@ fn root_message(e: &wasmtime::Error) -> String {
         .map(|c| c.to_string())
         .unwrap_or_else(|| e.to_string())
         .replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module with three memories and a table, and functions that grow
+    /// each by the given amount (returning the old size, or -1 if refused).
+    const GROWER: &str = r#"(module
+        (memory $a 0) (memory $b 0) (memory $c 0)
+        (table $t 0 funcref)
+        (func (export "grow-a") (param i32) (result i32) (memory.grow $a (local.get 0)))
+        (func (export "grow-b") (param i32) (result i32) (memory.grow $b (local.get 0)))
+        (func (export "grow-c") (param i32) (result i32) (memory.grow $c (local.get 0)))
+        (func (export "grow-t") (param i32) (result i32)
+            (table.grow $t (ref.null func) (local.get 0))))"#;
+
+    fn grower(cap: usize) -> (Store<Limiter>, wasmtime::Instance) {
+        let engine = wasmtime::Engine::default();
+        let module = wasmtime::Module::new(&engine, wat::parse_str(GROWER).unwrap()).unwrap();
+        let mut store = Store::new(&engine, Limiter::new(cap));
+        store.limiter(|l| l);
+        let instance = wasmtime::Instance::new(&mut store, &module, &[]).unwrap();
+        (store, instance)
+    }
+
+    fn grow(store: &mut Store<Limiter>, instance: &wasmtime::Instance, f: &str, n: i32) -> i32 {
+        instance
+            .get_typed_func::<i32, i32>(&mut *store, f)
+            .unwrap()
+            .call(&mut *store, n)
+            .unwrap()
+    }
+
+    #[test]
+    fn one_cap_covers_every_memory_together() {
+        // 10 MiB for everything: 100 pages (6.25 MiB) fit once, not twice.
+        let (mut store, instance) = grower(10 << 20);
+        assert_eq!(grow(&mut store, &instance, "grow-a", 100), 0);
+        assert_eq!(grow(&mut store, &instance, "grow-b", 100), -1);
+        assert!(store.data().hit);
+        assert_eq!(grow(&mut store, &instance, "grow-c", 50), 0);
+        assert_eq!(grow(&mut store, &instance, "grow-a", 10), 100);
+    }
+
+    #[test]
+    fn tables_count_against_the_cap() {
+        let (mut store, instance) = grower(10 << 20);
+        // Two million elements are 16 MiB of pointers.
+        assert_eq!(grow(&mut store, &instance, "grow-t", 2_000_000), -1);
+        assert_eq!(grow(&mut store, &instance, "grow-t", 1_000), 0);
+        // What the table holds leaves less for memories.
+        assert_eq!(grow(&mut store, &instance, "grow-a", 160), -1);
+        assert_eq!(grow(&mut store, &instance, "grow-a", 150), 0);
+    }
 }

@@ -40,15 +40,23 @@ pub mod guests {
     pub const ESCAPE_NET: &str = env!("PALISADE_GUEST_ESCAPE_NET");
     /// A component of another world.
     pub const WRONG_WORLD: &str = env!("PALISADE_GUEST_WRONG_WORLD");
+    /// Claims the metadata patched into its bytes (see `impostor`).
+    pub const IMPOSTOR: &str = env!("PALISADE_GUEST_IMPOSTOR");
 }
 
+/// The fuel of [`engine`]: enough for every built-in plugin on every
+/// fixture, small enough that an endless loop ends in well under a second.
+pub const TEST_FUEL: u64 = 400_000_000;
+
 /// One engine per test binary (compiled plugins are shared), with short
-/// limits so hostile guests end quickly.
+/// limits so hostile guests end quickly. Fuel decides; the wall-clock
+/// backstop is far out of reach, so no result depends on machine speed.
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         Engine::builder()
-            .timeout(Duration::from_millis(500))
+            .fuel(TEST_FUEL)
+            .timeout(Duration::from_secs(60))
             .memory_limit(64 << 20)
             .max_findings(1_000)
             .max_output_bytes(1 << 20)

@@ -75,8 +75,8 @@ macro_rules! hostile {
             assert_eq!(cause, $cause, "{message}");
             assert!(message.contains($needle), "`{message}` lacks `{}`", $needle);
             assert!(message.starts_with("plugin `hostile` "), "{message}");
-            // Generous bound: the engine's deadline is 500 ms; this only
-            // catches a limit that is not enforced at all.
+            // Generous bound: fuel ends a loop in well under a second; this
+            // only catches a limit that is not enforced at all.
             assert!(started.elapsed().as_secs() < 30);
             still_works();
         }
@@ -84,7 +84,7 @@ macro_rules! hostile {
 }
 
 hostile! {
-    infinite_loop_times_out: "loop" => PluginFailure::Timeout, "deadline of 500 ms";
+    infinite_loop_runs_out_of_fuel: "loop" => PluginFailure::OutOfFuel, "more than 400000000 instructions";
     unbounded_allocation_hits_memory_cap: "alloc" => PluginFailure::MemoryLimit, "memory limit of 64 MiB";
     deep_recursion_overflows_the_stack: "recurse" => PluginFailure::StackOverflow, "stack";
     panic_is_reported_with_its_message: "panic" => PluginFailure::Panic, "plugin bug: deliberate panic";
@@ -95,6 +95,55 @@ hostile! {
     bad_path_is_malformed: "bad-path" => PluginFailure::MalformedOutput, "not a JSON pointer";
     plugin_error_is_reported: "error" => PluginFailure::PluginError, "cannot evaluate this";
     wasi_call_traps: "wasi-call" => PluginFailure::Trap, "wasi:cli/environment";
+}
+
+/// The wall clock is only a backstop: with fuel to spare, a deadline still
+/// ends a loop.
+#[test]
+fn the_deadline_backstops_fuel() {
+    let engine = palisade::Engine::builder()
+        .fuel(u64::MAX)
+        .timeout(std::time::Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let report = engine
+        .checker(&policy("loop"), Vec::new())
+        .unwrap()
+        .check(&Inputs::new().text("ns.yaml", INPUT));
+    let (cause, message) = failure(&report);
+    assert_eq!(cause, PluginFailure::Timeout, "{message}");
+    assert!(
+        message.contains("wall-clock deadline of 200 ms"),
+        "{message}"
+    );
+}
+
+/// Host work a plugin causes is the plugin's: 100 000 proxy questions over a
+/// long squid configuration are refused for their cost before the host
+/// answers any (they used to run outside every budget, for minutes).
+#[test]
+fn host_work_for_queries_counts_against_the_plugin() {
+    let mut squid = String::from("acl clients src 10.0.0.0/8\n");
+    for i in 0..20_000 {
+        squid.push_str(&format!(
+            "acl d{i} dstdomain .d{i}.example\nhttp_access deny d{i}\n"
+        ));
+    }
+    squid.push_str("http_access allow clients\nhttp_access deny all\n");
+    let started = std::time::Instant::now();
+    let checker = engine()
+        .checker(&policy("many-queries"), Vec::new())
+        .unwrap();
+    let report = checker.check(
+        &Inputs::new()
+            .text("ns.yaml", INPUT)
+            .text("squid.conf", squid.as_str()),
+    );
+    let (cause, message) = failure(&report);
+    assert_eq!(cause, PluginFailure::OutOfFuel, "{message}");
+    assert!(message.contains("100000 proxy queries"), "{message}");
+    assert!(started.elapsed().as_secs() < 30);
+    still_works();
 }
 
 #[test]

@@ -94,10 +94,13 @@ pub(crate) struct PluginOpts {
     /// Also run this plugin component, all rules on, empty settings (repeatable)
     #[arg(long = "plugin", value_name = "FILE.wasm")]
     plugins: Vec<PathBuf>,
-    /// Wall-clock deadline per plugin evaluation, in milliseconds
+    /// Instructions (fuel) per plugin call, host work for its queries included: the deterministic budget
+    #[arg(long, value_name = "N", default_value_t = palisade::DEFAULT_FUEL)]
+    plugin_fuel: u64,
+    /// Wall-clock deadline per plugin call, in milliseconds: a backstop behind fuel
     #[arg(long, value_name = "MS", default_value_t = palisade::DEFAULT_TIMEOUT.as_millis() as u64)]
     plugin_timeout_ms: u64,
-    /// Linear-memory cap per plugin evaluation, in MiB
+    /// Memory cap per plugin evaluation (linear memories and tables together), in MiB
     #[arg(long, value_name = "MIB", default_value_t = palisade::DEFAULT_MEMORY_BYTES >> 20)]
     plugin_memory_mib: usize,
     /// Most findings one plugin evaluation may return
@@ -132,14 +135,21 @@ impl PluginOpts {
             .or_else(|| env("HOME").map(|d| d.join(".cache").join("palisade")))
     }
 
+    /// The engine; a cache directory it refuses is a warning on standard
+    /// error, and plugins are compiled in memory.
     pub(crate) fn engine(&self, cache_dir: Option<PathBuf>) -> anyhow::Result<Engine> {
-        Ok(Engine::builder()
+        let engine = Engine::builder()
+            .fuel(self.plugin_fuel)
             .timeout(Duration::from_millis(self.plugin_timeout_ms))
             .memory_limit(self.plugin_memory_mib << 20)
             .max_findings(self.max_findings)
             .max_output_bytes(self.max_output_bytes)
             .cache_dir(cache_dir)
-            .build()?)
+            .build()?;
+        if let Some(warning) = engine.cache_warning() {
+            eprintln!("warning: {warning}");
+        }
+        Ok(engine)
     }
 
     pub(crate) fn policy(&self) -> anyhow::Result<PolicySet> {

@@ -754,6 +754,18 @@ impl Rbac {
     }
 
     /// Answers a plugin's access queries.
+    /// What answering one access query costs, in steps: every binding, and
+    /// every rule of the role it binds.
+    pub(crate) fn query_cost(&self) -> u64 {
+        let rules: usize = self
+            .bindings
+            .iter()
+            .filter_map(|b| self.role_index(b).and_then(|ri| self.roles.get(ri)))
+            .map(|r| r.rules.len())
+            .sum();
+        (self.bindings.len() + rules + 1) as u64
+    }
+
     pub(crate) fn answer(
         &self,
         queries: &[crate::runtime::wit::AccessQuery],

@@ -804,6 +804,12 @@ impl Proxies {
         (out, diags)
     }
 
+    /// What answering one proxy query costs, in steps: every `http_access`
+    /// line of every configuration.
+    pub(crate) fn query_cost(&self) -> u64 {
+        self.configs.iter().map(|c| c.access.len() as u64 + 1).sum()
+    }
+
     /// Evaluates every query against every configuration.
     pub(crate) fn answer(
         &self,

@@ -65,7 +65,8 @@ impl Guest for Hostile {
     fn validate_settings(settings: String) -> Result<(), String> {
         match behaviour(&settings).as_str() {
             "ok" | "loop" | "alloc" | "recurse" | "panic" | "many-findings" | "huge-message"
-            | "undeclared-rule" | "unknown-object" | "bad-path" | "error" | "wasi-call" => Ok(()),
+            | "undeclared-rule" | "unknown-object" | "bad-path" | "error" | "wasi-call"
+            | "many-queries" => Ok(()),
             other => Err(format!("unknown behaviour `{other}`")),
         }
     }
@@ -74,8 +75,19 @@ impl Guest for Hostile {
         Vec::new()
     }
 
-    fn proxy_queries(_settings: String) -> Vec<palisade_sdk::ProxyQuery> {
-        Vec::new()
+    fn proxy_queries(settings: String) -> Vec<palisade_sdk::ProxyQuery> {
+        // As many questions as the host accepts: each costs host work.
+        if behaviour(&settings) != "many-queries" {
+            return Vec::new();
+        }
+        (0..100_000u32)
+            .map(|i| palisade_sdk::ProxyQuery {
+                client: "10.0.0.1".to_string(),
+                method: "GET".to_string(),
+                host: format!("h{i}.example"),
+                port: 443,
+            })
+            .collect()
     }
 
     fn evaluate(request: Request) -> Result<Vec<Finding>, PluginError> {

@@ -1,0 +1,314 @@
+//! The on-disk cache of compiled plugins: native code, so trusted storage.
+//!
+//! Compiling a component with Cranelift takes tens to hundreds of
+//! milliseconds; deserializing it takes well under one. Deserializing runs no
+//! check on the machine code: whoever can write an entry that Palisade loads
+//! runs native code outside the sandbox. So an entry is loaded only when all
+//! of these hold (host/ARCHITECTURE.md, "Compile cache", states the threat
+//! model):
+//!
+//! - the directory and the entry belong to the user running Palisade and are
+//!   writable by nobody else (else: a warning, and compiling in memory);
+//! - the entry is a regular file of bounded size, opened without following
+//!   symlinks and without blocking (a FIFO or device is never read);
+//! - its trailer is an HMAC-SHA256, under a secret key kept in the cache
+//!   directory (mode 0600), over the entry's whole identity — the
+//!   component's SHA-256, the engine's compatibility hash, Palisade's version
+//!   — and the artifact. An artifact moved under another component's name,
+//!   edited, or written by anyone without the key is rejected and rewritten.
+//!
+//! Writes go to a fresh, randomly named file created with `O_EXCL` and
+//! `O_NOFOLLOW`, then are renamed over the entry; a failed write removes its
+//! temporary file.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Entries larger than this are not read: a compiled plugin is a few MiB.
+pub(crate) const MAX_ENTRY_BYTES: u64 = 256 << 20;
+/// What an entry starts with; changes whenever the layout does.
+const MAGIC: &[u8; 16] = b"palisade-cwasm2\0";
+const TAG_BYTES: usize = 32;
+const KEY_FILE: &str = "cache.key";
+/// One SHA-256 block: HMAC uses such a key as it is.
+const KEY_BYTES: usize = 64;
+
+/// An opened cache directory: checked, with its key.
+#[derive(Debug)]
+pub(crate) struct DiskCache {
+    dir: PathBuf,
+    key: [u8; KEY_BYTES],
+}
+
+/// What identifies one entry: the component and the engine that compiled it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EntryId<'a> {
+    /// SHA-256 of the component's bytes.
+    pub(crate) component: &'a [u8; 32],
+    /// The engine's compatibility hash (configuration and wasmtime version),
+    /// folded to 32 bytes.
+    pub(crate) engine: &'a [u8; 32],
+}
+
+impl EntryId<'_> {
+    fn file_name(&self) -> String {
+        format!(
+            "{}-{}.cwasm",
+            crate::runtime::hex(self.component),
+            &crate::runtime::hex(self.engine)[..16]
+        )
+    }
+}
+
+impl DiskCache {
+    /// Opens (creating it mode 0700 when missing) a cache directory. Refuses,
+    /// saying why, a directory that is not ours or that others may write,
+    /// and a key file that is not ours, not private or not a regular file.
+    pub(crate) fn open(dir: &Path) -> Result<DiskCache, String> {
+        let shown = dir.display();
+        if let Err(e) = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+        {
+            return Err(format!("cannot create cache directory `{shown}`: {e}"));
+        }
+        let meta = std::fs::metadata(dir)
+            .map_err(|e| format!("cannot read cache directory `{shown}`: {e}"))?;
+        if !meta.is_dir() {
+            return Err(format!("cache directory `{shown}` is not a directory"));
+        }
+        trusted(&meta, 0o022).map_err(|why| format!("cache directory `{shown}` {why}"))?;
+        let key = read_or_create_key(&dir.join(KEY_FILE))?;
+        Ok(DiskCache {
+            dir: dir.to_path_buf(),
+            key,
+        })
+    }
+
+    /// The artifact stored for `id`, when there is one that passes every
+    /// check; `None` otherwise (a miss: the caller compiles and stores).
+    pub(crate) fn get(&self, id: EntryId<'_>) -> Option<Vec<u8>> {
+        let data = read_private(&self.dir.join(id.file_name()), 0o022, MAX_ENTRY_BYTES).ok()?;
+        let body = data.strip_prefix(MAGIC)?;
+        let split = body.len().checked_sub(TAG_BYTES)?;
+        let (artifact, tag) = body.split_at(split);
+        self.mac(id, artifact).verify_slice(tag).ok()?;
+        Some(artifact.to_vec())
+    }
+
+    /// Stores `artifact` for `id`. Failures are not errors (the next run
+    /// compiles again); the temporary file never outlives this call.
+    pub(crate) fn put(&self, id: EntryId<'_>, artifact: &[u8]) {
+        let tag = self.mac(id, artifact).finalize().into_bytes();
+        let _ = write_atomically(&self.dir.join(id.file_name()), |f| {
+            f.write_all(MAGIC)?;
+            f.write_all(artifact)?;
+            f.write_all(&tag)
+        });
+    }
+
+    fn mac(&self, id: EntryId<'_>, artifact: &[u8]) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new(&self.key.into());
+        mac.update(MAGIC);
+        mac.update(id.component);
+        mac.update(id.engine);
+        let version = env!("CARGO_PKG_VERSION").as_bytes();
+        mac.update(&(version.len() as u64).to_le_bytes());
+        mac.update(version);
+        mac.update(&(artifact.len() as u64).to_le_bytes());
+        mac.update(artifact);
+        mac
+    }
+}
+
+/// Whether metadata describes something the current user owns and that
+/// nobody in `forbidden_mode` bits may touch.
+fn trusted(meta: &std::fs::Metadata, forbidden_mode: u32) -> Result<(), String> {
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(format!(
+            "belongs to user {} and Palisade runs as user {me}",
+            meta.uid()
+        ));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & forbidden_mode != 0 {
+        return Err(format!(
+            "has mode {mode:03o}: others may write it (it must be {:03o} at most)",
+            0o777 & !forbidden_mode
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a regular file that the current user owns, that no `forbidden_mode`
+/// bit allows, no larger than `max`, without following a symlink at `path`
+/// and without blocking on a FIFO.
+fn read_private(path: &Path, forbidden_mode: u32, max: u64) -> Result<Vec<u8>, String> {
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+        .map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("`{}` is not a regular file", path.display()));
+    }
+    trusted(&meta, forbidden_mode).map_err(|why| format!("`{}` {why}", path.display()))?;
+    if meta.len() > max {
+        return Err(format!("`{}` is larger than {max} bytes", path.display()));
+    }
+    let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(max + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if data.len() as u64 > max {
+        return Err(format!("`{}` is larger than {max} bytes", path.display()));
+    }
+    Ok(data)
+}
+
+/// The cache's secret key: read (it must be ours, private, regular), or made
+/// from the system's random source on first use.
+fn read_or_create_key(path: &Path) -> Result<[u8; KEY_BYTES], String> {
+    match read_private(path, 0o077, KEY_BYTES as u64) {
+        Ok(bytes) => {
+            return bytes
+                .try_into()
+                .map_err(|_| format!("cache key `{}` is damaged", path.display()));
+        }
+        Err(why) if path.symlink_metadata().is_ok() => return Err(why),
+        Err(_) => {}
+    }
+    let mut key = [0u8; KEY_BYTES];
+    rustix::rand::getrandom(&mut key[..], rustix::rand::GetRandomFlags::empty())
+        .map_err(|e| format!("cannot make a cache key: {e}"))?;
+    write_atomically(path, |f| f.write_all(&key))
+        .map_err(|e| format!("cannot write cache key `{}`: {e}", path.display()))?;
+    // Another process may have won the race: use whatever is there now.
+    let bytes = read_private(path, 0o077, KEY_BYTES as u64)?;
+    bytes
+        .try_into()
+        .map_err(|_| format!("cache key `{}` is damaged", path.display()))
+}
+
+/// Writes a file through a fresh temporary file in the same directory
+/// (random name, `O_CREAT | O_EXCL | O_NOFOLLOW`, mode 0600), flushed, then
+/// renamed over `path`. On any failure the temporary file is removed and
+/// `path` is left as it was.
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let base = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut nonce = [0u8; 8];
+    rustix::rand::getrandom(&mut nonce[..], rustix::rand::GetRandomFlags::empty())?;
+    let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = dir.join(format!(".{base}.{nonce}.tmp"));
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(&tmp)?;
+    let written = write(&mut file)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("palisade-cache-unit-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file_and_the_old_entry() {
+        let dir = temp_dir("enospc");
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("entry.cwasm");
+        std::fs::write(&target, b"old").unwrap();
+        let err = write_atomically(&target, |f| {
+            f.write_all(b"partial")?;
+            Err(std::io::Error::from_raw_os_error(28)) // ENOSPC
+        });
+        assert!(err.is_err());
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(left.len(), 1, "temporary file leaked: {left:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn entries_are_bound_to_their_identity() {
+        let dir = temp_dir("bind");
+        let cache = DiskCache::open(&dir).unwrap();
+        let (a, b, engine) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        let id_a = EntryId {
+            component: &a,
+            engine: &engine,
+        };
+        let id_b = EntryId {
+            component: &b,
+            engine: &engine,
+        };
+        cache.put(id_a, b"artifact of a");
+        assert_eq!(cache.get(id_a).as_deref(), Some(&b"artifact of a"[..]));
+        // Moved under another component's name: rejected.
+        std::fs::copy(dir.join(id_a.file_name()), dir.join(id_b.file_name())).unwrap();
+        assert_eq!(cache.get(id_b), None);
+        // Another engine: a different entry.
+        let other_engine = [4u8; 32];
+        let id_other = EntryId {
+            component: &a,
+            engine: &other_engine,
+        };
+        assert_eq!(cache.get(id_other), None);
+        // A fresh key (another cache) does not accept our entry.
+        std::fs::remove_file(dir.join(KEY_FILE)).unwrap();
+        let rekeyed = DiskCache::open(&dir).unwrap();
+        assert_eq!(rekeyed.get(id_a), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_directory_is_private_and_refused_when_others_may_write() {
+        let dir = temp_dir("mode");
+        DiskCache::open(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        let key_mode = std::fs::metadata(dir.join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(key_mode, 0o600);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = DiskCache::open(&dir).unwrap_err();
+        assert!(err.contains("mode 777"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

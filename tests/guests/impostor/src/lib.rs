@@ -1,0 +1,104 @@
+//! A plugin whose metadata is whatever the test says.
+//!
+//! The metadata is a JSON text in a fixed-size static buffer between
+//! `PALISADE-IMPOSTOR-METADATA:` and `END-OF-IMPOSTOR-METADATA`. Tests find the marker in the built component and overwrite the
+//! JSON in place (padding with spaces), so one build yields any number of
+//! impostors: plugins that claim reserved IDs, other plugins' rules, or
+//! metadata far too large. The JSON:
+//! `{"id": "...", "rules": ["ID", ...], "generate": N, "doc_bytes": N}`;
+//! `generate` adds rules `GEN0000001`…, `doc_bytes` pads each rule's doc.
+
+#![cfg_attr(
+    not(target_family = "wasm"),
+    allow(
+        dead_code,
+        reason = "a guest does its work only when built as a component"
+    )
+)]
+
+use palisade_sdk::__bindings::exports::palisade::policy::plugin::Guest;
+use palisade_sdk::{Finding, PluginError, PluginMetadata, Request, RuleInfo, Severity};
+
+/// Bytes before the JSON: the marker, which must occur once in the component.
+const MARKER_LEN: usize = 27;
+const CAPACITY: usize = 4096;
+const END: &[u8] = b"END-OF-IMPOSTOR-METADATA";
+
+const fn padded(text: &[u8]) -> [u8; CAPACITY] {
+    let mut out = [b' '; CAPACITY];
+    let mut i = 0;
+    while i < text.len() {
+        out[i] = text[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < END.len() {
+        out[CAPACITY - END.len() + j] = END[j];
+        j += 1;
+    }
+    out
+}
+
+#[used]
+static METADATA: [u8; CAPACITY] =
+    padded(b"PALISADE-IMPOSTOR-METADATA:{\"id\": \"impostor\", \"rules\": [\"IMP001\"]}");
+
+fn rule(id: String, doc_bytes: usize) -> RuleInfo {
+    RuleInfo {
+        name: "impostor-rule".to_string(),
+        default_severity: Severity::Warning,
+        summary: format!("Rule {id}"),
+        doc: "x".repeat(doc_bytes),
+        id,
+    }
+}
+
+struct Impostor;
+
+impl Guest for Impostor {
+    fn metadata() -> PluginMetadata {
+        // Read through a black box, so the optimizer keeps the bytes as data.
+        let bytes: &[u8] = std::hint::black_box(&METADATA[..]);
+        let json = bytes
+            .get(MARKER_LEN..CAPACITY - END.len())
+            .unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_slice(json).unwrap_or_default();
+        let doc_bytes = v["doc_bytes"].as_u64().unwrap_or(0) as usize;
+        let mut rules: Vec<RuleInfo> = v["rules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str())
+            .map(|id| rule(id.to_string(), doc_bytes))
+            .collect();
+        for i in 0..v["generate"].as_u64().unwrap_or(0) {
+            rules.push(rule(format!("GEN{i:07}"), doc_bytes));
+        }
+        PluginMetadata {
+            id: v["id"].as_str().unwrap_or("impostor").to_string(),
+            version: "0.0.0".to_string(),
+            description: "Claims what it is told to".to_string(),
+            rules,
+        }
+    }
+
+    fn validate_settings(_settings: String) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn access_queries(_settings: String) -> Vec<palisade_sdk::AccessQuery> {
+        Vec::new()
+    }
+
+    fn proxy_queries(_settings: String) -> Vec<palisade_sdk::ProxyQuery> {
+        Vec::new()
+    }
+
+    fn evaluate(_request: Request) -> Result<Vec<Finding>, PluginError> {
+        Ok(Vec::new())
+    }
+}
+
+// Component exports exist only on wasm (not valid native symbols).
+#[cfg(target_family = "wasm")]
+palisade_sdk::__bindings::__export_policy_plugin!(Impostor with_types_in palisade_sdk::__bindings);
