@@ -33,7 +33,7 @@ const MAX_LINES: u64 = 1_000_000;
 const MAX_BYTES: u64 = 64 << 20;
 
 /// A problem in a configuration file, with its line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct ConfigError {
     pub(crate) file: String,
     pub(crate) line: u32,
@@ -368,6 +368,10 @@ impl SquidConfig {
         };
         c.parse_into(&mut reader, &top, 0);
         c.check_references();
+        // A file included several times repeats its problems: each is
+        // reported once.
+        let mut seen = std::collections::BTreeSet::new();
+        c.errors.retain(|e| seen.insert(e.clone()));
         c
     }
 
@@ -1047,6 +1051,288 @@ mod tests {
         );
         let lines: Vec<u32> = c.errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [1, 2, 4, 3], "{:?}", c.errors);
+    }
+
+    /// A temporary tree: `root/` (the configuration's directory) and files
+    /// beside it, outside the root.
+    struct Tree {
+        dir: tempfile::TempDir,
+    }
+
+    impl Tree {
+        fn new() -> Tree {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir(dir.path().join("root")).unwrap();
+            Tree { dir }
+        }
+
+        fn path(&self, rel: &str) -> PathBuf {
+            self.dir.path().join(rel)
+        }
+
+        fn write(&self, rel: &str, text: &str) -> PathBuf {
+            let p = self.path(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+            p
+        }
+
+        /// Parses `root/squid.conf` as a file of the inputs.
+        fn parse(&self, text: &str) -> SquidConfig {
+            let conf = self.write("root/squid.conf", text);
+            let name = conf.display().to_string();
+            SquidConfig::parse(
+                &name,
+                text,
+                &Files::Confined {
+                    root: self.path("root"),
+                },
+                0,
+            )
+        }
+    }
+
+    fn messages(c: &SquidConfig) -> Vec<String> {
+        c.errors
+            .iter()
+            .map(|e| {
+                let base = e.file.rsplit('/').next().unwrap_or("");
+                format!("{base}:{}: {}", e.line, e.message)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_embedded_config_reads_no_hosts_file() {
+        let tree = Tree::new();
+        let hosts = tree.write("hosts", "127.0.0.9 only-in-the-hosts-file.test\n");
+        let text = format!(
+            "hosts_file {}\nacl loop dst 127.0.0.9/32\nhttp_access allow loop\nhttp_access deny all\n",
+            hosts.display()
+        );
+        let embedded = config(&text);
+        assert!(embedded.hosts.is_empty(), "{:?}", embedded.hosts);
+        let v = embedded.evaluate(&req("10.0.0.1", "GET", "only-in-the-hosts-file.test", 80));
+        assert!(!v.allowed, "{}", v.reason);
+        // The same lines in a file configuration whose hosts file lies
+        // inside its root do resolve the name.
+        let hosts_in_root = tree.write("root/hosts", "127.0.0.9 only-in-the-hosts-file.test\n");
+        let file = tree.parse(&text.replace(
+            &hosts.display().to_string(),
+            &hosts_in_root.display().to_string(),
+        ));
+        assert!(file.errors.is_empty(), "{:?}", file.errors);
+        let v = file.evaluate(&req("10.0.0.1", "GET", "only-in-the-hosts-file.test", 80));
+        assert!(v.allowed, "{}", v.reason);
+    }
+
+    #[test]
+    fn an_embedded_config_follows_no_include_and_no_acl_file() {
+        let tree = Tree::new();
+        let inc = tree.write("inc.conf", "http_access allow all\n");
+        let c = SquidConfig::parse(
+            "cm.yaml",
+            &format!(
+                "include {}\nacl a dstdomain \"{}\"\n",
+                inc.display(),
+                inc.display()
+            ),
+            &Files::None,
+            10,
+        );
+        let m = messages(&c);
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(m[0].starts_with("cm.yaml:11: `include ") && m[0].contains("embedded"));
+        assert!(m[1].starts_with("cm.yaml:12: acl `a`: values from files"));
+        assert!(c.access.is_empty() && c.included.is_empty());
+    }
+
+    #[test]
+    fn a_file_config_includes_nothing_outside_its_directory() {
+        let tree = Tree::new();
+        let outside = tree.write("outside.conf", "http_access allow all\n");
+        std::os::unix::fs::symlink(&outside, tree.path("root/link.conf")).unwrap();
+        std::os::unix::fs::symlink(tree.dir.path(), tree.path("root/up")).unwrap();
+        let c = tree.parse(&format!(
+            "include ../outside.conf\ninclude {}\ninclude link.conf\ninclude up/outside.conf\ninclude /etc/hostname\nhosts_file ../outside.conf\n",
+            outside.display()
+        ));
+        let m = messages(&c);
+        assert_eq!(m.len(), 5, "{m:?}");
+        for (i, m) in m.iter().enumerate() {
+            assert!(
+                m.starts_with(&format!("squid.conf:{}: `include ", i + 1))
+                    && m.contains("is outside `")
+                    && m.contains("Palisade reads no file outside it"),
+                "{m}"
+            );
+        }
+        assert!(c.access.is_empty(), "{:?}", c.access);
+        assert!(c.included.is_empty());
+    }
+
+    #[test]
+    fn includes_inside_the_directory_are_read_relative_to_the_including_file() {
+        let tree = Tree::new();
+        tree.write(
+            "root/conf.d/a.conf",
+            "# a\ninclude b.conf\nacl clients src 10.0.0.0/8\n",
+        );
+        tree.write("root/conf.d/b.conf", "http_port 3128\n");
+        let last = tree.write("root/last.conf", "http_access allow clients\n");
+        let c = tree.parse(&format!(
+            "include conf.d/a.conf\ninclude {}\nhttp_access deny all\n",
+            last.display()
+        ));
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        // Top-level lines 1-3 keep their numbers; a.conf (3 lines) gets 4-6,
+        // b.conf (included from a.conf line 2) 7, last.conf 8.
+        let included: Vec<(String, u32, u32)> = c
+            .included
+            .iter()
+            .map(|f| {
+                (
+                    f.name.rsplit('/').next().unwrap().to_string(),
+                    f.first,
+                    f.lines,
+                )
+            })
+            .collect();
+        assert_eq!(
+            included,
+            [
+                ("a.conf".to_string(), 4, 3),
+                ("b.conf".to_string(), 7, 1),
+                ("last.conf".to_string(), 8, 1)
+            ]
+        );
+        assert!(c.included[0].name.ends_with("root/conf.d/a.conf"));
+        let l = &c.listeners[0];
+        assert_eq!((l.line, l.number), (1, 7));
+        assert!(l.file.ends_with("root/conf.d/b.conf"), "{}", l.file);
+        assert_eq!(c.acls["clients"].lines, [6]);
+        let allow = &c.access[0];
+        assert_eq!((allow.line, allow.number), (1, 8));
+        assert!(allow.file.ends_with("root/last.conf"));
+        let deny = &c.access[1];
+        assert_eq!((deny.line, deny.number), (3, 3));
+        let v = c.evaluate(&req("10.1.1.1", "GET", "a.test", 80));
+        assert!(
+            v.allowed && v.reason.contains("last.conf:1:"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn include_cycles_are_errors_naming_the_cycle() {
+        let tree = Tree::new();
+        let r = tree.path("root").display().to_string();
+        // Four self-includes: 4^16 parses before cycles were detected.
+        let c = tree.parse(&"include squid.conf\n".repeat(4));
+        let want: Vec<String> = (1..=4)
+            .map(|n| {
+                format!(
+                    "squid.conf:{n}: `include squid.conf` makes a cycle: {r}/squid.conf includes {r}/squid.conf"
+                )
+            })
+            .collect();
+        assert_eq!(messages(&c), want);
+        tree.write("root/a.conf", &"include b.conf\n".repeat(4));
+        tree.write("root/b.conf", &"include a.conf\n".repeat(4));
+        let c = tree.parse(&"include a.conf\n".repeat(4));
+        // Each cycle is reported once per line, however often the file
+        // with the line was included.
+        let want: Vec<String> = (1..=4)
+            .map(|n| {
+                format!(
+                    "b.conf:{n}: `include a.conf` makes a cycle: {r}/a.conf includes {r}/b.conf includes {r}/a.conf"
+                )
+            })
+            .collect();
+        assert_eq!(messages(&c), want);
+    }
+
+    #[test]
+    fn a_fifo_is_not_read() {
+        let tree = Tree::new();
+        let fifo = tree.path("root/pipe.conf");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let c = tree.parse("include pipe.conf\nhosts_file pipe.conf\n");
+        let m = messages(&c);
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(m[0].starts_with("squid.conf:1: `include pipe.conf`: not a regular file"));
+        assert!(m[1].starts_with("squid.conf:2: `hosts_file pipe.conf`: not a regular file"));
+        // A directory is no file either.
+        let c = tree.parse("include .\n");
+        assert!(
+            messages(&c)[0].contains("not a regular file"),
+            "{:?}",
+            c.errors
+        );
+    }
+
+    #[test]
+    fn lines_and_includes_are_budgeted_across_files() {
+        let tree = Tree::new();
+        // 60 includes of a 20 000-line file: 1.2 million lines.
+        tree.write("root/big.conf", &"# comment\n".repeat(20_000));
+        let c = tree.parse(&"include big.conf\n".repeat(60));
+        let m = messages(&c);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].starts_with("big.conf:")
+                && m[0].contains("longer than 1000000 lines with the files it includes"),
+            "{m:?}"
+        );
+        // Halted: no include after the budget ran out was followed.
+        assert!(c.included.len() < 60);
+        tree.write("root/empty.conf", "");
+        let c = tree.parse(&"include empty.conf\n".repeat(MAX_INCLUDES + 5));
+        let m = messages(&c);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].starts_with(&format!(
+                "squid.conf:{}: `include empty.conf`: more than {MAX_INCLUDES} includes",
+                MAX_INCLUDES + 1
+            )),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn included_lines_map_back_to_their_file() {
+        let map = LineMap(BTreeMap::from([(
+            3,
+            vec![
+                LineRange {
+                    first: 11,
+                    lines: 2,
+                    file: 7,
+                },
+                LineRange {
+                    first: 13,
+                    lines: 0,
+                    file: 8,
+                },
+                LineRange {
+                    first: 13,
+                    lines: 5,
+                    file: 9,
+                },
+            ],
+        )]));
+        assert_eq!(map.origin(3, 10), None);
+        assert_eq!(map.origin(3, 11), Some((7, 1)));
+        assert_eq!(map.origin(3, 12), Some((7, 2)));
+        assert_eq!(map.origin(3, 13), Some((9, 1)));
+        assert_eq!(map.origin(3, 17), Some((9, 5)));
+        assert_eq!(map.origin(3, 18), None);
+        assert_eq!(map.origin(4, 12), None);
     }
 }
 
