@@ -59,6 +59,9 @@ pub(crate) fn parent_dir(file: &Path) -> PathBuf {
 pub(crate) struct Root {
     named: PathBuf,
     canonical: PathBuf,
+    /// Absolute but with symlinks kept: absolute paths written through a
+    /// symlinked prefix (`/tmp` on some systems) are inside too.
+    absolute: PathBuf,
 }
 
 /// Why a path named by `include` or `hosts_file` is not read.
@@ -103,11 +106,14 @@ impl Root {
         } else {
             named
         };
-        let canonical = std::fs::canonicalize(dir)
-            .map_err(|e| format!("cannot resolve the directory `{}`: {e}", named.display()))?;
+        let cannot =
+            |e: std::io::Error| format!("cannot resolve the directory `{}`: {e}", named.display());
+        let canonical = std::fs::canonicalize(dir).map_err(cannot)?;
+        let absolute = normalize(&std::path::absolute(dir).map_err(cannot)?);
         Ok(Root {
             named: named.to_path_buf(),
             canonical,
+            absolute,
         })
     }
 
@@ -132,7 +138,8 @@ impl Root {
     /// host paths outside the tree exist.
     pub(crate) fn resolve(&self, dir: &Path, target: &str) -> Result<PathBuf, Refusal> {
         let joined = dir.join(target);
-        if !normalize(&joined).starts_with(&self.canonical) {
+        let lexical = normalize(&joined);
+        if !(lexical.starts_with(&self.canonical) || lexical.starts_with(&self.absolute)) {
             return Err(Refusal::Outside);
         }
         let canonical =

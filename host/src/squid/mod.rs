@@ -1154,11 +1154,13 @@ mod tests {
         std::os::unix::fs::symlink(&outside, tree.path("root/link.conf")).unwrap();
         std::os::unix::fs::symlink(tree.dir.path(), tree.path("root/up")).unwrap();
         let c = tree.parse(&format!(
-            "include ../outside.conf\ninclude {}\ninclude link.conf\ninclude up/outside.conf\ninclude /etc/hostname\nhosts_file ../outside.conf\n",
+            "include ../outside.conf\ninclude {}\ninclude link.conf\ninclude up/outside.conf\ninclude /etc/hostname\ninclude ../no-such-file.conf\nhosts_file ../outside.conf\n",
             outside.display()
         ));
+        // The same answer whether the outside file exists or not: errors
+        // tell nothing about host paths.
         let m = messages(&c);
-        assert_eq!(m.len(), 5, "{m:?}");
+        assert_eq!(m.len(), 6, "{m:?}");
         for (i, m) in m.iter().enumerate() {
             assert!(
                 m.starts_with(&format!("squid.conf:{}: `include ", i + 1))
@@ -1222,6 +1224,33 @@ mod tests {
             "{}",
             v.reason
         );
+    }
+
+    #[test]
+    fn a_root_named_through_a_symlink_contains_its_files_by_either_path() {
+        let tree = Tree::new();
+        std::os::unix::fs::symlink(tree.path("root"), tree.path("alias")).unwrap();
+        tree.write("root/a.conf", "http_port 3128\n");
+        tree.write("root/b.conf", "http_port 3129\n");
+        let text = format!(
+            "include {}\ninclude {}\n",
+            tree.path("alias/a.conf").display(),
+            tree.path("root/b.conf").display()
+        );
+        let conf = tree.path("alias/squid.conf");
+        let c = SquidConfig::parse(
+            &conf.display().to_string(),
+            &text,
+            &Files::Confined {
+                root: tree.path("alias"),
+            },
+            0,
+        );
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        let ports: Vec<u16> = c.listeners.iter().map(|l| l.port).collect();
+        assert_eq!(ports, [3128, 3129]);
+        // Named relative to the root as named.
+        assert!(c.listeners[0].file.ends_with("alias/a.conf"));
     }
 
     #[test]
