@@ -668,10 +668,11 @@ impl Checker {
         for p in &self.proxy_configs {
             inputs = inputs.squid_config(p);
         }
-        let loaded = input::load(&inputs, &self.load_options);
+        let mut loaded = input::load(&inputs, &self.load_options);
         let (model, model_diags) = model::build(&loaded, true);
         let (rbac, rbac_diags) = crate::rbac::Rbac::build(&loaded.objects, true, &loaded);
-        let (proxies, proxy_diags) = crate::squid::Proxies::collect(&loaded);
+        let (proxies, proxy_diags) =
+            crate::squid::Proxies::collect(&mut loaded, crate::squid::Files::config_dir);
         let mut diagnostics = loaded.diagnostics.clone();
         diagnostics.extend(model_diags);
         diagnostics.extend(rbac_diags);

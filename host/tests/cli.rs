@@ -873,3 +873,69 @@ fn a_policy_set_names_squid_configurations_to_check() {
         "{text}"
     );
 }
+
+#[test]
+fn proxy_trace_follows_includes_only_inside_the_configuration_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    std::fs::write(
+        repo.join("squid.conf"),
+        "acl clients src 10.0.0.0/8\ninclude rules.conf\nhttp_access deny all\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("rules.conf"),
+        "# rules\nhttp_access allow clients\n",
+    )
+    .unwrap();
+    let conf = repo.join("squid.conf");
+    let conf = conf.to_str().unwrap();
+    let trace = |conf: &str| {
+        palisade(&[
+            "proxy",
+            "trace",
+            conf,
+            "--client",
+            "10.1.2.3",
+            "--to",
+            "a.test:80",
+            "--format",
+            "json",
+        ])
+    };
+    let out = trace(conf);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["allowed"], true);
+    // The deciding line is named in its own file; the internal number
+    // plugins see is not part of the output.
+    assert_eq!(
+        v["line"],
+        serde_json::json!({
+            "allow": true,
+            "acls": ["clients"],
+            "file": format!("{}/rules.conf", repo.display()),
+            "line": 2,
+        })
+    );
+    // An include that leaves the directory is an error, and the file is
+    // not read (it would allow everything).
+    std::fs::write(dir.path().join("outside.conf"), "http_access allow all\n").unwrap();
+    std::fs::write(
+        repo.join("escape.conf"),
+        "include ../outside.conf\nhttp_access deny all\n",
+    )
+    .unwrap();
+    let escape = repo.join("escape.conf");
+    let out = trace(escape.to_str().unwrap());
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "escape.conf:1: `include ../outside.conf`: the file is outside `{}`",
+            repo.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use palisade::ProxyConfig;
-use palisade_tests::workspace;
+use palisade::{Inputs, PolicySet, ProxyConfig, render};
+use palisade_tests::{engine, workspace};
 
 fn find_squid() -> Option<PathBuf> {
     ["/usr/sbin/squid", "/usr/bin/squid"]
@@ -315,4 +315,167 @@ fn a_real_squid_allows_and_denies_what_palisade_says() {
         "the matrix must exercise both outcomes: {allowed} allowed, {denied} denied"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A tree under review: `repo/` holds the squid configuration, and a file
+/// beside it lies outside.
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (rel, text) in files {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+fn squid_checker() -> palisade::Checker {
+    let policy = PolicySet::parse(
+        "policy.yaml",
+        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nmetadata: {name: squid}\nspec:\n  plugins:\n    - builtin: squid\n      settings: {clientCidrs: [10.244.0.0/16]}\n",
+    )
+    .unwrap();
+    engine().checker(&policy, Vec::new()).unwrap()
+}
+
+#[test]
+fn a_finding_on_a_line_of_an_included_file_points_at_that_file_and_line() {
+    let dir = tree(&[
+        (
+            "repo/squid.conf",
+            "http_port 3128\nacl clients src 10.244.0.0/16\ninclude conf.d/debug.conf\nhttp_access allow clients\nhttp_access deny all\n",
+        ),
+        (
+            "repo/conf.d/debug.conf",
+            "# opened while debugging\nhttp_access allow all\n",
+        ),
+    ]);
+    let repo = dir.path().join("repo");
+    let report = squid_checker().check(&Inputs::new().path(&repo));
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    let open: Vec<&palisade::Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "SQ001")
+        .collect();
+    assert!(!open.is_empty(), "{}", render::human(&report));
+    let included = format!("{}/conf.d/debug.conf", repo.display());
+    for f in open {
+        let at = f.location.as_ref().unwrap();
+        assert_eq!(
+            (at.file.as_str(), at.line, at.column),
+            (included.as_str(), 2, 1),
+            "{f:?}"
+        );
+    }
+    // The included file is a source of the report: the code frame shows
+    // its line.
+    assert_eq!(
+        report.source(&included),
+        Some("# opened while debugging\nhttp_access allow all\n")
+    );
+    let human = render::human(&report);
+    assert!(
+        human.contains(&format!(
+            "--> {included}:2:1\n  |\n2 | http_access allow all\n"
+        )),
+        "{human}"
+    );
+}
+
+#[test]
+fn problems_in_included_files_are_diagnosed_at_their_file_and_line() {
+    let dir = tree(&[
+        (
+            "repo/squid.conf",
+            "include a.conf\ninclude ../outside.conf\nhttp_access deny all\n",
+        ),
+        (
+            "repo/a.conf",
+            "# a\nhttp_access permit all\ninclude squid.conf\n",
+        ),
+        ("outside.conf", "http_access allow all\n"),
+    ]);
+    let repo = dir.path().join("repo");
+    let report = squid_checker().check(&Inputs::new().path(&repo));
+    let r = repo.display();
+    let got: Vec<String> = report
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {}", d.location.as_ref().unwrap(), d.message))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            format!(
+                "{r}/a.conf:2:1 squid configuration: `http_access permit`: expected allow or deny"
+            ),
+            format!(
+                "{r}/a.conf:3:1 squid configuration: `include squid.conf` makes a cycle: {r}/squid.conf includes {r}/a.conf includes {r}/squid.conf"
+            ),
+            format!(
+                "{r}/squid.conf:2:1 squid configuration: `include ../outside.conf`: the file is outside `{r}`, the directory of the configuration: Palisade reads no file outside it"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn proxy_config_from_file_reads_nothing_outside_the_configuration_directory() {
+    let dir = tree(&[
+        ("outside.conf", "acl open src all\nhttp_access allow open\n"),
+        ("repo/inside.conf", "http_access deny all\n"),
+    ]);
+    let repo = dir.path().join("repo");
+    let outside = dir.path().join("outside.conf");
+    std::os::unix::fs::symlink(&outside, repo.join("link.conf")).unwrap();
+    let conf = repo.join("squid.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "include ../outside.conf\ninclude {}\ninclude link.conf\ninclude inside.conf\n",
+            outside.display()
+        ),
+    )
+    .unwrap();
+    let config = ProxyConfig::from_file(&conf).unwrap();
+    assert_eq!(config.error_lines(), [1, 2, 3], "{:?}", config.errors());
+    for e in config.errors() {
+        assert!(e.contains("Palisade reads no file outside it"), "{e}");
+    }
+    let v = config.trace("10.0.0.1".parse().unwrap(), "GET", "example.com", 80, None);
+    assert!(!v.allowed, "{}", v.reason);
+    assert!(
+        v.reason.starts_with(&format!(
+            "{}/inside.conf:1: `http_access deny all`",
+            repo.display()
+        )),
+        "{}",
+        v.reason
+    );
+}
+
+#[test]
+fn a_fifo_is_refused_not_waited_for() {
+    let dir = tree(&[(
+        "repo/squid.conf",
+        "include pipe.conf\nhttp_access deny all\n",
+    )]);
+    let repo = dir.path().join("repo");
+    let made = Command::new("mkfifo")
+        .arg(repo.join("pipe.conf"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let config = ProxyConfig::from_file(repo.join("squid.conf")).unwrap();
+    assert_eq!(
+        config.errors(),
+        [format!(
+            "{}/squid.conf:1: `include pipe.conf`: not a regular file: Palisade reads only regular files",
+            repo.display()
+        )]
+    );
+    // The configuration itself must be a regular file too.
+    let e = ProxyConfig::from_file(repo.join("pipe.conf")).unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
 }

@@ -30,7 +30,8 @@ enum Format {
 
 #[derive(Debug, Args)]
 struct TraceArgs {
-    /// The squid configuration file
+    /// The squid configuration file (`include` and `hosts_file` are read
+    /// only inside its directory)
     config: PathBuf,
     /// Client address
     #[arg(long)]
@@ -51,6 +52,8 @@ struct TraceArgs {
 
 pub(crate) fn run(args: ProxyArgs) -> anyhow::Result<Status> {
     let ProxyCommand::Trace(a) = args.command;
+    // The same rules as `palisade check`: the configuration's directory is
+    // the root outside which `include` and `hosts_file` read nothing.
     let config = ProxyConfig::from_file(&a.config)?;
     let errors = config.errors();
     if !errors.is_empty() {

@@ -92,6 +92,8 @@ pub(crate) struct Loaded {
     pub(crate) files: Vec<SourceFile>,
     pub(crate) objects: Vec<Object>,
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// Where the lines of files that squid configurations include are.
+    pub(crate) squid_lines: crate::squid::LineMap,
 }
 
 impl Loaded {
@@ -105,6 +107,13 @@ impl Loaded {
             .and_then(|p| p.strip_prefix("/lines/"))
             .and_then(|n| n.parse::<u32>().ok())
         {
+            // A number above the configuration's last line is a line of a
+            // file it includes.
+            let (file, line) = self
+                .squid_lines
+                .origin(object.file, line)
+                .and_then(|(f, l)| Some((self.files.get(f)?, l)))
+                .unwrap_or((file, line));
             let column = file
                 .text
                 .lines()

@@ -1,0 +1,218 @@
+//! Which host files a squid configuration may make Palisade read, and how
+//! they are read.
+//!
+//! Configurations come from pull requests under review, so `include` and
+//! `hosts_file` are hostile: they may name `/proc/self/environ`, climb out
+//! of the repository with `..` or a symlink, or name a FIFO that blocks a
+//! reader forever. Contents of a file that is read can surface in
+//! diagnostics and code frames. So a file is read only when its canonical
+//! path (symlinks resolved) lies inside a root directory, it is a regular
+//! file, and it is not larger than [`MAX_FILE_BYTES`].
+
+use std::io::Read as _;
+use std::path::{Component, Path, PathBuf};
+
+use crate::input::SourceFile;
+
+/// Largest file `include` or `hosts_file` may make Palisade read: 16 MiB.
+pub(crate) const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Which host files a configuration may make Palisade read (through
+/// `include` and `hosts_file`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Files {
+    /// None: a configuration embedded in a ConfigMap (its text is not a file
+    /// of the tree, and the paths it names are paths of the proxy's pod).
+    None,
+    /// Regular files whose canonical path lies inside `root`. Relative paths
+    /// are resolved from the directory of the file that names them.
+    Confined {
+        /// The directory, as named (it is canonicalized when the
+        /// configuration is parsed; names of included files are shown
+        /// relative to it as named).
+        root: PathBuf,
+    },
+}
+
+impl Files {
+    /// The rule for a squid configuration file of the inputs: confined to
+    /// the file's own directory.
+    ///
+    /// This is where the directory the user named on the command line
+    /// should go once inputs remember it: pass another function to
+    /// [`super::Proxies::collect`].
+    pub(crate) fn config_dir(file: &SourceFile) -> Files {
+        Files::Confined {
+            root: parent_dir(Path::new(&file.name)),
+        }
+    }
+}
+
+/// The directory of a file as named (`""` when the name has no directory:
+/// the current one).
+pub(crate) fn parent_dir(file: &Path) -> PathBuf {
+    file.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// A root directory, as named and canonical.
+#[derive(Debug, Clone)]
+pub(crate) struct Root {
+    named: PathBuf,
+    canonical: PathBuf,
+    /// Absolute but with symlinks kept: absolute paths written through a
+    /// symlinked prefix (`/tmp` on some systems) are inside too.
+    absolute: PathBuf,
+}
+
+/// Why a path named by `include` or `hosts_file` is not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// It resolves (lexically, or through a symlink) outside the root.
+    Outside,
+    /// It does not resolve (it does not exist, or a directory on the way
+    /// cannot be searched).
+    Unresolved(String),
+    /// It is not a regular file (a directory, FIFO, socket or device).
+    NotRegular,
+    /// It is larger than the limit.
+    TooLarge,
+    /// Reading failed, or the text is not UTF-8.
+    Unreadable(String),
+}
+
+impl Refusal {
+    /// The reason, to follow "`include x`: ".
+    pub(crate) fn describe(&self, root: &Root) -> String {
+        match self {
+            Refusal::Outside => format!(
+                "the file is outside `{}`, the directory of the configuration: Palisade reads no file outside it",
+                root.named_display()
+            ),
+            Refusal::Unresolved(e) => format!("cannot read the file: {e}"),
+            Refusal::NotRegular => "not a regular file: Palisade reads only regular files".into(),
+            Refusal::TooLarge => {
+                format!("the file is larger than {} MiB", MAX_FILE_BYTES >> 20)
+            }
+            Refusal::Unreadable(e) => format!("cannot read the file: {e}"),
+        }
+    }
+}
+
+impl Root {
+    /// Canonicalizes `named` (`""` is the current directory).
+    pub(crate) fn new(named: &Path) -> Result<Root, String> {
+        let dir = if named.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            named
+        };
+        let cannot =
+            |e: std::io::Error| format!("cannot resolve the directory `{}`: {e}", named.display());
+        let canonical = std::fs::canonicalize(dir).map_err(cannot)?;
+        let absolute = normalize(&std::path::absolute(dir).map_err(cannot)?);
+        Ok(Root {
+            named: named.to_path_buf(),
+            canonical,
+            absolute,
+        })
+    }
+
+    fn named_display(&self) -> String {
+        if self.named.as_os_str().is_empty() {
+            ".".into()
+        } else {
+            self.named.display().to_string()
+        }
+    }
+
+    /// Whether a canonical path lies inside the root.
+    pub(crate) fn contains(&self, canonical: &Path) -> bool {
+        canonical.starts_with(&self.canonical)
+    }
+
+    /// Resolves `target` (absolute, or relative to the canonical directory
+    /// `dir`) to a canonical path inside the root.
+    ///
+    /// A path that leaves the root lexically is refused before the file
+    /// system is asked anything, so that error messages do not tell whether
+    /// host paths outside the tree exist.
+    pub(crate) fn resolve(&self, dir: &Path, target: &str) -> Result<PathBuf, Refusal> {
+        let joined = dir.join(target);
+        let lexical = normalize(&joined);
+        if !(lexical.starts_with(&self.canonical) || lexical.starts_with(&self.absolute)) {
+            return Err(Refusal::Outside);
+        }
+        let canonical =
+            std::fs::canonicalize(&joined).map_err(|e| Refusal::Unresolved(e.to_string()))?;
+        if !self.contains(&canonical) {
+            return Err(Refusal::Outside);
+        }
+        Ok(canonical)
+    }
+
+    /// How a canonical path inside the root is shown: relative to the root
+    /// as it was named (so `proxy/conf.d/a.conf`, not an absolute path).
+    pub(crate) fn display(&self, canonical: &Path) -> String {
+        match canonical.strip_prefix(&self.canonical) {
+            Ok(rel) => self.named.join(rel).display().to_string(),
+            Err(_) => canonical.display().to_string(),
+        }
+    }
+}
+
+/// Removes `.` and folds `..` without asking the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Reads a regular file of at most `max` bytes as UTF-8 text.
+///
+/// The type is checked before opening (a FIFO would block `open`), the file
+/// is opened non-blocking and without following a final symlink, and the
+/// type is checked again on the open descriptor, so a file swapped in
+/// between cannot make the read block or read a device.
+pub(crate) fn read_regular(path: &Path, max: u64) -> Result<String, Refusal> {
+    let meta = std::fs::metadata(path).map_err(|e| Refusal::Unresolved(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(Refusal::NotRegular);
+    }
+    if meta.len() > max {
+        return Err(Refusal::TooLarge);
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(
+            (rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW).bits() as i32,
+        );
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| Refusal::Unreadable(e.to_string()))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Refusal::Unreadable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(Refusal::NotRegular);
+    }
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| Refusal::Unreadable(e.to_string()))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > max {
+        return Err(Refusal::TooLarge);
+    }
+    String::from_utf8(bytes).map_err(|_| Refusal::Unreadable("it is not UTF-8 text".into()))
+}
