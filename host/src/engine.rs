@@ -672,7 +672,7 @@ impl Checker {
         let (model, model_diags) = model::build(&loaded, true);
         let (rbac, rbac_diags) = crate::rbac::Rbac::build(&loaded.objects, true, &loaded);
         let (proxies, proxy_diags) =
-            crate::squid::Proxies::collect(&mut loaded, crate::squid::Files::config_dir);
+            crate::squid::Proxies::collect(&mut loaded, crate::squid::Files::of);
         let mut diagnostics = loaded.diagnostics.clone();
         diagnostics.extend(model_diags);
         diagnostics.extend(rbac_diags);

@@ -27,7 +27,7 @@ pub use engine::{
 pub use error::{Error, ErrorKind};
 pub use exempt::{Baseline, Date, EXEMPT_ANNOTATION, Exempted, Exemptions};
 pub use identity::RULE_ID_PATTERN;
-pub use input::Inputs;
+pub use input::{DEFAULT_MAX_FILE_BYTES, Inputs};
 pub use netpol::NetworkAnalysis;
 pub use netpol::trace::{AllowingRule, NearMiss, SideTrace, Trace};
 pub use policy::PolicySet;

@@ -14,6 +14,9 @@ pub(crate) struct CheckArgs {
     /// Files or directories (searched for .yaml, .yml, .json); `-` reads standard input
     #[arg(value_name = "PATH", default_value = ".")]
     paths: Vec<PathBuf>,
+    /// Largest input file (or standard input) read, in bytes; a larger one is an error
+    #[arg(long, value_name = "BYTES", default_value_t = palisade::DEFAULT_MAX_FILE_BYTES)]
+    max_input_bytes: u64,
     #[command(flatten)]
     plugins: PluginOpts,
     /// Report format on standard output
@@ -115,12 +118,16 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
     if let Some(path) = &args.exemptions {
         checker = checker.with_exemptions(Exemptions::from_file(path)?);
     }
-    let mut inputs = Inputs::new();
+    let mut inputs = Inputs::new().max_file_bytes(args.max_input_bytes);
     for path in &args.paths {
         if path.as_os_str() == "-" {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text)?;
-            inputs = inputs.text("<stdin>", text);
+            // Bytes, not text: the loader diagnoses what is not UTF-8 or too
+            // large (one byte over the cap is enough to tell).
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .take(args.max_input_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)?;
+            inputs = inputs.bytes("<stdin>", bytes);
         } else {
             inputs = inputs.path(path);
         }

@@ -5,9 +5,12 @@
 //! document becomes a [`Diagnostic`] with its position, and everything else is
 //! still loaded.
 
+mod walk;
 pub(crate) mod yaml;
 
-use std::path::{Path, PathBuf};
+pub use walk::DEFAULT_MAX_FILE_BYTES;
+
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -24,9 +27,19 @@ use yaml::Pos;
 ///     .text("inline.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n");
 /// # let _ = inputs;
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Inputs {
     sources: Vec<InputSource>,
+    max_file_bytes: u64,
+}
+
+impl Default for Inputs {
+    fn default() -> Inputs {
+        Inputs {
+            sources: Vec::new(),
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +47,7 @@ enum InputSource {
     Path(PathBuf),
     SquidConfig(PathBuf),
     Text { name: String, text: Arc<str> },
+    Bytes { name: String, bytes: Arc<[u8]> },
 }
 
 impl Inputs {
@@ -42,8 +56,27 @@ impl Inputs {
         Inputs::default()
     }
 
+    /// Caps the size of each input file and text, in bytes; a larger one is
+    /// a diagnostic, not read. Default: [`DEFAULT_MAX_FILE_BYTES`] (64 MiB).
+    pub fn max_file_bytes(mut self, bytes: u64) -> Inputs {
+        self.max_file_bytes = bytes;
+        self
+    }
+
+    /// Adds raw bytes under a display name (standard input): text that is
+    /// not UTF-8 is a located diagnostic.
+    pub fn bytes(mut self, name: impl Into<String>, bytes: impl Into<Arc<[u8]>>) -> Inputs {
+        self.sources.push(InputSource::Bytes {
+            name: name.into(),
+            bytes: bytes.into(),
+        });
+        self
+    }
+
     /// Adds a file or a directory (searched recursively; hidden entries are
-    /// skipped).
+    /// skipped; symlinks are followed only inside the directory, and only
+    /// regular files are read). A path that yields no object is a
+    /// diagnostic.
     pub fn path(mut self, path: impl Into<PathBuf>) -> Inputs {
         self.sources.push(InputSource::Path(path.into()));
         self
@@ -71,6 +104,9 @@ pub(crate) struct SourceFile {
     pub(crate) name: String,
     pub(crate) text: Arc<str>,
     pub(crate) documents: Vec<yaml::Document>,
+    /// The directory named as input that holds this file (what a squid
+    /// configuration may include from); `None` for texts.
+    pub(crate) root: Option<PathBuf>,
 }
 
 /// A Kubernetes object found in the inputs.
@@ -191,7 +227,7 @@ pub(crate) const SQUID_API_VERSION: &str = "palisade.dev/v1alpha1";
 
 /// Whether a file is a squid configuration: named `squid.conf` or ending in
 /// `.squid.conf` (a `.conf` file named on the command line is one too).
-fn is_squid_config(name: &str) -> bool {
+pub(crate) fn is_squid_config(name: &str) -> bool {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     base == "squid.conf" || base.ends_with(".squid.conf")
 }
@@ -203,34 +239,91 @@ pub(crate) struct LoadOptions {
     pub(crate) ignore_kinds: Vec<String>,
 }
 
+/// One text to parse, and where it came from.
+struct Text {
+    name: String,
+    text: Arc<str>,
+    squid: bool,
+    /// The directory a squid configuration may read files from; `None` for
+    /// texts that are not files (standard input, library texts).
+    root: Option<PathBuf>,
+    /// Index of the [`InputSource`] it came from.
+    source: usize,
+}
+
 /// Reads, parses and splits every input into objects.
 pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
-    let mut texts: Vec<(String, Arc<str>, bool)> = Vec::new();
-    for source in &inputs.sources {
-        match source {
-            InputSource::Text { name, text } => {
-                texts.push((name.clone(), text.clone(), is_squid_config(name)));
+    let mut texts: Vec<Text> = Vec::new();
+    let mut walker = walk::Walker::new(inputs.max_file_bytes);
+    let mut diagnosed = vec![false; inputs.sources.len()];
+    for (source, input) in inputs.sources.iter().enumerate() {
+        let before = loaded.diagnostics.len();
+        match input {
+            InputSource::Text { name, text } => texts.push(Text {
+                name: name.clone(),
+                text: text.clone(),
+                squid: is_squid_config(name),
+                root: None,
+                source,
+            }),
+            InputSource::Bytes { name, bytes } => {
+                match text_of(name, bytes.to_vec(), inputs.max_file_bytes) {
+                    Ok(text) => texts.push(Text {
+                        name: name.clone(),
+                        text: text.into(),
+                        squid: is_squid_config(name),
+                        root: None,
+                        source,
+                    }),
+                    Err(d) => loaded.diagnostics.push(d),
+                }
             }
-            InputSource::Path(path) => read_path(path, true, &mut texts, &mut loaded.diagnostics),
-            InputSource::SquidConfig(path) => match std::fs::read_to_string(path) {
-                Ok(text) => texts.push((path.display().to_string(), text.into(), true)),
-                Err(e) => loaded.diagnostics.push(Diagnostic::input(
-                    format!("cannot read squid configuration `{}`: {e}", path.display()),
-                    None,
-                )),
-            },
+            InputSource::Path(path) | InputSource::SquidConfig(path) => {
+                let mut read = Vec::new();
+                walker.read(path, &mut read, &mut loaded.diagnostics);
+                let forced_squid = matches!(input, InputSource::SquidConfig(_));
+                for f in read {
+                    let squid = forced_squid
+                        || is_squid_config(&f.name)
+                        || (f.explicit && f.name.ends_with(".conf"));
+                    match text_of(&f.name, f.bytes, inputs.max_file_bytes) {
+                        Ok(text) => texts.push(Text {
+                            name: f.name,
+                            text: text.into(),
+                            squid,
+                            root: Some(f.root),
+                            source,
+                        }),
+                        Err(d) => loaded.diagnostics.push(d),
+                    }
+                }
+            }
+        }
+        if loaded.diagnostics.len() > before
+            && let Some(d) = diagnosed.get_mut(source)
+        {
+            *d = true;
         }
     }
-    for (name, text, squid) in texts {
-        if squid {
+    let mut objects_per_source = vec![0usize; inputs.sources.len()];
+    for t in texts {
+        let before = (loaded.objects.len(), loaded.diagnostics.len());
+        let file = loaded.files.len();
+        if t.squid {
             // A squid configuration: an object standing for the file, so
             // findings can be about it (located with `/lines/<n>` paths).
-            let file = loaded.files.len();
+            let base = t
+                .name
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or(&t.name)
+                .to_string();
             loaded.files.push(SourceFile {
-                name: name.clone(),
-                text,
+                name: t.name,
+                text: t.text,
                 documents: Vec::new(),
+                root: t.root,
             });
             loaded.objects.push(Object {
                 file,
@@ -242,96 +335,142 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                     kind: SQUID_KIND.to_string(),
                     namespace: None,
                     // The file's base name: stable wherever it is checked from.
-                    name: name.rsplit(['/', '\\']).next().unwrap_or(&name).to_string(),
+                    name: base,
                 },
             });
-            continue;
+        } else {
+            let (documents, errors) = yaml::parse_stream(&t.text);
+            for e in errors {
+                loaded
+                    .diagnostics
+                    .push(Diagnostic::input(e.message, Some(location(&t.name, e.pos))));
+            }
+            loaded.files.push(SourceFile {
+                name: t.name,
+                text: t.text,
+                documents,
+                root: t.root,
+            });
+            let doc_count = loaded.files.get(file).map_or(0, |f| f.documents.len());
+            for document in 0..doc_count {
+                split_objects(&mut loaded, file, document, options);
+            }
         }
-        let (documents, errors) = yaml::parse_stream(&text);
-        for e in errors {
-            loaded
-                .diagnostics
-                .push(Diagnostic::input(e.message, Some(location(&name, e.pos))));
+        if let Some(n) = objects_per_source.get_mut(t.source) {
+            *n += loaded.objects.len() - before.0;
         }
-        let file = loaded.files.len();
-        loaded.files.push(SourceFile {
-            name,
-            text,
-            documents,
-        });
-        let doc_count = loaded.files.get(file).map_or(0, |f| f.documents.len());
-        for document in 0..doc_count {
-            split_objects(&mut loaded, file, document, options);
+        if loaded.diagnostics.len() > before.1
+            && let Some(d) = diagnosed.get_mut(t.source)
+        {
+            *d = true;
         }
     }
+    // An input that holds nothing must not read as a pass: a misspelt CI
+    // path, an empty standard input, a directory of other files.
+    for (i, input) in inputs.sources.iter().enumerate() {
+        if objects_per_source.get(i) == Some(&0) && diagnosed.get(i) != Some(&true) {
+            let (what, file) = match input {
+                InputSource::Path(p) | InputSource::SquidConfig(p) => {
+                    (p.display().to_string(), !p.is_dir())
+                }
+                InputSource::Text { name, .. } | InputSource::Bytes { name, .. } => {
+                    (name.clone(), true)
+                }
+            };
+            // A file (or text) is located at its start; a directory has no
+            // line to point at.
+            let at = file.then(|| location(&what, Pos { line: 1, column: 1 }));
+            loaded.diagnostics.push(Diagnostic::input(
+                format!(
+                    "no objects found in `{what}`: expected Kubernetes manifests (.yaml, .yml, .json) or squid configurations"
+                ),
+                at,
+            ));
+        }
+    }
+    duplicates(&mut loaded);
     loaded
 }
 
-fn read_path(
-    path: &Path,
-    explicit: bool,
-    texts: &mut Vec<(String, Arc<str>, bool)>,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
-    let display = path.display().to_string();
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
-            diagnostics.push(Diagnostic::input(
-                format!("cannot read `{display}`: {e}"),
-                None,
-            ));
-            return;
-        }
-    };
-    if meta.is_dir() {
-        let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
-            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-            Err(e) => {
-                diagnostics.push(Diagnostic::input(
-                    format!("cannot read directory `{display}`: {e}"),
-                    None,
-                ));
-                return;
-            }
-        };
-        entries.sort();
-        for entry in entries {
-            let hidden = entry
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'));
-            if !hidden {
-                read_path(&entry, false, texts, diagnostics);
-            }
-        }
-        return;
-    }
-    let wanted = explicit
-        || is_squid_config(&display)
-        || path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"));
-    if !wanted {
-        return;
-    }
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => {
-                let squid = is_squid_config(&display)
-                    || (explicit && path.extension().is_some_and(|e| e == "conf"));
-                texts.push((display, text.into(), squid));
-            }
-            Err(e) => diagnostics.push(Diagnostic::input(
-                format!("`{display}` is not UTF-8 text: {e}"),
-                None,
-            )),
-        },
-        Err(e) => diagnostics.push(Diagnostic::input(
-            format!("cannot read `{display}`: {e}"),
+/// Decodes a file's bytes, or says where it stops being UTF-8 text.
+fn text_of(name: &str, bytes: Vec<u8>, max: u64) -> Result<String, Diagnostic> {
+    if bytes.len() as u64 > max {
+        return Err(Diagnostic::input(
+            format!("`{name}` is more than the input size cap of {max} bytes (--max-input-bytes)"),
             None,
-        )),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let before = e.as_bytes().get(..valid).unwrap_or_default();
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = std::str::from_utf8(before.get(line_start..).unwrap_or_default())
+            .map_or(1, |s| s.chars().count() + 1);
+        Diagnostic::input(
+            format!("`{name}` is not UTF-8 text (invalid byte at offset {valid}): not read"),
+            Some(Location {
+                file: name.to_string(),
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                column: u32::try_from(column).unwrap_or(u32::MAX),
+            }),
+        )
+    })
+}
+
+/// Two objects with one identity (API group, kind, namespace, name) cannot
+/// both exist in a cluster: which one is meant decides the verdict, so it is
+/// a located diagnostic naming both places. Both stay in the model.
+fn duplicates(loaded: &mut Loaded) {
+    let mut first: std::collections::HashMap<(String, &str, Option<&str>, &str), usize> =
+        std::collections::HashMap::new();
+    let mut found = Vec::new();
+    for (i, o) in loaded.objects.iter().enumerate() {
+        if o.id.kind == SQUID_KIND {
+            continue; // stands for a file; two `squid.conf` in two directories are fine
+        }
+        let group =
+            o.id.api_version
+                .rsplit_once('/')
+                .map_or("", |(g, _)| g)
+                .to_string();
+        let key = (
+            group,
+            o.id.kind.as_str(),
+            o.id.namespace.as_deref(),
+            o.id.name.as_str(),
+        );
+        if let Some(&j) = first.get(&key) {
+            found.push((j, i));
+        } else {
+            first.insert(key, i);
+        }
+    }
+    for (j, i) in found {
+        let (Some(a), Some(b)) = (loaded.objects.get(j), loaded.objects.get(i)) else {
+            continue;
+        };
+        let at_a = loaded.locate(a, Some("/metadata/name"));
+        let at_b = loaded.locate(b, Some("/metadata/name"));
+        let id = &b.id;
+        let ns = id
+            .namespace
+            .as_deref()
+            .map(|n| format!("{n}/"))
+            .unwrap_or_default();
+        let first_at = at_a
+            .map(|l| l.to_string())
+            .unwrap_or_else(|| "another input".to_string());
+        loaded.diagnostics.push(Diagnostic::input(
+            format!(
+                "duplicate object `{} {ns}{}`: also defined at {first_at}; a cluster holds one of them, so the verdict would depend on which",
+                id.kind, id.name
+            ),
+            at_b,
+        ));
     }
 }
 

@@ -35,15 +35,13 @@ pub(crate) enum Files {
 }
 
 impl Files {
-    /// The rule for a squid configuration file of the inputs: confined to
-    /// the file's own directory.
-    ///
-    /// This is where the directory the user named on the command line
-    /// should go once inputs remember it: pass another function to
-    /// [`super::Proxies::collect`].
-    pub(crate) fn config_dir(file: &SourceFile) -> Files {
-        Files::Confined {
-            root: parent_dir(Path::new(&file.name)),
+    /// What an input file may read: inside the directory the user named
+    /// (for a file named alone, its own directory); nothing for texts
+    /// (standard input, library texts).
+    pub(crate) fn of(file: &SourceFile) -> Files {
+        match &file.root {
+            Some(root) => Files::Confined { root: root.clone() },
+            None => Files::None,
         }
     }
 }

@@ -1377,8 +1377,8 @@ impl Proxies {
     /// key of ConfigMaps. Problems are diagnostics with file and line.
     ///
     /// `files` gives the access rule of each squid configuration file
-    /// (ConfigMaps always get [`Files::None`]); [`Files::config_dir`]
-    /// confines each to its own directory. Files read through `include`
+    /// (ConfigMaps always get [`Files::None`]); [`Files::of`] confines
+    /// each to the directory the user named. Files read through `include`
     /// are added to `loaded.files` (so reports can show them) and their
     /// line numbers to `loaded.squid_lines` (so `Loaded::locate` finds
     /// them).
@@ -1433,6 +1433,7 @@ impl Proxies {
                             name: inc.name.clone(),
                             text: inc.text.clone(),
                             documents: Vec::new(),
+                            root: None,
                         });
                         loaded.files.len() - 1
                     }

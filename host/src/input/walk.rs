@@ -1,0 +1,248 @@
+//! Finding and reading input files without leaving the tree the user named.
+//!
+//! The inputs of a check in CI are a pull request's files: hostile. So:
+//!
+//! - a symlink inside a named directory is followed only when its target
+//!   (resolved) lies inside that directory; one that leaves it, dangles or
+//!   loops is a diagnostic, never read (a committed link to
+//!   `/proc/self/environ` would print the CI's secrets in code frames);
+//! - a directory reached twice (a link to `.` or to an ancestor) is walked
+//!   once, and a file reached twice (by links, or named twice) is read once;
+//! - only regular files are read, opened with `O_NONBLOCK` and without
+//!   following a symlink swapped in after the check, and only up to the size
+//!   cap: a FIFO, a device or a file over the cap is a diagnostic.
+//!
+//! A path named explicitly is the user's choice and is read as named (even a
+//! symlink), under the same regular-file and size rules.
+
+use std::collections::HashSet;
+use std::fs::OpenOptions;
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::report::Diagnostic;
+
+/// Default cap on one input file: larger than any real manifest bundle (the
+/// largest CRD bundles are a few MiB).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// A file read from disk: its display name, its bytes, and the directory its
+/// configuration may read other files from (the root the user named).
+#[derive(Debug)]
+pub(crate) struct ReadFile {
+    pub(crate) name: String,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) root: PathBuf,
+    /// Named on the command line (as opposed to found in a directory).
+    pub(crate) explicit: bool,
+}
+
+/// Walks named paths, remembering what it has read.
+#[derive(Debug)]
+pub(crate) struct Walker {
+    max_bytes: u64,
+    /// (device, inode) of directories walked and files read.
+    seen: HashSet<(u64, u64)>,
+}
+
+/// Whether a file name is one the walk reads in a directory.
+fn wanted(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    super::is_squid_config(&name)
+        || path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+}
+
+impl Walker {
+    pub(crate) fn new(max_bytes: u64) -> Walker {
+        Walker {
+            max_bytes,
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Reads `path` (a file, or a directory searched recursively, hidden
+    /// entries skipped) into `out`; problems go to `diagnostics`.
+    pub(crate) fn read(
+        &mut self,
+        path: &Path,
+        out: &mut Vec<ReadFile>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let shown = path.display();
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                diagnostics.push(Diagnostic::input(
+                    format!("cannot read `{shown}`: {e}"),
+                    None,
+                ));
+                return;
+            }
+        };
+        let root = if meta.is_dir() {
+            std::fs::canonicalize(path)
+        } else {
+            std::fs::canonicalize(
+                path.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new(".")),
+            )
+        };
+        let root = match root {
+            Ok(r) => r,
+            Err(e) => {
+                diagnostics.push(Diagnostic::input(
+                    format!("cannot read `{shown}`: {e}"),
+                    None,
+                ));
+                return;
+            }
+        };
+        let mut walk = Walk {
+            walker: self,
+            root,
+            out,
+            diagnostics,
+        };
+        if meta.is_dir() {
+            walk.dir(path, &meta);
+        } else {
+            walk.file(path, &meta, true);
+        }
+    }
+}
+
+struct Walk<'a> {
+    walker: &'a mut Walker,
+    root: PathBuf,
+    out: &'a mut Vec<ReadFile>,
+    diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl Walk<'_> {
+    fn problem(&mut self, message: String) {
+        self.diagnostics.push(Diagnostic::input(message, None));
+    }
+
+    fn dir(&mut self, path: &Path, meta: &std::fs::Metadata) {
+        if !self.walker.seen.insert((meta.dev(), meta.ino())) {
+            return; // walked already: a link back to an ancestor, or named twice
+        }
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) => {
+                self.problem(format!("cannot read directory `{}`: {e}", path.display()));
+                return;
+            }
+        };
+        entries.sort();
+        for entry in entries {
+            let hidden = entry
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
+            if !hidden {
+                self.entry(&entry);
+            }
+        }
+    }
+
+    /// An entry found in a directory.
+    fn entry(&mut self, path: &Path) {
+        let shown = path.display();
+        let lmeta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) => return self.problem(format!("cannot read `{shown}`: {e}")),
+        };
+        let meta = if lmeta.file_type().is_symlink() {
+            if !wanted(path) && !std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+                return; // a link to a file the walk would not read anyway
+            }
+            let target = match std::fs::canonicalize(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    return self.problem(format!(
+                        "cannot follow symlink `{shown}`: {e} (a dangling link, or a loop)"
+                    ));
+                }
+            };
+            if !target.starts_with(&self.root) {
+                return self.problem(format!(
+                    "symlink `{shown}` leads outside `{}`, the directory being checked: not followed (name its target as an input to check it)",
+                    self.root.display()
+                ));
+            }
+            match std::fs::metadata(&target) {
+                Ok(m) => m,
+                Err(e) => return self.problem(format!("cannot read `{shown}`: {e}")),
+            }
+        } else {
+            lmeta
+        };
+        if meta.is_dir() {
+            self.dir(path, &meta);
+        } else if wanted(path) {
+            self.file(path, &meta, false);
+        }
+    }
+
+    /// A file to read: named by the user (`explicit`), or found by the walk.
+    fn file(&mut self, path: &Path, meta: &std::fs::Metadata, explicit: bool) {
+        let shown = path.display().to_string();
+        if !meta.is_file() {
+            return self.problem(format!(
+                "`{shown}` is not a regular file (a FIFO, socket or device): not read"
+            ));
+        }
+        if !self.walker.seen.insert((meta.dev(), meta.ino())) {
+            return; // read already, under another name
+        }
+        let max = self.walker.max_bytes;
+        if meta.len() > max {
+            return self.problem(format!(
+                "`{shown}` is {} bytes, more than the input size cap of {max} bytes (--max-input-bytes)",
+                meta.len()
+            ));
+        }
+        let flags = rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW;
+        let opened = OpenOptions::new()
+            .read(true)
+            // The walk resolved links already; a link swapped in since is refused.
+            .custom_flags(
+                if explicit {
+                    rustix::fs::OFlags::NONBLOCK
+                } else {
+                    flags
+                }
+                .bits() as i32,
+            )
+            .open(path);
+        let mut file = match opened {
+            Ok(f) => f,
+            Err(e) => return self.problem(format!("cannot read `{shown}`: {e}")),
+        };
+        // What was opened must still be a regular file (not swapped since).
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return self.problem(format!("`{shown}` is not a regular file: not read"));
+        }
+        let mut bytes = Vec::new();
+        if let Err(e) = (&mut file).take(max + 1).read_to_end(&mut bytes) {
+            return self.problem(format!("cannot read `{shown}`: {e}"));
+        }
+        if bytes.len() as u64 > max {
+            return self.problem(format!(
+                "`{shown}` is more than the input size cap of {max} bytes (--max-input-bytes)"
+            ));
+        }
+        self.out.push(ReadFile {
+            name: shown,
+            bytes,
+            root: self.root.clone(),
+            explicit,
+        });
+    }
+}
