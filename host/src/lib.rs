@@ -4,6 +4,7 @@
 mod engine;
 mod error;
 mod exempt;
+pub mod fsutil;
 mod input;
 mod kinds;
 mod model;
