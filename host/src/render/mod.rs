@@ -4,6 +4,7 @@
 //! Output is deterministic: the report is sorted, and nothing here depends on
 //! the clock, the environment or hash order.
 
+mod escape;
 mod github;
 mod human;
 mod json;
