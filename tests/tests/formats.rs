@@ -232,6 +232,44 @@ fn controls(out: &str) -> Vec<char> {
 }
 
 #[test]
+fn hostile_text_cannot_forge_lines_of_human_output() {
+    let report = hostile_report(FORGE);
+    let out = render::human(&report);
+    assert_eq!(controls(&out), [], "{out}");
+    assert!(!out.contains('\u{202e}'), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    // Every block header is a real finding; no forged one.
+    let headers = lines
+        .iter()
+        .filter(|l| l.starts_with("error[") || l.starts_with("warning[") || l.starts_with("info["))
+        .count();
+    assert_eq!(headers, report.findings.len(), "{out}");
+    assert!(
+        !lines.iter().any(|l| l.starts_with("error[NP001]: forged")),
+        "{out}"
+    );
+    // One summary, the last line.
+    assert!(!lines.iter().any(|l| l.starts_with("no findings")), "{out}");
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .ends_with("1 file, 1 object, 2 plugins"),
+        "{out}"
+    );
+    // The text is still there for people to read, escaped.
+    assert!(
+        out.contains("\\u{1b}[2J\\u{1b}[H\\r\\nerror[NP001]: forged\\n"),
+        "{out}"
+    );
+    // The log line too.
+    let log = render::plugin_log(&report);
+    assert_eq!(controls(&log), [], "{log}");
+    assert_eq!(log.lines().count(), 1, "{log}");
+    assert!(log.starts_with("plugin hostile: warn: \\u{1b}[2J"), "{log}");
+}
+
+#[test]
 fn hostile_text_cannot_forge_github_workflow_commands() {
     let report = hostile_report(FORGE);
     let out = render::github(&report);

@@ -150,9 +150,7 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
     }
     print(&args.format.render(&report))?;
     if args.verbose {
-        for (plugin, line) in &report.plugin_log {
-            eprintln!("plugin {plugin}: {line}");
-        }
+        eprint!("{}", render::plugin_log(&report));
     }
     let threshold = match args.fail_on {
         FailOn::Info => Some(Severity::Info),
