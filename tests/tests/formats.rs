@@ -420,3 +420,75 @@ fn policyreport_reads_back_exactly_whatever_the_text() {
     assert_eq!(read, expected);
     assert!(read.iter().any(|(m, n)| m == UNWRITABLE && n == UNWRITABLE));
 }
+
+/// A minified JSON `List` of `n` Deployments on one line, in a namespace
+/// without NetworkPolicies (each Deployment is reported).
+fn one_line_list(n: usize) -> String {
+    let items: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "{{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{{\"name\":\"app-{i:05}\",\"namespace\":\"shop\",\"labels\":{{\"app\":\"app-{i:05}\",\"tier\":\"web\"}}}},\"spec\":{{\"selector\":{{\"matchLabels\":{{\"app\":\"app-{i:05}\"}}}},\"template\":{{\"metadata\":{{\"labels\":{{\"app\":\"app-{i:05}\"}}}},\"spec\":{{\"containers\":[{{\"name\":\"c\",\"image\":\"registry.example/app:1\"}}]}}}}}}}}"
+            )
+        })
+        .collect();
+    format!(
+        "{{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{}]}}",
+        items.join(",")
+    )
+}
+
+#[test]
+fn human_output_is_bounded_for_a_huge_one_line_input() {
+    let text = one_line_list(835);
+    assert!(
+        text.len() > 265_000 && !text.contains('\n'),
+        "{}",
+        text.len()
+    );
+    eprintln!("input: {} bytes on one line", text.len());
+    // The default limits: the test engine's (1 000 findings a plugin) would
+    // stop default-deny.
+    let checker = palisade::Engine::builder()
+        .build()
+        .unwrap()
+        .checker(&PolicySet::builtin_default(), Vec::new())
+        .unwrap();
+    let report = checker.check(&Inputs::new().text("list.json", text));
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    let findings = report.findings.len();
+    assert!(findings >= 1_600, "{findings}");
+
+    let out = render::human(&report);
+    // Each code frame shows at most FRAME_COLUMNS of the line, frames stop
+    // after FRAME_BUDGET bytes, and the rest of a finding's block is a few
+    // short lines (as before, the whole line was printed in every frame:
+    // over 500 MB here).
+    assert!(
+        out.len() < render::FRAME_BUDGET + findings * 400,
+        "{} bytes for {findings} findings",
+        out.len()
+    );
+    let longest = out.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(longest < render::FRAME_COLUMNS + 200, "{longest}");
+    // Every finding is still listed, with its location.
+    let headers = out
+        .lines()
+        .filter(|l| l.starts_with("error[") || l.starts_with("warning["))
+        .count();
+    assert_eq!(headers, findings);
+    assert_eq!(out.matches("--> list.json:1:").count(), findings);
+    let frames = out.matches("1 | ").count();
+    eprintln!(
+        "{findings} findings, {frames} code frames, {} bytes of human output",
+        out.len()
+    );
+    assert!(frames > 100 && frames < findings, "{frames} frames");
+    assert!(
+        out.contains(&format!(
+            "note: {} code frames omitted after 256 KiB of code frames",
+            findings - frames
+        )),
+        "{}",
+        &out[out.len() - 500..]
+    );
+}
