@@ -133,13 +133,15 @@ impl Frames<'_> {
         let Some(text) = self.report.source(&loc.file) else {
             return;
         };
-        let Some(line) = text.lines().nth((loc.line as usize).saturating_sub(1)) else {
-            return;
-        };
+        // Checked before looking for the line: past the budget, a frame
+        // costs nothing.
         if self.used >= FRAME_BUDGET {
             self.omitted += 1;
             return;
         }
+        let Some(line) = text.lines().nth((loc.line as usize).saturating_sub(1)) else {
+            return;
+        };
         let start = out.len();
         let w = window(line, (loc.column as usize).saturating_sub(1));
         let _ = writeln!(out, "{pad} |");
