@@ -17,11 +17,11 @@
 //!   — and the artifact. An artifact moved under another component's name,
 //!   edited, or written by anyone without the key is rejected and rewritten.
 //!
-//! Writes go to a fresh, randomly named file created with `O_EXCL` and
-//! `O_NOFOLLOW`, then are renamed over the entry; a failed write removes its
-//! temporary file.
+//! Writes go through [`crate::fsutil::replace_with`]: a fresh, randomly
+//! named file created with `O_EXCL` and `O_NOFOLLOW`, mode 0600, renamed
+//! over the entry; a failed write removes its temporary file.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -107,7 +107,7 @@ impl DiskCache {
     /// compiles again); the temporary file never outlives this call.
     pub(crate) fn put(&self, id: EntryId<'_>, artifact: &[u8]) {
         let tag = self.mac(id, artifact).finalize().into_bytes();
-        let _ = write_atomically(&self.dir.join(id.file_name()), |f| {
+        let _ = crate::fsutil::replace_with(&self.dir.join(id.file_name()), 0o600, |f| {
             f.write_all(MAGIC)?;
             f.write_all(artifact)?;
             f.write_all(&tag)
@@ -193,45 +193,13 @@ fn read_or_create_key(path: &Path) -> Result<[u8; KEY_BYTES], String> {
     let mut key = [0u8; KEY_BYTES];
     rustix::rand::getrandom(&mut key[..], rustix::rand::GetRandomFlags::empty())
         .map_err(|e| format!("cannot make a cache key: {e}"))?;
-    write_atomically(path, |f| f.write_all(&key))
+    crate::fsutil::replace_with(path, 0o600, |f| f.write_all(&key))
         .map_err(|e| format!("cannot write cache key `{}`: {e}", path.display()))?;
     // Another process may have won the race: use whatever is there now.
     let bytes = read_private(path, 0o077, KEY_BYTES as u64)?;
     bytes
         .try_into()
         .map_err(|_| format!("cache key `{}` is damaged", path.display()))
-}
-
-/// Writes a file through a fresh temporary file in the same directory
-/// (random name, `O_CREAT | O_EXCL | O_NOFOLLOW`, mode 0600), flushed, then
-/// renamed over `path`. On any failure the temporary file is removed and
-/// `path` is left as it was.
-pub(crate) fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut File) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let base = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut nonce = [0u8; 8];
-    rustix::rand::getrandom(&mut nonce[..], rustix::rand::GetRandomFlags::empty())?;
-    let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-    let tmp = dir.join(format!(".{base}.{nonce}.tmp"));
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(&tmp)?;
-    let written = write(&mut file)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }
 
 #[cfg(test)]
@@ -243,23 +211,6 @@ mod tests {
             std::env::temp_dir().join(format!("palisade-cache-unit-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
-    }
-
-    #[test]
-    fn a_failed_write_leaves_no_temporary_file_and_the_old_entry() {
-        let dir = temp_dir("enospc");
-        std::fs::create_dir_all(&dir).unwrap();
-        let target = dir.join("entry.cwasm");
-        std::fs::write(&target, b"old").unwrap();
-        let err = write_atomically(&target, |f| {
-            f.write_all(b"partial")?;
-            Err(std::io::Error::from_raw_os_error(28)) // ENOSPC
-        });
-        assert!(err.is_err());
-        assert_eq!(std::fs::read(&target).unwrap(), b"old");
-        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
-        assert_eq!(left.len(), 1, "temporary file leaked: {left:?}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

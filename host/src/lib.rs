@@ -5,6 +5,7 @@ mod cache;
 mod engine;
 mod error;
 mod exempt;
+pub mod fsutil;
 mod identity;
 mod input;
 mod kinds;

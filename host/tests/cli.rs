@@ -939,3 +939,91 @@ fn proxy_trace_follows_includes_only_inside_the_configuration_directory() {
         stderr(&out)
     );
 }
+
+#[test]
+fn reports_and_baselines_replace_files_whole_or_not_at_all() {
+    let dir = scratch("atomic");
+    let report = dir.join("report.json");
+    let baseline = dir.join("baseline.json");
+    // A second name for each old file: a file rewritten in place (truncated,
+    // then written) changes under both names; a replaced one only under the
+    // first.
+    for f in [&report, &baseline] {
+        std::fs::write(f, "old\n").unwrap();
+        std::fs::hard_link(f, f.with_extension("old")).unwrap();
+    }
+    let report_arg = format!("json={}", report.display());
+    let out = palisade(&[
+        "check",
+        "tests/demo/insecure",
+        "--output",
+        &report_arg,
+        "--write-baseline",
+        baseline.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(v["version"], 1);
+    assert!(
+        std::fs::read_to_string(&baseline)
+            .unwrap()
+            .contains("fingerprint")
+    );
+    for f in [&report, &baseline] {
+        assert_eq!(
+            std::fs::read_to_string(f.with_extension("old")).unwrap(),
+            "old\n",
+            "{} was rewritten in place",
+            f.display()
+        );
+    }
+    let names = |dir: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = ["baseline.json", "baseline.old", "report.json", "report.old"];
+    assert_eq!(names(&dir), before, "no temporary file is left");
+
+    // A report that cannot be written (a directory is in the way) and a
+    // baseline in a missing directory: exit 2, a clear error, nothing left.
+    std::fs::create_dir(dir.join("blocked")).unwrap();
+    std::fs::write(dir.join("blocked/keep"), "kept").unwrap();
+    let blocked = format!("json={}", dir.join("blocked").display());
+    let out = palisade(&["check", "tests/demo/insecure", "--output", &blocked]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot write report `"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(names(&dir.join("blocked")), ["keep"]);
+    let missing = dir.join("missing/baseline.json");
+    let out = palisade(&[
+        "check",
+        "tests/demo/insecure",
+        "--write-baseline",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot write baseline `"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        names(&dir),
+        [
+            "baseline.json",
+            "baseline.old",
+            "blocked",
+            "report.json",
+            "report.old"
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

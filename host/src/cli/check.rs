@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
-use palisade::{Baseline, Date, Exemptions, Inputs, Report, Severity, render};
+use palisade::{Baseline, Date, Exemptions, Inputs, Report, Severity, fsutil, render};
 
 use super::{PluginOpts, Status, print};
 
@@ -135,7 +135,7 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
     let mut report = checker.check(&inputs);
 
     if let Some(path) = &args.write_baseline {
-        std::fs::write(path, Baseline::render(&report.findings))
+        fsutil::write_atomic(path, Baseline::render(&report.findings).as_bytes())
             .with_context(|| format!("cannot write baseline `{}`", path.display()))?;
         eprintln!(
             "wrote {} finding{} to baseline `{}`",
@@ -152,14 +152,12 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
     }
 
     for (format, path) in &outputs {
-        std::fs::write(path, format.render(&report))
+        fsutil::write_atomic(path, format.render(&report).as_bytes())
             .with_context(|| format!("cannot write report `{}`", path.display()))?;
     }
     print(&args.format.render(&report))?;
     if args.verbose {
-        for (plugin, line) in &report.plugin_log {
-            eprintln!("plugin {plugin}: {line}");
-        }
+        eprint!("{}", render::plugin_log(&report));
     }
     let threshold = match args.fail_on {
         FailOn::Info => Some(Severity::Info),

@@ -1,21 +1,14 @@
 //! GitHub Actions workflow commands: one annotation per finding and per
 //! failure (`::error file=…,line=…,col=…,title=RULE::message`).
+//!
+//! Every value goes through `escape.rs`: control characters become
+//! visible escapes, so a hostile message cannot end the command and start
+//! another, nor colour or hide the log.
 
 use std::fmt::Write as _;
 
+use super::escape::{github_data as data, github_property as property};
 use crate::report::{Report, Severity};
-
-/// Escapes a message (`%`, CR, LF), as the runner expects.
-fn data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escapes a property value (also `:` and `,`).
-fn property(s: &str) -> String {
-    data(s).replace(':', "%3A").replace(',', "%2C")
-}
 
 /// Renders a report as workflow annotations.
 pub fn github(report: &Report) -> String {

@@ -2,27 +2,16 @@
 //! findings (a failure each), and one passing testcase per rule without
 //! findings. Failures of the check itself are `<error>`s in a `palisade`
 //! suite, so a CI dashboard never shows an incomplete check as green.
+//!
+//! Every attribute and text is written with `escape::xml`, file names
+//! included, so no name or message can add markup, and characters XML 1.0
+//! forbids are replaced rather than making the document unreadable.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use super::escape::xml;
 use crate::report::{Finding, Report};
-
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Renders a report as JUnit XML.
 pub fn junit(report: &Report) -> String {
@@ -78,7 +67,7 @@ pub fn junit(report: &Report) -> String {
                     let at = f
                         .location
                         .as_ref()
-                        .map(|l| format!("{l}: "))
+                        .map(|l| format!("{}: ", xml(&l.to_string())))
                         .unwrap_or_default();
                     let _ = writeln!(
                         cases,

@@ -4,6 +4,7 @@
 //! Output is deterministic: the report is sorted, and nothing here depends on
 //! the clock, the environment or hash order.
 
+mod escape;
 mod github;
 mod human;
 mod json;
@@ -13,7 +14,7 @@ mod reference;
 mod sarif;
 
 pub use github::github;
-pub use human::human;
+pub use human::{FRAME_BUDGET, FRAME_COLUMNS, human, plugin_log};
 pub use json::{JSON_SCHEMA_VERSION, json};
 pub use junit::junit;
 pub use policyreport::policyreport;

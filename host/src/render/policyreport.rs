@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::escape;
 use crate::report::{Finding, Report, Severity};
 
 fn result(f: &Finding) -> Value {
@@ -77,8 +78,10 @@ pub fn policyreport(report: &Report) -> String {
     out
 }
 
-/// A small block-style YAML emitter; strings are double-quoted with JSON
-/// escapes, which YAML accepts.
+/// A small block-style YAML emitter; strings are plain or double-quoted as
+/// `escape::yaml` decides, so any YAML parser reads back exactly the text
+/// (JSON's escapes alone leave DEL, C1 controls and U+FFFF raw, which YAML
+/// forbids).
 fn yaml(v: &Value, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     match v {
@@ -144,24 +147,7 @@ fn scalar(v: &Value) -> String {
     match v {
         Value::Object(_) => "{}".to_string(),
         Value::Array(_) => "[]".to_string(),
-        Value::String(s) if plain(s) => s.clone(),
-        Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
+        Value::String(s) => escape::yaml(s),
         other => other.to_string(),
     }
-}
-
-/// Whether a string can be written unquoted and still read back as the same
-/// string (no indicator characters, not a boolean, null or number).
-fn plain(s: &str) -> bool {
-    let mut chars = s.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    first_ok
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-'))
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n" | "nan" | "inf"
-        )
 }

@@ -1,4 +1,6 @@
-//! A plugin that misbehaves on request: `settings.behaviour` picks how.
+//! A plugin that misbehaves on request: `settings.behaviour` picks how
+//! (`echo` reports `settings.message`, `settings.fix` and logs `settings.log`
+//! for every object, for the output-escaping tests).
 //!
 //! Used by the sandbox suite to check that every misbehaviour ends within its
 //! limit with the right typed error, and that the next evaluation works.
@@ -26,6 +28,14 @@ fn behaviour(settings: &str) -> String {
                 .map(str::to_string)
         })
         .unwrap_or_else(|| "ok".to_string())
+}
+
+/// A string setting, empty when absent (for `echo`).
+fn setting(settings: &str, key: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(settings)
+        .ok()
+        .and_then(|v| v.get(key).and_then(|b| b.as_str()).map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn finding(rule: &str, object: u32, message: String) -> Finding {
@@ -66,7 +76,7 @@ impl Guest for Hostile {
         match behaviour(&settings).as_str() {
             "ok" | "loop" | "alloc" | "recurse" | "panic" | "many-findings" | "huge-message"
             | "undeclared-rule" | "unknown-object" | "bad-path" | "error" | "wasi-call"
-            | "many-queries" => Ok(()),
+            | "many-queries" | "echo" => Ok(()),
             other => Err(format!("unknown behaviour `{other}`")),
         }
     }
@@ -115,6 +125,24 @@ impl Guest for Hostile {
                 let mut f = finding("HOSTILE001", 0, "bad path".to_string());
                 f.path = Some("metadata.name".to_string());
                 Ok(vec![f])
+            }
+            // Says what the policy set tells it to: hostile text in every
+            // field a plugin controls (message, remediation, log line).
+            "echo" => {
+                palisade_sdk::log(
+                    palisade_sdk::LogLevel::Warn,
+                    &setting(&request.settings, "log"),
+                );
+                Ok(request
+                    .objects
+                    .iter()
+                    .map(|o| {
+                        let mut f =
+                            finding("HOSTILE001", o.id, setting(&request.settings, "message"));
+                        f.remediation = Some(setting(&request.settings, "fix"));
+                        f
+                    })
+                    .collect())
             }
             "error" => Err(PluginError {
                 message: "cannot evaluate this".to_string(),
