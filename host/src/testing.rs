@@ -185,3 +185,11 @@ pub fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String
     let file = crate::input::ConfigFile::parse("<yaml>", text).map_err(|e| e.to_string())?;
     serde_json::from_value(file.value().clone()).map_err(|e| e.to_string())
 }
+
+/// Loads inputs as a check would (read, parse, split into objects) and
+/// returns how many objects and diagnostics came out: the loader alone, for
+/// memory and time measurements.
+pub fn load(inputs: &crate::Inputs) -> (usize, usize) {
+    let loaded = crate::input::load(inputs, &crate::input::LoadOptions::default());
+    (loaded.objects.len(), loaded.diagnostics.len())
+}

@@ -115,9 +115,9 @@ pub(crate) struct Object {
     pub(crate) file: usize,
     /// Index into the file's `documents`.
     pub(crate) document: usize,
-    /// JSON pointer of the object inside its document (`""`, or `/items/3`
-    /// for members of a `List`).
-    pub(crate) base: String,
+    /// The object's node in its document's positions (the root, or
+    /// `/items/3` for members of a `List`).
+    pub(crate) node: u32,
     pub(crate) value: Value,
     pub(crate) id: ObjectRef,
 }
@@ -164,8 +164,11 @@ impl Loaded {
             ));
         }
         let doc = file.documents.get(object.document)?;
-        let pointer = format!("{}{}", object.base, path.unwrap_or(""));
-        Some(location(&file.name, doc.pos(&pointer)))
+        let pos = doc
+            .positions
+            .find_from(object.node, path.unwrap_or(""))
+            .unwrap_or(doc.start);
+        Some(location(&file.name, pos))
     }
 }
 
@@ -256,9 +259,12 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
     let mut texts: Vec<Text> = Vec::new();
     let mut walker = walk::Walker::new(inputs.max_file_bytes);
+    // Per source: had a problem, or named only what was read already (then
+    // its emptiness is no error).
     let mut diagnosed = vec![false; inputs.sources.len()];
     for (source, input) in inputs.sources.iter().enumerate() {
         let before = loaded.diagnostics.len();
+        let repeats = walker.repeats;
         match input {
             InputSource::Text { name, text } => texts.push(Text {
                 name: name.clone(),
@@ -300,7 +306,7 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                 }
             }
         }
-        if loaded.diagnostics.len() > before
+        if (loaded.diagnostics.len() > before || walker.repeats > repeats)
             && let Some(d) = diagnosed.get_mut(source)
         {
             *d = true;
@@ -328,7 +334,7 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
             loaded.objects.push(Object {
                 file,
                 document: usize::MAX,
-                base: String::new(),
+                node: 0,
                 value: Value::Object(Default::default()),
                 id: ObjectRef {
                     api_version: SQUID_API_VERSION.to_string(),
@@ -476,24 +482,27 @@ fn duplicates(loaded: &mut Loaded) {
 
 /// Turns one document into objects: itself, or the members of a `List`.
 fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &LoadOptions) {
-    let Some(doc) = loaded
+    // The objects take the document's value (no copy); its positions stay.
+    let Some(value) = loaded
         .files
-        .get(file)
-        .and_then(|f| f.documents.get(document))
+        .get_mut(file)
+        .and_then(|f| f.documents.get_mut(document))
+        .map(|d| std::mem::take(&mut d.value))
     else {
         return;
     };
     let mut found: Vec<(String, Value)> = Vec::new();
     let mut problems: Vec<(String, String)> = Vec::new();
-    match &doc.value {
+    match value {
         Value::Null => {} // An empty document (comments only) is not an error.
-        Value::Object(map) => {
+        Value::Object(mut map) => {
             let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
             if kind == "List" || (kind.ends_with("List") && map.contains_key("items")) {
-                match map.get("items") {
+                let kind = kind.to_string();
+                match map.remove("items") {
                     Some(Value::Array(items)) => {
-                        for (i, item) in items.iter().enumerate() {
-                            found.push((format!("/items/{i}"), item.clone()));
+                        for (i, item) in items.into_iter().enumerate() {
+                            found.push((format!("/items/{i}"), item));
                         }
                     }
                     Some(Value::Null) | None => {}
@@ -503,7 +512,7 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
                     )),
                 }
             } else {
-                found.push((String::new(), doc.value.clone()));
+                found.push((String::new(), Value::Object(map)));
             }
         }
         _ => problems.push((
@@ -517,6 +526,13 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
         .get(file)
         .map(|f| f.name.clone())
         .unwrap_or_default();
+    let Some(doc) = loaded
+        .files
+        .get(file)
+        .and_then(|f| f.documents.get(document))
+    else {
+        return;
+    };
     let at = |pointer: &str| -> Location { location(&file_name, doc.pos(pointer)) };
     for (pointer, message) in problems {
         loaded
@@ -539,10 +555,11 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
                     continue;
                 }
                 let id = crate::kinds::default_namespace(id);
+                let node = doc.positions.index_of(&base).unwrap_or(0);
                 loaded.objects.push(Object {
                     file,
                     document,
-                    base,
+                    node,
                     value,
                     id,
                 });
@@ -642,7 +659,6 @@ mod tests {
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
         assert_eq!(loaded.objects.len(), 1);
         let obj = &loaded.objects[0];
-        assert_eq!(obj.base, "/items/0");
         let loc = loaded.locate(obj, Some("/metadata/name")).unwrap();
         assert_eq!((loc.line, loc.column), (7, 5));
     }

@@ -44,6 +44,8 @@ pub(crate) struct Walker {
     max_bytes: u64,
     /// (device, inode) of directories walked and files read.
     seen: HashSet<(u64, u64)>,
+    /// Files skipped because they were read already, under another name.
+    pub(crate) repeats: usize,
 }
 
 /// Whether a file name is one the walk reads in a directory.
@@ -61,6 +63,7 @@ impl Walker {
         Walker {
             max_bytes,
             seen: HashSet::new(),
+            repeats: 0,
         }
     }
 
@@ -199,6 +202,7 @@ impl Walk<'_> {
             ));
         }
         if !self.walker.seen.insert((meta.dev(), meta.ino())) {
+            self.walker.repeats += 1;
             return; // read already, under another name
         }
         let max = self.walker.max_bytes;

@@ -5,8 +5,6 @@
 //! for each document, the map from JSON pointer to `line:column` that turns
 //! such a pointer back into a source position.
 
-use std::collections::HashMap;
-
 use saphyr::{LoadableYamlNode, MarkedYamlOwned, ScalarOwned, YamlDataOwned};
 use serde_json::{Map, Number, Value};
 
@@ -18,9 +16,13 @@ pub(crate) struct Pos {
 }
 
 impl Pos {
-    fn from_marker(m: &saphyr::Marker) -> Pos {
+    /// A parser position, in a part that starts `line_offset` lines into
+    /// the file.
+    fn from_marker(m: &saphyr::Marker, line_offset: u32) -> Pos {
         Pos {
-            line: u32::try_from(m.line()).unwrap_or(u32::MAX),
+            line: u32::try_from(m.line())
+                .unwrap_or(u32::MAX)
+                .saturating_add(line_offset),
             column: u32::try_from(m.col().saturating_add(1)).unwrap_or(u32::MAX),
         }
     }
@@ -30,9 +32,8 @@ impl Pos {
 #[derive(Debug)]
 pub(crate) struct Document {
     pub(crate) value: Value,
-    /// JSON pointer → position. For a mapping entry, the position of its key;
-    /// for a sequence item, the position of the item.
-    pub(crate) positions: HashMap<String, Pos>,
+    /// Where every node of `value` is written.
+    pub(crate) positions: Positions,
     /// Where the document's content starts.
     pub(crate) start: Pos,
 }
@@ -41,16 +42,123 @@ impl Document {
     /// Where the field at `pointer` is written, falling back to the nearest
     /// enclosing field with a position, then to the document's start.
     pub(crate) fn pos(&self, pointer: &str) -> Pos {
-        let mut p = pointer.to_string();
-        loop {
-            if let Some(pos) = self.positions.get(&p) {
-                return *pos;
-            }
-            match p.rfind('/') {
-                Some(i) => p.truncate(i),
-                None => return self.start,
-            }
+        self.positions.find(pointer).unwrap_or(self.start)
+    }
+}
+
+/// The positions of a document's nodes, compactly: one 16-byte entry per
+/// node in document order (a node's children follow it), so memory grows
+/// with the number of nodes, never with their depth (a `String` pointer per
+/// node made a 334 KB document of deep keys take 2.4 GiB).
+#[derive(Debug, Default)]
+pub(crate) struct Positions {
+    nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    /// For a mapping entry, where its key is; for a sequence item, where the
+    /// item is; for the root, where the document starts.
+    pos: Pos,
+    /// Index just past this node's subtree: its next sibling.
+    end: u32,
+    /// Hash of the mapping key this node is the value of (0 for items).
+    key: u32,
+}
+
+/// FNV-1a, 32 bits: tells sibling keys apart (a collision would only point
+/// at a sibling's position, never change a value).
+fn key_hash(key: &str) -> u32 {
+    key.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+impl Positions {
+    /// The position of the node at `pointer` (RFC 6901), or of its nearest
+    /// ancestor that has one; `None` for an empty tree.
+    pub(crate) fn find(&self, pointer: &str) -> Option<Pos> {
+        self.find_from(0, pointer)
+    }
+
+    /// Like [`find`](Self::find), starting at node `root`.
+    pub(crate) fn find_from(&self, root: u32, pointer: &str) -> Option<Pos> {
+        let mut at = root as usize;
+        let mut pos = self.nodes.get(at)?.pos;
+        let Some(segments) = pointer.strip_prefix('/') else {
+            return Some(pos);
+        };
+        for segment in segments.split('/') {
+            let Some(child) = self.child(at, segment) else {
+                break;
+            };
+            at = child;
+            pos = self.nodes.get(at).map_or(pos, |n| n.pos);
         }
+        Some(pos)
+    }
+
+    /// The index of the node `segment` names below node `at`: a mapping
+    /// key (the last entry with that key wins, as in the value) or a
+    /// sequence index.
+    fn child(&self, at: usize, segment: &str) -> Option<usize> {
+        let end = self.nodes.get(at)?.end as usize;
+        let key = unescape(segment);
+        let hash = key_hash(&key);
+        let index = segment.parse::<usize>().ok();
+        let mut found = None;
+        let mut c = at + 1;
+        let mut n = 0usize;
+        while c < end {
+            let node = self.nodes.get(c)?;
+            if node.key == 0 && index == Some(n) {
+                return Some(c);
+            }
+            if node.key != 0 && node.key == hash {
+                found = Some(c);
+            }
+            c = node.end as usize;
+            n += 1;
+        }
+        found
+    }
+
+    /// The index of the node at `pointer`, exactly (for object bases).
+    pub(crate) fn index_of(&self, pointer: &str) -> Option<u32> {
+        let mut at = 0usize;
+        self.nodes.first()?;
+        for segment in pointer.split('/').skip(1) {
+            at = self.child(at, segment)?;
+        }
+        u32::try_from(at).ok()
+    }
+
+    /// Starts a node; returns its index for [`close`](Self::close).
+    fn open(&mut self, pos: Pos, key: Option<&str>) -> usize {
+        let i = self.nodes.len();
+        self.nodes.push(Node {
+            pos,
+            end: 0,
+            // 0 marks sequence items; a key hashing to 0 becomes 1.
+            key: key.map_or(0, |k| key_hash(k).max(1)),
+        });
+        i
+    }
+
+    fn close(&mut self, i: usize) {
+        let end = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+        if let Some(n) = self.nodes.get_mut(i) {
+            n.end = end;
+        }
+    }
+}
+
+/// A JSON pointer segment without its escapes (`~1` is `/`, `~0` is `~`).
+fn unescape(segment: &str) -> std::borrow::Cow<'_, str> {
+    if segment.contains('~') {
+        segment.replace("~1", "/").replace("~0", "~").into()
+    } else {
+        segment.into()
     }
 }
 
@@ -61,62 +169,57 @@ pub(crate) struct SyntaxError {
     pub(crate) message: String,
 }
 
-/// Parses a YAML stream. A syntax error does not lose the stream's other
-/// documents: the stream is then split at `---` lines and each part is parsed
-/// on its own.
+/// Parses a YAML stream. Each `---`-separated document is parsed on its
+/// own, so a syntax error loses only its document, and the cost stays linear
+/// however many documents are broken (a document marker at the start of a
+/// line ends any block scalar, so splitting there is what YAML does).
 pub(crate) fn parse_stream(text: &str) -> (Vec<Document>, Vec<SyntaxError>) {
-    match MarkedYamlOwned::load_from_str(text) {
-        Ok(docs) => {
-            let mut out = Vec::new();
-            let mut errors = Vec::new();
-            for node in &docs {
-                out.push(convert_document(node, &mut errors));
-            }
-            (out, errors)
-        }
-        Err(_) => parse_split(text),
-    }
-}
-
-/// Fallback for streams with a syntax error: parse each `---`-separated part
-/// separately, so only the broken documents are lost.
-fn parse_split(text: &str) -> (Vec<Document>, Vec<SyntaxError>) {
-    let mut parts: Vec<(usize, String)> = Vec::new();
-    let mut current = String::new();
-    let mut start_line = 0usize;
-    for (n, line) in text.split_inclusive('\n').enumerate() {
-        if line.starts_with("---") && (line.len() == 3 || line[3..].starts_with([' ', '\n', '\r']))
-        {
-            parts.push((start_line, std::mem::take(&mut current)));
-            start_line = n;
-        }
-        current.push_str(line);
-    }
-    parts.push((start_line, current));
-
     let mut docs = Vec::new();
     let mut errors = Vec::new();
-    for (line_offset, part) in parts {
-        if part.trim().is_empty() || is_only_comments(&part) {
+    for (line_offset, part) in split_documents(text) {
+        if is_only_comments(part) {
             continue;
         }
-        // Pad with newlines so the parser reports positions in file terms.
-        let padded = format!("{}{}", "\n".repeat(line_offset), part);
-        match MarkedYamlOwned::load_from_str(&padded) {
+        match MarkedYamlOwned::load_from_str(part) {
             Ok(nodes) => {
                 for node in &nodes {
-                    docs.push(convert_document(node, &mut errors));
+                    docs.push(convert_document(node, line_offset, &mut errors));
                 }
             }
-            Err(e) => {
-                errors.push(SyntaxError {
-                    pos: Pos::from_marker(e.marker()),
-                    message: format!("invalid YAML: {}", e.info()),
-                });
-            }
+            Err(e) => errors.push(SyntaxError {
+                pos: Pos::from_marker(e.marker(), line_offset),
+                message: format!("invalid YAML: {}", e.info()),
+            }),
         }
     }
     (docs, errors)
+}
+
+/// Splits a stream before each `---` line (directives stay with the
+/// document they precede), as (lines before the part, part).
+fn split_documents(text: &str) -> Vec<(u32, &str)> {
+    let mut parts = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 0u32;
+    let mut offset = 0usize;
+    let mut has_content = false;
+    for (n, line) in text.split_inclusive('\n').enumerate() {
+        let marker = line.starts_with("---")
+            && (line.len() == 3 || line[3..].starts_with([' ', '\t', '\n', '\r']));
+        if marker && has_content {
+            parts.push((start_line, &text[start..offset]));
+            start = offset;
+            start_line = u32::try_from(n).unwrap_or(u32::MAX);
+            has_content = false;
+        }
+        let t = line.trim();
+        if !marker && !(t.is_empty() || t.starts_with('#') || t.starts_with('%')) {
+            has_content = true;
+        }
+        offset += line.len();
+    }
+    parts.push((start_line, &text[start..]));
+    parts
 }
 
 fn is_only_comments(part: &str) -> bool {
@@ -126,12 +229,22 @@ fn is_only_comments(part: &str) -> bool {
     })
 }
 
-fn convert_document(node: &MarkedYamlOwned, errors: &mut Vec<SyntaxError>) -> Document {
-    let mut positions = HashMap::new();
-    let mut pointer = String::new();
-    let start = Pos::from_marker(&node.span.start);
-    let value = convert(node, &mut pointer, &mut positions, errors, 0);
-    positions.entry(String::new()).or_insert(start);
+fn convert_document(
+    node: &MarkedYamlOwned,
+    line_offset: u32,
+    errors: &mut Vec<SyntaxError>,
+) -> Document {
+    let start = Pos::from_marker(&node.span.start, line_offset);
+    let mut cx = Convert {
+        positions: Positions::default(),
+        errors,
+        line_offset,
+    };
+    let root = cx.positions.open(start, None);
+    let value = cx.convert(node, 0);
+    cx.positions.close(root);
+    let mut positions = cx.positions;
+    positions.nodes.shrink_to_fit();
     Document {
         value,
         positions,
@@ -142,85 +255,81 @@ fn convert_document(node: &MarkedYamlOwned, errors: &mut Vec<SyntaxError>) -> Do
 /// Nesting deeper than this is rejected rather than risking the stack.
 const MAX_DEPTH: usize = 256;
 
-fn convert(
-    node: &MarkedYamlOwned,
-    pointer: &mut String,
-    positions: &mut HashMap<String, Pos>,
-    errors: &mut Vec<SyntaxError>,
-    depth: usize,
-) -> Value {
-    let pos = Pos::from_marker(&node.span.start);
-    if depth > MAX_DEPTH {
-        errors.push(SyntaxError {
-            pos,
-            message: format!("nesting deeper than {MAX_DEPTH} levels"),
-        });
-        return Value::Null;
+struct Convert<'a> {
+    positions: Positions,
+    errors: &'a mut Vec<SyntaxError>,
+    line_offset: u32,
+}
+
+impl Convert<'_> {
+    fn pos(&self, m: &saphyr::Marker) -> Pos {
+        Pos::from_marker(m, self.line_offset)
     }
-    match &node.data {
-        YamlDataOwned::Value(s) => scalar(s),
-        YamlDataOwned::Representation(s, _, _) => Value::String(s.clone()),
-        YamlDataOwned::Sequence(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                positions.insert(pointer.clone(), Pos::from_marker(&item.span.start));
-                out.push(convert(item, pointer, positions, errors, depth + 1));
-                pointer.truncate(len);
-            }
-            Value::Array(out)
+
+    fn error(&mut self, pos: Pos, message: impl Into<String>) {
+        self.errors.push(SyntaxError {
+            pos,
+            message: message.into(),
+        });
+    }
+
+    fn convert(&mut self, node: &MarkedYamlOwned, depth: usize) -> Value {
+        let pos = self.pos(&node.span.start);
+        if depth > MAX_DEPTH {
+            self.error(pos, format!("nesting deeper than {MAX_DEPTH} levels"));
+            return Value::Null;
         }
-        YamlDataOwned::Mapping(map) => {
-            let mut out = Map::new();
-            for (k, v) in map.iter() {
-                let key = match &k.data {
-                    YamlDataOwned::Value(s) => scalar_key(s),
-                    YamlDataOwned::Representation(s, _, _) => s.clone(),
-                    _ => {
-                        errors.push(SyntaxError {
-                            pos: Pos::from_marker(&k.span.start),
-                            message: "mapping keys must be scalars".to_string(),
-                        });
-                        continue;
-                    }
-                };
-                let len = pointer.len();
-                pointer.push('/');
-                push_escaped(pointer, &key);
-                positions.insert(pointer.clone(), Pos::from_marker(&k.span.start));
-                let value = convert(v, pointer, positions, errors, depth + 1);
-                pointer.truncate(len);
-                out.insert(key, value);
-            }
-            Value::Object(out)
-        }
-        YamlDataOwned::Tagged(tag, inner) => {
-            let value = convert(inner, pointer, positions, errors, depth + 1);
-            if tag.suffix == "str" {
-                match value {
-                    Value::Number(n) => Value::String(n.to_string()),
-                    Value::Bool(b) => Value::String(b.to_string()),
-                    other => other,
+        match &node.data {
+            YamlDataOwned::Value(s) => scalar(s),
+            YamlDataOwned::Representation(s, _, _) => Value::String(s.clone()),
+            YamlDataOwned::Sequence(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    let i = self.positions.open(self.pos(&item.span.start), None);
+                    out.push(self.convert(item, depth + 1));
+                    self.positions.close(i);
                 }
-            } else {
-                value
+                Value::Array(out)
             }
-        }
-        YamlDataOwned::Alias(_) => {
-            errors.push(SyntaxError {
-                pos,
-                message: "unresolved YAML alias".to_string(),
-            });
-            Value::Null
-        }
-        YamlDataOwned::BadValue => {
-            errors.push(SyntaxError {
-                pos,
-                message: "invalid YAML value".to_string(),
-            });
-            Value::Null
+            YamlDataOwned::Mapping(map) => {
+                let mut out = Map::new();
+                for (k, v) in map.iter() {
+                    let key = match &k.data {
+                        YamlDataOwned::Value(s) => scalar_key(s),
+                        YamlDataOwned::Representation(s, _, _) => s.clone(),
+                        _ => {
+                            let at = self.pos(&k.span.start);
+                            self.error(at, "mapping keys must be scalars");
+                            continue;
+                        }
+                    };
+                    let i = self.positions.open(self.pos(&k.span.start), Some(&key));
+                    let value = self.convert(v, depth + 1);
+                    self.positions.close(i);
+                    out.insert(key, value);
+                }
+                Value::Object(out)
+            }
+            YamlDataOwned::Tagged(tag, inner) => {
+                let value = self.convert(inner, depth + 1);
+                if tag.suffix == "str" {
+                    match value {
+                        Value::Number(n) => Value::String(n.to_string()),
+                        Value::Bool(b) => Value::String(b.to_string()),
+                        other => other,
+                    }
+                } else {
+                    value
+                }
+            }
+            YamlDataOwned::Alias(_) => {
+                self.error(pos, "unresolved YAML alias");
+                Value::Null
+            }
+            YamlDataOwned::BadValue => {
+                self.error(pos, "invalid YAML value");
+                Value::Null
+            }
         }
     }
 }
@@ -245,17 +354,6 @@ fn scalar_key(s: &ScalarOwned) -> String {
     }
 }
 
-/// Appends `segment` to a JSON pointer, escaping `~` and `/` (RFC 6901).
-pub(crate) fn push_escaped(pointer: &mut String, segment: &str) {
-    for c in segment.chars() {
-        match c {
-            '~' => pointer.push_str("~0"),
-            '/' => pointer.push_str("~1"),
-            c => pointer.push(c),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,22 +365,19 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(docs.len(), 2);
         let d = &docs[0];
-        assert_eq!(d.positions["/a"], Pos { line: 1, column: 1 });
-        assert_eq!(d.positions["/b/1"], Pos { line: 4, column: 5 });
-        assert_eq!(d.positions["/b/1/d"], Pos { line: 5, column: 5 });
+        assert_eq!(d.pos("/a"), Pos { line: 1, column: 1 });
+        assert_eq!(d.pos("/b/1"), Pos { line: 4, column: 5 });
+        assert_eq!(d.pos("/b/1/d"), Pos { line: 5, column: 5 });
         assert_eq!(d.value["b"][1]["c"], Value::String("80".into()));
         assert_eq!(d.value["b"][1]["d"], Value::from(443));
-        assert_eq!(docs[1].positions["/kind"], Pos { line: 7, column: 1 });
+        assert_eq!(docs[1].pos("/kind"), Pos { line: 7, column: 1 });
     }
 
     #[test]
     fn keys_with_slashes_are_escaped() {
         let (docs, _) = parse_stream("labels:\n  kubernetes.io/name: x\n");
-        assert!(
-            docs[0]
-                .positions
-                .contains_key("/labels/kubernetes.io~1name")
-        );
+        assert_eq!(docs[0].pos("/labels/kubernetes.io~1name").line, 2);
+        assert_eq!(docs[0].pos("/labels/kubernetes.io~1name").column, 3);
     }
 
     #[test]
@@ -296,7 +391,7 @@ mod tests {
         assert_eq!(kinds, vec!["A", "C"]);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].pos.line, 4, "{errors:?}");
-        assert_eq!(docs[1].positions["/kind"].line, 5);
+        assert_eq!(docs[1].pos("/kind").line, 5);
     }
 
     #[test]
@@ -304,7 +399,7 @@ mod tests {
         let (docs, errors) = parse_stream("{\"kind\": \"Pod\",\n \"metadata\": {\"name\": \"a\"}}");
         assert!(errors.is_empty());
         assert_eq!(
-            docs[0].positions["/metadata/name"],
+            docs[0].pos("/metadata/name"),
             Pos {
                 line: 2,
                 column: 15

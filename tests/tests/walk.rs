@@ -1,0 +1,182 @@
+//! The input walk stays inside the tree the user named and reads only what
+//! it should: the attacks a pull request can commit (symlinks out, loops,
+//! FIFOs, huge files) each end in a diagnostic, and the rest is checked.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation should abort the test"
+)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use palisade::{Inputs, PolicySet, Report};
+use palisade_tests::engine;
+
+const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
+
+fn check(inputs: Inputs) -> Report {
+    // In a thread with a timeout: the old walk hung on some of these.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let report = engine()
+            .checker(&PolicySet::builtin_default(), Vec::new())
+            .unwrap()
+            .check(&inputs);
+        let _ = tx.send(report);
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .expect("the check did not finish: the walk hung")
+}
+
+fn tree(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("palisade-walk-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ns.yaml"), NAMESPACE).unwrap();
+    dir
+}
+
+fn messages(report: &Report) -> Vec<String> {
+    report
+        .diagnostics
+        .iter()
+        .map(|d| d.message.clone())
+        .collect()
+}
+
+fn link(target: impl AsRef<Path>, at: impl AsRef<Path>) {
+    std::os::unix::fs::symlink(target, at).unwrap();
+}
+
+#[test]
+fn a_symlink_out_of_the_tree_is_not_read() {
+    let dir = tree("escape");
+    let secret = std::env::temp_dir().join(format!("palisade-secret-{}.yaml", std::process::id()));
+    std::fs::write(
+        &secret,
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: SECRET-TOKEN-1234}\n",
+    )
+    .unwrap();
+    link(&secret, dir.join("leak.yaml"));
+    link("/proc/self/environ", dir.join("environ.yaml"));
+    let report = check(Inputs::new().path(&dir));
+    let m = messages(&report);
+    assert_eq!(m.len(), 2, "{m:#?}");
+    assert!(m.iter().all(|m| m.contains("leads outside")), "{m:#?}");
+    // Nothing of the targets reached the report.
+    assert_eq!(report.summary.objects, 1);
+    assert!(!format!("{report:?}").contains("SECRET-TOKEN-1234"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_file(&secret).unwrap();
+}
+
+#[test]
+fn looping_symlinks_end_and_files_are_read_once() {
+    let dir = tree("loops");
+    link("a.yaml", dir.join("b.yaml"));
+    link("b.yaml", dir.join("a.yaml"));
+    link(".", dir.join("self"));
+    link("..", dir.join("up"));
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    link("../ns.yaml", dir.join("sub/again.yaml"));
+    let report = check(Inputs::new().path(&dir));
+    let m = messages(&report);
+    // The two links that point at each other cannot be followed; `self`
+    // and `sub/again.yaml` reach what was read already; `up` leaves.
+    assert_eq!(m.len(), 3, "{m:#?}");
+    assert!(m[0].contains("a.yaml") && m[0].contains("loop"), "{m:#?}");
+    assert!(m[1].contains("b.yaml") && m[1].contains("loop"), "{m:#?}");
+    assert!(m[2].contains("`up`") || m[2].contains("/up"), "{m:#?}");
+    assert_eq!(report.summary.objects, 1, "the namespace, once");
+    assert_eq!(report.summary.files, 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn fifos_devices_and_oversized_files_are_diagnosed_not_read() {
+    let dir = tree("special");
+    let fifo = dir.join("pipe.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    link("/dev/zero", dir.join("zero.yaml"));
+    std::fs::write(
+        dir.join("big.yaml"),
+        format!("# {}\n{NAMESPACE}", "x".repeat(4096)),
+    )
+    .unwrap();
+    let report = check(Inputs::new().path(&dir).max_file_bytes(1024));
+    let m = messages(&report);
+    assert_eq!(m.len(), 3, "{m:#?}");
+    assert!(
+        m[0].contains("big.yaml") && m[0].contains("size cap of 1024"),
+        "{m:#?}"
+    );
+    assert!(
+        m[1].contains("pipe.yaml") && m[1].contains("not a regular file"),
+        "{m:#?}"
+    );
+    assert!(m[2].contains("zero.yaml"), "{m:#?}");
+    assert_eq!(report.summary.objects, 1);
+    // Named explicitly, a device is refused the same way.
+    let report = check(Inputs::new().path("/dev/zero"));
+    assert!(
+        messages(&report)[0].contains("not a regular file"),
+        "{report:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_input_with_no_objects_is_an_error() {
+    let dir = tree("empty");
+    std::fs::remove_file(dir.join("ns.yaml")).unwrap();
+    std::fs::write(dir.join("README.md"), "# not a manifest\n").unwrap();
+    let report = check(Inputs::new().path(&dir).text("<stdin>", ""));
+    let m = messages(&report);
+    assert_eq!(m.len(), 2, "{m:#?}");
+    assert!(m[0].starts_with("no objects found in `"), "{m:#?}");
+    assert!(m[1].starts_with("no objects found in `<stdin>`"), "{m:#?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn duplicate_objects_are_diagnosed_at_both_places() {
+    let report = check(
+        Inputs::new()
+            .text("a.yaml", NAMESPACE)
+            .text("b.yaml", format!("# again\n{NAMESPACE}").as_str()),
+    );
+    let d = &report.diagnostics;
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(
+        d[0].message.contains("duplicate object `Namespace shop`"),
+        "{d:#?}"
+    );
+    assert!(d[0].message.contains("also defined at a.yaml:3:"), "{d:#?}");
+    assert_eq!(d[0].location.as_ref().unwrap().to_string(), "b.yaml:4:12");
+    // The same file named twice is read once, not a duplicate.
+    let dir = tree("twice");
+    let report = check(Inputs::new().path(&dir).path(dir.join("ns.yaml")));
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_located() {
+    let mut bytes = NAMESPACE.as_bytes().to_vec();
+    bytes.extend_from_slice(b"---\nkind: \xff\xfe\n");
+    let report = check(Inputs::new().bytes("<stdin>", bytes));
+    let d = &report.diagnostics;
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].message.contains("not UTF-8"), "{d:#?}");
+    assert_eq!(d[0].location.as_ref().unwrap().to_string(), "<stdin>:5:7");
+}
