@@ -37,6 +37,7 @@ pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 16 << 20;
 pub struct EngineBuilder {
     limits: Limits,
     cache_dir: Option<PathBuf>,
+    metering: bool,
 }
 
 impl Default for EngineBuilder {
@@ -51,6 +52,7 @@ impl Default for EngineBuilder {
                 max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
             },
             cache_dir: None,
+            metering: true,
         }
     }
 }
@@ -107,6 +109,14 @@ impl EngineBuilder {
         self
     }
 
+    /// Turns fuel metering off: only to measure what metering costs
+    /// (`palisade bench`). Without it, the fuel budget does not hold.
+    #[doc(hidden)]
+    pub fn without_fuel_metering(mut self) -> Self {
+        self.metering = false;
+        self
+    }
+
     /// Builds the engine; rejects zero limits.
     pub fn build(self) -> Result<Engine, Error> {
         let l = &self.limits;
@@ -116,7 +126,8 @@ impl EngineBuilder {
                 "fuel, timeout, memory limit and output limit must be greater than zero",
             ));
         }
-        let runtime = Runtime::new(self.cache_dir).map_err(|e| Error::new(ErrorKind::Engine, e))?;
+        let runtime = Runtime::new(self.cache_dir, self.metering)
+            .map_err(|e| Error::new(ErrorKind::Engine, e))?;
         Ok(Engine {
             runtime: Arc::new(runtime),
             limits: self.limits,
@@ -768,6 +779,27 @@ impl Checker {
             host_time,
             ..limits
         })
+    }
+
+    /// Benchmark support: the fuel one evaluation of each plugin uses on
+    /// `inputs`.
+    #[doc(hidden)]
+    pub fn fuel_used(&self, inputs: &Inputs) -> Vec<(String, u64)> {
+        let (_loaded, mut request, _) = self.prepare(inputs);
+        self.plugins
+            .iter()
+            .map(|c| {
+                request.settings.clone_from(&c.settings);
+                request.enabled_rules.clone_from(&c.enabled);
+                let _ = self.evaluate(c, &request, &self.engine.limits);
+                let used = c
+                    .plugin
+                    .inner
+                    .fuel_used
+                    .load(std::sync::atomic::Ordering::Relaxed);
+                (c.plugin.id.clone(), used)
+            })
+            .collect()
     }
 
     /// One evaluation under `limits`, with the output checked against the

@@ -65,6 +65,9 @@ pub(crate) struct Runtime {
     cache_warning: Option<String>,
     compiled: Mutex<HashMap<[u8; 32], Component>>,
     ticker: Mutex<Option<Arc<AtomicBool>>>,
+    /// Whether calls are metered with fuel (always, but for measuring what
+    /// metering costs).
+    metering: bool,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -94,13 +97,13 @@ pub(crate) enum LoadFailure {
 }
 
 impl Runtime {
-    pub(crate) fn new(cache_dir: Option<PathBuf>) -> Result<Runtime, String> {
+    pub(crate) fn new(cache_dir: Option<PathBuf>, metering: bool) -> Result<Runtime, String> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
         config.max_wasm_stack(1 << 20);
         config.parallel_compilation(true);
-        config.consume_fuel(true);
+        config.consume_fuel(metering);
         let engine = wasmtime::Engine::new(&config).map_err(|e| e.to_string())?;
         let mut hasher = Sha256Hasher(Sha256::new());
         engine.precompile_compatibility_hash().hash(&mut hasher);
@@ -122,6 +125,7 @@ impl Runtime {
             cache_warning,
             compiled: Mutex::new(HashMap::new()),
             ticker: Mutex::new(None),
+            metering,
         })
     }
 
@@ -241,6 +245,7 @@ impl Runtime {
             runtime: self.clone(),
             pre,
             sha256: hex(&Sha256::digest(bytes).into()),
+            fuel_used: std::sync::atomic::AtomicU64::new(0),
         })
     }
 }
@@ -405,6 +410,8 @@ pub(crate) struct CompiledPlugin {
     runtime: Arc<Runtime>,
     pre: bindings::PolicyPluginPre<State>,
     pub(crate) sha256: String,
+    /// Fuel the last call used (for `palisade bench`).
+    pub(crate) fuel_used: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for CompiledPlugin {
@@ -441,7 +448,7 @@ impl CompiledPlugin {
             .max(1);
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
-        if store.set_fuel(limits.fuel).is_err() {
+        if self.runtime.metering && store.set_fuel(limits.fuel).is_err() {
             return (
                 Err((PluginFailure::Trap, "fuel metering is off".to_string())),
                 Vec::new(),
@@ -451,6 +458,10 @@ impl CompiledPlugin {
             .pre
             .instantiate(&mut store)
             .and_then(|instance| f(&instance, &mut store));
+        if let Ok(left) = store.get_fuel() {
+            self.fuel_used
+                .store(limits.fuel.saturating_sub(left), Ordering::Relaxed);
+        }
         let state = store.into_data();
         let log: Vec<String> = state
             .log

@@ -54,6 +54,12 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<Status> {
     })?;
     let per_plugin = checker.time_evaluations(&inputs, n);
     let empty = checker.time_evaluations(&Inputs::new(), n);
+    let fuel = checker.fuel_used(&inputs);
+    // The same evaluations without fuel metering: what the deterministic
+    // budget costs.
+    let unmetered = args.plugins.builder().without_fuel_metering().build()?;
+    let unmetered = args.plugins.checker_with(&unmetered)?;
+    let per_plugin_unmetered = unmetered.time_evaluations(&inputs, n);
 
     let mut out = String::new();
     out.push_str(&format!("iterations: {n} (median)\n"));
@@ -69,11 +75,17 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<Status> {
         "check inputs (load+model+eval):    {}\n",
         fmt(check)
     ));
-    for ((plugin, t), (_, t0)) in per_plugin.iter().zip(&empty) {
+    for ((((plugin, t), (_, t0)), (_, f)), (_, tu)) in per_plugin
+        .iter()
+        .zip(&empty)
+        .zip(&fuel)
+        .zip(&per_plugin_unmetered)
+    {
         out.push_str(&format!(
-            "evaluate {plugin}: {} on the inputs, {} on an empty model (instantiate + call + lift)\n",
+            "evaluate {plugin}: {} on the inputs, {} on an empty model (instantiate + call + lift); {f} fuel; {} without fuel metering\n",
             fmt(*t),
-            fmt(*t0)
+            fmt(*t0),
+            fmt(*tu)
         ));
     }
     print(&out)?;

@@ -135,17 +135,20 @@ impl PluginOpts {
             .or_else(|| env("HOME").map(|d| d.join(".cache").join("palisade")))
     }
 
-    /// The engine; a cache directory it refuses is a warning on standard
-    /// error, and plugins are compiled in memory.
-    pub(crate) fn engine(&self, cache_dir: Option<PathBuf>) -> anyhow::Result<Engine> {
-        let engine = Engine::builder()
+    /// The engine builder with the limits of these options.
+    pub(crate) fn builder(&self) -> palisade::EngineBuilder {
+        Engine::builder()
             .fuel(self.plugin_fuel)
             .timeout(Duration::from_millis(self.plugin_timeout_ms))
             .memory_limit(self.plugin_memory_mib << 20)
             .max_findings(self.max_findings)
             .max_output_bytes(self.max_output_bytes)
-            .cache_dir(cache_dir)
-            .build()?;
+    }
+
+    /// The engine; a cache directory it refuses is a warning on standard
+    /// error, and plugins are compiled in memory.
+    pub(crate) fn engine(&self, cache_dir: Option<PathBuf>) -> anyhow::Result<Engine> {
+        let engine = self.builder().cache_dir(cache_dir).build()?;
         if let Some(warning) = engine.cache_warning() {
             eprintln!("warning: {warning}");
         }

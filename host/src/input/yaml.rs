@@ -213,7 +213,7 @@ fn split_documents(text: &str) -> Vec<(u32, &str)> {
             has_content = false;
         }
         let t = line.trim();
-        if !marker && !(t.is_empty() || t.starts_with('#') || t.starts_with('%')) {
+        if !(marker || t.is_empty() || t.starts_with('#') || t.starts_with('%')) {
             has_content = true;
         }
         offset += line.len();
