@@ -4,6 +4,8 @@
 mod engine;
 mod error;
 mod exempt;
+#[doc(hidden)]
+pub mod fuzzing;
 mod input;
 mod kinds;
 mod model;
