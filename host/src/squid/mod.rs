@@ -9,6 +9,7 @@
 //! Held against a real squid by `tests/tests/squid.rs`.
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -172,6 +173,41 @@ fn parse_nets(values: &[String]) -> Result<Vec<IpNet>, String> {
         .collect()
 }
 
+/// How deeply `include`s nest (squid's own limit).
+const MAX_INCLUDE_DEPTH: usize = 16;
+/// How many files one configuration may include in all: a file included
+/// several times at every level would otherwise multiply the work (two
+/// includes of itself, sixteen deep, are 65 536 parses).
+const MAX_INCLUDED_FILES: usize = 64;
+/// The largest included or hosts file read: a configuration, not
+/// `/dev/zero`.
+const MAX_FILE_BYTES: u64 = 4 << 20;
+
+/// Reads a regular file of at most [`MAX_FILE_BYTES`] (devices and FIFOs
+/// could block or never end).
+fn read_limited(path: &Path) -> Result<String, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".to_string());
+    }
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("larger than {MAX_FILE_BYTES} bytes"));
+    }
+    Ok(text)
+}
+
+/// The files being read (outermost first) and how many were included.
+#[derive(Debug, Default)]
+struct Includes {
+    stack: Vec<PathBuf>,
+    count: usize,
+}
+
 impl SquidConfig {
     fn with_builtins() -> SquidConfig {
         let mut c = SquidConfig::default();
@@ -206,7 +242,12 @@ impl SquidConfig {
         line_offset: u32,
     ) -> SquidConfig {
         let mut c = SquidConfig::with_builtins();
-        c.parse_into(file, text, dir, line_offset, 0);
+        let mut includes = Includes::default();
+        if let Some(dir) = dir {
+            let top = dir.join(Path::new(file).file_name().unwrap_or_default());
+            includes.stack.push(top.canonicalize().unwrap_or(top));
+        }
+        c.parse_into(file, text, dir, line_offset, &mut includes);
         c.check_references();
         c
     }
@@ -225,7 +266,7 @@ impl SquidConfig {
         text: &str,
         dir: Option<&Path>,
         line_offset: u32,
-        depth: u32,
+        includes: &mut Includes,
     ) {
         for (n, raw) in text.lines().enumerate() {
             let line = line_offset + u32::try_from(n).unwrap_or(u32::MAX) + 1;
@@ -292,8 +333,18 @@ impl SquidConfig {
                         self.error(file, line, "`include` needs a file".into());
                         continue;
                     };
-                    if depth >= 16 {
+                    if includes.stack.len() > MAX_INCLUDE_DEPTH {
                         self.error(file, line, "`include` nests too deeply".into());
+                        continue;
+                    }
+                    if includes.count >= MAX_INCLUDED_FILES {
+                        self.error(
+                            file,
+                            line,
+                            format!(
+                                "`include {target}`: more than {MAX_INCLUDED_FILES} included files"
+                            ),
+                        );
                         continue;
                     }
                     let Some(dir) = dir else {
@@ -307,11 +358,25 @@ impl SquidConfig {
                         continue;
                     };
                     let path = dir.join(target);
-                    match std::fs::read_to_string(&path) {
+                    let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+                    if includes.stack.contains(&canonical) {
+                        self.error(
+                            file,
+                            line,
+                            format!(
+                                "`include {target}` includes a file that is already being read"
+                            ),
+                        );
+                        continue;
+                    }
+                    includes.count += 1;
+                    match read_limited(&path) {
                         Ok(text) => {
                             let name = path.display().to_string();
                             let sub = path.parent().map(Path::to_path_buf);
-                            self.parse_into(&name, &text, sub.as_deref(), 0, depth + 1);
+                            includes.stack.push(canonical);
+                            self.parse_into(&name, &text, sub.as_deref(), 0, includes);
+                            includes.stack.pop();
                         }
                         Err(e) => self.error(
                             file,
@@ -326,7 +391,7 @@ impl SquidConfig {
                         Some(d) => d.join(target),
                         None => PathBuf::from(target),
                     };
-                    if let Ok(text) = std::fs::read_to_string(&path) {
+                    if let Ok(text) = read_limited(&path) {
                         for l in text.lines() {
                             let l = l.split('#').next().unwrap_or("");
                             let mut parts = l.split_whitespace();
@@ -778,10 +843,27 @@ impl Proxies {
                     .pointer("/data/squid.conf")
                     .and_then(|v| v.as_str())
                     .map(|text| {
-                        let offset = loaded
+                        let key = loaded
                             .locate(obj, Some("/data/squid.conf"))
-                            .map_or(0, |l| l.line);
-                        SquidConfig::parse(&file.name, text, None, offset)
+                            .map_or(1, |l| l.line);
+                        // In a block scalar the configuration's lines are the
+                        // file's lines after the key. Written otherwise (one
+                        // quoted line with `\n` escapes, folded), they are not
+                        // in the file: everything points at the key.
+                        let file_lines: Vec<&str> = file.text.lines().collect();
+                        let literal = text.lines().enumerate().all(|(k, l)| {
+                            l.trim().is_empty()
+                                || file_lines
+                                    .get(key as usize + k)
+                                    .is_some_and(|f| f.trim() == l.trim())
+                        });
+                        if literal {
+                            SquidConfig::parse(&file.name, text, None, key)
+                        } else {
+                            let mut c = SquidConfig::parse(&file.name, text, None, 0);
+                            c.relocate(key);
+                            c
+                        }
                     })
             } else {
                 None
@@ -836,6 +918,28 @@ impl Proxies {
 }
 
 impl SquidConfig {
+    /// Puts every line of the configuration on `line` (a configuration whose
+    /// lines are not lines of its file).
+    fn relocate(&mut self, line: u32) {
+        for e in &mut self.errors {
+            e.line = line;
+        }
+        for acl in self.acls.values_mut() {
+            for l in &mut acl.lines {
+                *l = line;
+            }
+        }
+        for a in &mut self.access {
+            a.line = line;
+        }
+        for l in &mut self.listeners {
+            l.line = line;
+        }
+        for (_, l) in &mut self.access_logs {
+            *l = line;
+        }
+    }
+
     fn facts(&self, object: u32, file: &str) -> crate::runtime::wit::ProxyConfig {
         use crate::runtime::wit;
         wit::ProxyConfig {
