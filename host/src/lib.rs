@@ -6,6 +6,8 @@ mod engine;
 mod error;
 mod exempt;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 mod identity;
 mod input;
 mod kinds;

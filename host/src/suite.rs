@@ -165,7 +165,9 @@ impl Suite {
             (Some(_), Some(_)) => {
                 return Err(err("give either `policy` or `plugins`, not both".into()));
             }
-            (Some(p), None) => PolicySet::from_file(dir.join(p))?,
+            // A policy set that cannot be read is this file's problem.
+            (Some(p), None) => PolicySet::from_file(dir.join(p))
+                .map_err(|e| e.with_location(Some(config.at("/spec/policy"))))?,
             (None, Some(plugins)) => {
                 let set = serde_json::json!({
                     "apiVersion": "palisade.dev/v1alpha1",

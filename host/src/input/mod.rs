@@ -150,6 +150,22 @@ impl Loaded {
                 .origin(object.file, line)
                 .and_then(|(f, l)| Some((self.files.get(f)?, l)))
                 .unwrap_or((file, line));
+            // A ConfigMap whose `squid.conf` is not written line by line
+            // (quoted, folded): its lines are not the file's; point at the key.
+            if let Some(doc) = file.documents.get(object.document)
+                && let Some(text) = object
+                    .value
+                    .pointer("/data/squid.conf")
+                    .and_then(|v| v.as_str())
+            {
+                let key = doc
+                    .positions
+                    .find_from(object.node, "/data/squid.conf")
+                    .unwrap_or(doc.start);
+                if !crate::squid::written_literally(text, &file.text, key.line) {
+                    return Some(location(&file.name, key));
+                }
+            }
             let column = file
                 .text
                 .lines()

@@ -180,6 +180,17 @@ pub(crate) fn parse_stream(text: &str) -> (Vec<Document>, Vec<SyntaxError>) {
         if is_only_comments(part) {
             continue;
         }
+        // saphyr's loader recurses once per level of block nesting: deep
+        // enough input (`- - - … x`) overflows the stack and aborts the
+        // process before any check of ours. Count levels on the event
+        // stream first (an iterative parser) and refuse such a document.
+        if let Some(at) = too_deep(part) {
+            errors.push(SyntaxError {
+                pos: Pos::from_marker(&at, line_offset),
+                message: format!("nesting deeper than {MAX_DEPTH} levels"),
+            });
+            continue;
+        }
         match MarkedYamlOwned::load_from_str(part) {
             Ok(nodes) => {
                 for node in &nodes {
@@ -193,6 +204,28 @@ pub(crate) fn parse_stream(text: &str) -> (Vec<Document>, Vec<SyntaxError>) {
         }
     }
     (docs, errors)
+}
+
+/// Where a document first nests deeper than [`MAX_DEPTH`], if it does.
+fn too_deep(part: &str) -> Option<saphyr::Marker> {
+    use saphyr_parser::{Event, Parser};
+    let mut depth = 0usize;
+    for event in Parser::new_from_str(part) {
+        let Ok((event, span)) = event else {
+            return None; // a syntax error: the loader reports it
+        };
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(span.start);
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Splits a stream before each `---` line (directives stay with the
@@ -212,7 +245,7 @@ fn split_documents(text: &str) -> Vec<(u32, &str)> {
             start_line = u32::try_from(n).unwrap_or(u32::MAX);
             has_content = false;
         }
-        let t = line.trim();
+        let t = line.trim().trim_start_matches('\u{feff}');
         if !(marker || t.is_empty() || t.starts_with('#') || t.starts_with('%')) {
             has_content = true;
         }
@@ -224,7 +257,7 @@ fn split_documents(text: &str) -> Vec<(u32, &str)> {
 
 fn is_only_comments(part: &str) -> bool {
     part.lines().all(|l| {
-        let t = l.trim();
+        let t = l.trim().trim_start_matches('\u{feff}');
         t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
     })
 }
@@ -351,6 +384,17 @@ fn scalar_key(s: &ScalarOwned) -> String {
         Value::String(s) => s,
         Value::Null => "null".to_string(),
         other => other.to_string(),
+    }
+}
+
+/// Appends `segment` to a JSON pointer, escaping `~` and `/` (RFC 6901).
+pub(crate) fn push_escaped(pointer: &mut String, segment: &str) {
+    for c in segment.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
     }
 }
 

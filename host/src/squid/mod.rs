@@ -1372,6 +1372,17 @@ pub(crate) struct Proxies {
     pub(crate) facts: Vec<crate::runtime::wit::ProxyConfig>,
 }
 
+/// Whether an embedded configuration's lines are the file's lines after the
+/// key line `key` (a block scalar), so that its line n is line `key + n` of
+/// the file.
+pub(crate) fn written_literally(text: &str, file_text: &str, key: u32) -> bool {
+    let mut file_lines = file_text.lines().skip(key as usize);
+    text.lines().all(|l| {
+        let f = file_lines.next();
+        l.trim().is_empty() || f.is_some_and(|f| f.trim() == l.trim())
+    })
+}
+
 impl Proxies {
     /// Finds squid configurations: `squid.conf` files and the `squid.conf`
     /// key of ConfigMaps. Problems are diagnostics with file and line.
@@ -1403,10 +1414,21 @@ impl Proxies {
                     .pointer("/data/squid.conf")
                     .and_then(|v| v.as_str())
                     .map(|text| {
-                        let offset = loaded
+                        let key = loaded
                             .locate(obj, Some("/data/squid.conf"))
                             .map_or(0, |l| l.line);
-                        SquidConfig::parse(&file.name, text, &Files::None, offset)
+                        if written_literally(text, &file.text, key) {
+                            SquidConfig::parse(&file.name, text, &Files::None, key)
+                        } else {
+                            // Not the file's lines (one quoted line with `\n`
+                            // escapes, a folded scalar): every problem points at
+                            // the key.
+                            let mut c = SquidConfig::parse(&file.name, text, &Files::None, 0);
+                            for e in &mut c.errors {
+                                e.line = key;
+                            }
+                            c
+                        }
                     })
             } else {
                 None
