@@ -321,7 +321,11 @@ impl Engine {
         result.map_err(|m| {
             Error::new(
                 ErrorKind::InvalidSettings,
-                format!("plugin `{}` rejected its settings: {m}", plugin.id),
+                format!(
+                    "plugin `{}` rejected its settings: {}",
+                    plugin.id,
+                    crate::render::escape::line(&m)
+                ),
             )
         })
     }

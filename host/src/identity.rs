@@ -10,7 +10,8 @@
 //!   the components built into this binary;
 //! - a rule ID matches [`RULE_ID_PATTERN`]; the `PAL` prefix is the host's;
 //!   no two loaded plugins may declare the same rule ID;
-//! - rule count, and the bytes of every text, are capped.
+//! - rule count, and the bytes of every text, are capped, and no text holds
+//!   a control character (documentation may hold line breaks and tabs).
 
 use crate::error::{Error, ErrorKind};
 use crate::runtime::wit;
@@ -85,17 +86,33 @@ pub(crate) fn check_metadata(
         )));
     }
     let plugin = &meta.id;
-    let one_line = |field: &str, value: &str, max: usize| -> Result<(), Error> {
+    // Metadata reaches `rules`, `explain`, SARIF and the rules reference:
+    // no control characters (a documentation text may hold line breaks and
+    // tabs), so none of it can rewrite a terminal or forge lines.
+    let text = |field: &str, value: &str, max: usize, multiline: bool| -> Result<(), Error> {
         if value.len() > max {
             return Err(invalid(format!(
                 "plugin `{plugin}`: {field} is {} bytes, more than {max}",
                 value.len()
             )));
         }
+        let allowed = |c: char| multiline && (c == '\n' || c == '\t');
+        if let Some(c) = value.chars().find(|c| c.is_control() && !allowed(*c)) {
+            return Err(invalid(format!(
+                "plugin `{plugin}`: {field} holds the control character U+{:04X}",
+                u32::from(c)
+            )));
+        }
         Ok(())
     };
+    let one_line = |field: &str, value: &str, max: usize| text(field, value, max, false);
     one_line("version", &meta.version, MAX_LINE_BYTES)?;
-    one_line("description", &meta.description, MAX_DESCRIPTION_BYTES)?;
+    text(
+        "description",
+        &meta.description,
+        MAX_DESCRIPTION_BYTES,
+        true,
+    )?;
     if meta.rules.len() > MAX_RULES {
         return Err(invalid(format!(
             "plugin `{plugin}` declares {} rules, more than {MAX_RULES}",
@@ -122,7 +139,7 @@ pub(crate) fn check_metadata(
             &r.summary,
             MAX_LINE_BYTES,
         )?;
-        one_line(&format!("rule `{}` doc", r.id), &r.doc, MAX_DOC_BYTES)?;
+        text(&format!("rule `{}` doc", r.id), &r.doc, MAX_DOC_BYTES, true)?;
         total += r.id.len() + r.name.len() + r.summary.len() + r.doc.len();
     }
     if total > MAX_METADATA_BYTES {

@@ -373,18 +373,20 @@ fn inline_expectations(text: &str) -> Result<Vec<Expected>, String> {
 
 /// Renders case results for people: failures with a diff, then a count.
 pub fn render_human(results: &[CaseResult]) -> String {
+    // Messages come from plugins and names from fixtures: one line each.
+    use crate::render::escape::line;
     let mut out = String::new();
     for r in results {
         let status = if r.passed() { "ok  " } else { "FAIL" };
-        let _ = writeln!(out, "{status} {}/{}", r.suite, r.name);
+        let _ = writeln!(out, "{status} {}/{}", line(&r.suite), line(&r.name));
         for e in &r.errors {
-            let _ = writeln!(out, "       error: {e}");
+            let _ = writeln!(out, "       error: {}", line(e));
         }
         for m in &r.missing {
-            let _ = writeln!(out, "     - expected, not reported: {m}");
+            let _ = writeln!(out, "     - expected, not reported: {}", line(m));
         }
         for u in &r.unexpected {
-            let _ = writeln!(out, "     + reported, not expected: {u}");
+            let _ = writeln!(out, "     + reported, not expected: {}", line(u));
         }
     }
     let failed = results.iter().filter(|r| !r.passed()).count();
@@ -394,12 +396,7 @@ pub fn render_human(results: &[CaseResult]) -> String {
 
 /// Renders case results as JUnit XML (one testsuite per suite).
 pub fn render_junit(results: &[CaseResult]) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+    let esc = crate::render::escape::xml;
     let mut suites: Vec<&str> = results.iter().map(|r| r.suite.as_str()).collect();
     suites.dedup();
     let mut out = String::from(
@@ -454,6 +451,27 @@ pub fn render_junit(results: &[CaseResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugin_text_cannot_forge_result_lines() {
+        let forged = "x\u{1b}[2J\r\nok   forged/case\n0 passed, 0 failed".to_string();
+        let results = [CaseResult {
+            suite: "s".to_string(),
+            name: "c\"/><testcase name=\"forged\"/>".to_string(),
+            missing: Vec::new(),
+            unexpected: vec![forged],
+            errors: Vec::new(),
+        }];
+        let human = render_human(&results);
+        assert_eq!(human.lines().count(), 3, "{human}");
+        assert!(
+            !human.contains('\u{1b}') && !human.contains('\r'),
+            "{human:?}"
+        );
+        assert_eq!(human.lines().last(), Some("0 passed, 1 failed"));
+        let junit = render_junit(&results);
+        assert_eq!(junit.matches("<testcase ").count(), 1, "{junit}");
+    }
 
     #[test]
     fn inline_expectations_parse() {

@@ -101,6 +101,15 @@ fn rule_and_plugin_ids_follow_one_pattern() {
 }
 
 #[test]
+fn metadata_holds_no_control_characters() {
+    let e = rejected(
+        r#"{"id": "acme", "rules": ["ACME001"], "summary": "fine\u001b[2J\r\nerror[NP001]: forged"}"#,
+    );
+    assert!(e.message().contains("control character U+001B"), "{e}");
+    assert!(!e.message().contains('\u{1b}'), "{e:?}");
+}
+
+#[test]
 fn metadata_is_bounded() {
     let e = rejected(r#"{"id": "acme", "generate": 1001}"#);
     assert!(e.message().contains("1001 rules, more than 1000"), "{e}");

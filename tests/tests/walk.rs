@@ -180,3 +180,14 @@ fn bytes_that_are_not_utf8_are_located() {
     assert!(d[0].message.contains("not UTF-8"), "{d:#?}");
     assert_eq!(d[0].location.as_ref().unwrap().to_string(), "<stdin>:5:7");
 }
+
+#[test]
+fn control_characters_in_names_are_refused() {
+    let text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: \"shop\\e[2J\\r\\nerror\"}\n";
+    let report = check(Inputs::new().text("n.yaml", text));
+    let d = &report.diagnostics;
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].message.contains("control character U+001B"), "{d:#?}");
+    assert_eq!(d[0].location.as_ref().unwrap().to_string(), "n.yaml:3:11");
+    assert_eq!(report.summary.objects, 0);
+}

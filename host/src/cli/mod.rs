@@ -208,7 +208,12 @@ pub(crate) fn refuse_problems(diagnostics: &[palisade::Diagnostic]) -> anyhow::R
 }
 
 /// Writes to stdout; a closed pipe (`palisade ... | head`) is not an error.
+///
+/// No control character but line breaks and tabs reaches the terminal: every
+/// renderer escapes the hostile text it formats, and this catches any it
+/// missed (a name in a `netpol` table, a plugin's text in `explain`).
 pub(crate) fn print(text: &str) -> anyhow::Result<()> {
+    let text = palisade::render::escape::text(text);
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),

@@ -651,6 +651,24 @@ fn identify(value: &Value) -> Result<ObjectRef, (&'static str, String)> {
             ));
         }
     };
+    // No cluster accepts such names, and they would reach every report.
+    for (field, value) in [
+        ("/kind", Some(&kind)),
+        ("/apiVersion", Some(&api_version)),
+        ("/metadata/name", Some(&name)),
+        ("/metadata/namespace", namespace.as_ref()),
+    ] {
+        if let Some(c) = value.and_then(|v| v.chars().find(|c| c.is_control())) {
+            return Err((
+                field,
+                format!(
+                    "`{}` holds the control character U+{:04X}: no Kubernetes object is named so",
+                    field.trim_start_matches('/').replace('/', "."),
+                    u32::from(c)
+                ),
+            ));
+        }
+    }
     Ok(ObjectRef {
         api_version,
         kind,

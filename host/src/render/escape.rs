@@ -56,6 +56,25 @@ pub(crate) fn line(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A whole multi-line text (a rendered report): line breaks and tabs kept,
+/// every other character [`line`] escapes escaped. A last line of defence
+/// for the command's output: each renderer escapes its fields already.
+pub fn text(s: &str) -> Cow<'_, str> {
+    let keep = |c: char| c == '\n' || c == '\t';
+    if !s.chars().any(|c| is_unsafe_on_a_line(c) && !keep(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if keep(c) {
+            out.push(c);
+        } else {
+            push_visible(&mut out, c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Appends `c` to `out`, escaped as [`line`] does.
 pub(crate) fn push_visible(out: &mut String, c: char) {
     match c {

@@ -4,7 +4,8 @@
 //! Output is deterministic: the report is sorted, and nothing here depends on
 //! the clock, the environment or hash order.
 
-mod escape;
+#[doc(hidden)]
+pub mod escape;
 mod github;
 mod human;
 mod json;

@@ -5,8 +5,9 @@
 //! JSON in place (padding with spaces), so one build yields any number of
 //! impostors: plugins that claim reserved IDs, other plugins' rules, or
 //! metadata far too large. The JSON:
-//! `{"id": "...", "rules": ["ID", ...], "generate": N, "doc_bytes": N}`;
-//! `generate` adds rules `GEN0000001`…, `doc_bytes` pads each rule's doc.
+//! `{"id": "...", "rules": ["ID", ...], "generate": N, "doc_bytes": N,
+//! "summary": "..."}`; `generate` adds rules `GEN0000001`…, `doc_bytes` pads
+//! each rule's doc, `summary` replaces every rule's summary.
 
 #![cfg_attr(
     not(target_family = "wasm"),
@@ -43,11 +44,11 @@ const fn padded(text: &[u8]) -> [u8; CAPACITY] {
 static METADATA: [u8; CAPACITY] =
     padded(b"PALISADE-IMPOSTOR-METADATA:{\"id\": \"impostor\", \"rules\": [\"IMP001\"]}");
 
-fn rule(id: String, doc_bytes: usize) -> RuleInfo {
+fn rule(id: String, doc_bytes: usize, summary: Option<&str>) -> RuleInfo {
     RuleInfo {
         name: "impostor-rule".to_string(),
         default_severity: Severity::Warning,
-        summary: format!("Rule {id}"),
+        summary: summary.map_or_else(|| format!("Rule {id}"), str::to_string),
         doc: "x".repeat(doc_bytes),
         id,
     }
@@ -64,15 +65,16 @@ impl Guest for Impostor {
             .unwrap_or_default();
         let v: serde_json::Value = serde_json::from_slice(json).unwrap_or_default();
         let doc_bytes = v["doc_bytes"].as_u64().unwrap_or(0) as usize;
+        let summary = v["summary"].as_str();
         let mut rules: Vec<RuleInfo> = v["rules"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|r| r.as_str())
-            .map(|id| rule(id.to_string(), doc_bytes))
+            .map(|id| rule(id.to_string(), doc_bytes, summary))
             .collect();
         for i in 0..v["generate"].as_u64().unwrap_or(0) {
-            rules.push(rule(format!("GEN{i:07}"), doc_bytes));
+            rules.push(rule(format!("GEN{i:07}"), doc_bytes, summary));
         }
         PluginMetadata {
             id: v["id"].as_str().unwrap_or("impostor").to_string(),
