@@ -1595,8 +1595,25 @@ fn squid_mutated_configs_keep_errors_inside_the_file() {
     });
 }
 
-/// A fresh directory for one case's files.
-fn scratch_dir() -> PathBuf {
+/// A fresh directory for one case's files, removed when dropped (also when
+/// the case fails, which shrinking does many times).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn scratch_dir() -> Scratch {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!(
         "palisade-fuzz-{}-{}",
@@ -1604,7 +1621,7 @@ fn scratch_dir() -> PathBuf {
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 #[test]
@@ -1672,7 +1689,6 @@ fn squid_files_with_includes_parse_and_evaluate() {
                     serde_json::to_string(&v).unwrap()
                 );
             }
-            std::fs::remove_dir_all(&dir).unwrap();
             prop_assert!(elapsed < Duration::from_secs(5), "parsing took {elapsed:?}");
             Ok(())
         },
@@ -2131,7 +2147,6 @@ fn suites_load_or_fail_inside_the_file() {
                 fixture
             );
         }
-        std::fs::remove_dir_all(&dir).unwrap();
         Ok(())
     });
 }
@@ -2171,7 +2186,6 @@ fn squid_self_includes_end_quickly() {
         "{:#?}",
         config.errors()
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Found while writing `yaml-nesting`: saphyr's loader recurses once per
@@ -2252,5 +2266,4 @@ fn an_unreadable_suite_policy_points_at_the_field() {
         (file.display().to_string().as_str(), 4, 3),
         "{e}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
