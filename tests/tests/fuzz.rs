@@ -52,7 +52,15 @@ fn config() -> Config {
         })
         .unwrap_or(DEFAULT_CASES);
     let rng_seed = match std::env::var("PALISADE_FUZZ_SEED").as_deref() {
-        Ok("random") => RngSeed::Random,
+        // A seed of our own rather than `RngSeed::Random`, so the report
+        // line names the seed that reproduces the run.
+        Ok("random") => RngSeed::Fixed(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                ^ u64::from(std::process::id()),
+        ),
         Ok(v) => RngSeed::Fixed(
             v.parse()
                 .unwrap_or_else(|_| panic!("PALISADE_FUZZ_SEED: `{v}`")),
