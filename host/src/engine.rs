@@ -339,7 +339,7 @@ impl Engine {
                 PluginSource::Builtin(id) => self.load_builtin(id),
                 PluginSource::File { path, sha256 } => {
                     let full = policy.dir.join(path);
-                    let bytes = std::fs::read(&full).map_err(|e| {
+                    let bytes = crate::fsutil::read_limited(&full).map_err(|e| {
                         Error::new(
                             ErrorKind::Plugin,
                             format!("cannot read plugin `{}`: {e}", full.display()),

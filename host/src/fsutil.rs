@@ -9,6 +9,44 @@ use std::io::{self, Write as _};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
+/// The most a configuration file (policy set, exemptions, suite, baseline,
+/// plugin component, queries) may hold.
+pub const MAX_CONFIG_BYTES: u64 = 64 << 20;
+
+/// Reads a file the user or a repository names as configuration: only a
+/// regular file (opened `O_NONBLOCK`, so a FIFO cannot block the open), of
+/// at most [`MAX_CONFIG_BYTES`]. `/dev/zero` or a FIFO named as a policy in
+/// a pull request's suite is an error, not a hang.
+pub fn read_limited(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, socket or device)",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("larger than {MAX_CONFIG_BYTES} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// [`read_limited`], as UTF-8 text.
+pub fn read_text(path: &Path) -> io::Result<String> {
+    String::from_utf8(read_limited(path)?)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("not UTF-8 text: {e}")))
+}
+
 /// Attempts at a fresh temporary name before giving up.
 const ATTEMPTS: u32 = 16;
 

@@ -150,7 +150,7 @@ impl Suite {
     /// Loads `suite.yaml` and the pass-/fail- fixtures beside it.
     pub fn load(file: &Path) -> Result<Suite, Error> {
         let err = |m: String| Error::new(ErrorKind::Policy, format!("{}: {m}", file.display()));
-        let text = std::fs::read_to_string(file).map_err(|e| err(format!("cannot read: {e}")))?;
+        let text = crate::fsutil::read_text(file).map_err(|e| err(format!("cannot read: {e}")))?;
         let config = ConfigFile::parse(&file.display().to_string(), &text)?;
         let raw: RawSuite = serde_json::from_value(config.value().clone())
             .map_err(|e| err(format!("invalid suite: {e}")))?;
@@ -219,7 +219,7 @@ impl Suite {
                     expect: Vec::new(),
                 });
             } else if name.starts_with("fail-") {
-                let text = std::fs::read_to_string(&f)
+                let text = crate::fsutil::read_text(&f)
                     .map_err(|e| err(format!("cannot read {name}: {e}")))?;
                 let expect = inline_expectations(&text).map_err(|m| err(format!("{name}: {m}")))?;
                 if expect.is_empty() {

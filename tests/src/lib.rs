@@ -6,6 +6,9 @@
 //!   `tests/fixtures/rules/<plugin>/<RULE>/`, with insta snapshots of the report.
 //! - `inputs.rs`: malformed and adversarial inputs give positioned diagnostics
 //!   and never hide the rest of the input.
+//! - `fuzz.rs`: structure-aware property tests of every parser of untrusted
+//!   text (YAML with positions, squid, policy sets, exemptions, suites),
+//!   bounded by `PALISADE_FUZZ_CASES`.
 
 #![allow(
     clippy::panic,

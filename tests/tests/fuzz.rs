@@ -28,9 +28,6 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// (JSON pointer, line, column) of every field of a document.
-type FieldPositions = Vec<(String, u32, u32)>;
-
 use palisade::fuzzing::{YamlDocument, YamlError, squid_errors, yaml_positions};
 use palisade::{Checker, Exemptions, Inputs, PolicySet, ProxyConfig, Report};
 use palisade_tests::{engine, workspace};
@@ -55,7 +52,15 @@ fn config() -> Config {
         })
         .unwrap_or(DEFAULT_CASES);
     let rng_seed = match std::env::var("PALISADE_FUZZ_SEED").as_deref() {
-        Ok("random") => RngSeed::Random,
+        // A seed of our own rather than `RngSeed::Random`, so the report
+        // line names the seed that reproduces the run.
+        Ok("random") => RngSeed::Fixed(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                ^ u64::from(std::process::id()),
+        ),
         Ok(v) => RngSeed::Fixed(
             v.parse()
                 .unwrap_or_else(|_| panic!("PALISADE_FUZZ_SEED: `{v}`")),
@@ -87,7 +92,22 @@ where
     S: Strategy,
     S::Value: Debug,
 {
-    let config = config();
+    fuzz_share(target, 100, strategy, test);
+}
+
+/// [`fuzz`] with `percent` of the configured cases, for targets with a
+/// small input space and costly cases.
+fn fuzz_share<S>(
+    target: &str,
+    percent: u32,
+    strategy: S,
+    test: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) where
+    S: Strategy,
+    S::Value: Debug,
+{
+    let mut config = config();
+    config.cases = (config.cases.saturating_mul(percent) / 100).max(1);
     let seed = config.rng_seed;
     let mut runner = TestRunner::new(config);
     let executions = AtomicU64::new(0);
@@ -487,6 +507,9 @@ fn scalar_inline(s: &Scalar) -> String {
     }
 }
 
+/// Where each field is written: JSON pointer, line, column.
+type Positions = Vec<(String, u32, u32)>;
+
 /// Text being written, with the cursor's line and column (in characters, as
 /// the loader counts them) and the expected position of every field.
 struct Out {
@@ -497,7 +520,7 @@ struct Out {
     positions: Vec<(String, u32, u32)>,
     /// Anchors defined so far in the document: name, value, positions of
     /// the fields below it (pointer suffixes).
-    anchors: Vec<(String, Value, FieldPositions)>,
+    anchors: Vec<(String, Value, Positions)>,
     /// Anchor names given, including those whose node is still being
     /// written.
     anchor_names: usize,
@@ -791,7 +814,7 @@ impl Out {
 /// field positions.
 struct Rendered {
     text: String,
-    docs: Vec<(Value, FieldPositions)>,
+    docs: Vec<(Value, Positions)>,
 }
 
 fn entry(key: &str, value: Node) -> Entry {
@@ -1161,15 +1184,17 @@ fn yaml_mutated_streams_give_positions_inside_the_text() {
 
 #[test]
 fn yaml_nesting_is_bounded_without_crashing() {
-    // Block nesting deeper than about 800 levels overflows the stack inside
-    // saphyr (see `deep_block_nesting_overflows_the_stack` below), so the
-    // generator stays under that while crossing the loader's 256 limit.
+    // The loader refuses more than 256 levels before saphyr's recursive
+    // loader runs (see `deep_block_nesting_is_an_error_not_a_crash` below);
+    // the generator crosses that limit.
     let strategy = (
-        1usize..400,
+        1usize..320,
         prop::sample::select(&["- ", "[", "{a: ", "a:\n"][..]),
         any::<bool>(),
     );
-    fuzz("yaml-nesting", strategy, |(depth, opener, leaf)| {
+    // About 2 500 distinct inputs, the deepest costly in a debug build: a
+    // quarter of the cases.
+    fuzz_share("yaml-nesting", 25, strategy, |(depth, opener, leaf)| {
         let text = match opener {
             "a:\n" => {
                 (0..depth)
@@ -1191,7 +1216,7 @@ fn yaml_nesting_is_bounded_without_crashing() {
         if depth <= 200 {
             prop_assert!(errors.is_empty(), "depth {depth}: {errors:?}");
             prop_assert_eq!(docs.len(), 1);
-        } else if depth >= 300 {
+        } else if depth >= 260 {
             prop_assert!(!errors.is_empty(), "depth {depth} accepted");
         }
         Ok(())
@@ -1578,8 +1603,25 @@ fn squid_mutated_configs_keep_errors_inside_the_file() {
     });
 }
 
-/// A fresh directory for one case's files.
-fn scratch_dir() -> PathBuf {
+/// A fresh directory for one case's files, removed when dropped (also when
+/// the case fails, which shrinking does many times).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn scratch_dir() -> Scratch {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let dir = std::env::temp_dir().join(format!(
         "palisade-fuzz-{}-{}",
@@ -1587,7 +1629,7 @@ fn scratch_dir() -> PathBuf {
         NEXT.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 #[test]
@@ -1655,7 +1697,6 @@ fn squid_files_with_includes_parse_and_evaluate() {
                     serde_json::to_string(&v).unwrap()
                 );
             }
-            std::fs::remove_dir_all(&dir).unwrap();
             prop_assert!(elapsed < Duration::from_secs(5), "parsing took {elapsed:?}");
             Ok(())
         },
@@ -1919,19 +1960,15 @@ fn exemptions_file() -> impl Strategy<Value = (Value, Option<Fault>)> {
     )
 }
 
-/// The error of a loader: located inside the file, or (FIXME, `ConfigFile`
-/// in host/src/input/mod.rs) a stream with other than one document, which
-/// names no place.
+/// The error of a loader: located inside the file (a stream with other than
+/// one document too: at its second document, or at the start).
 fn error_is_located(name: &str, text: &str, e: &palisade::Error) -> Result<(), TestCaseError> {
     match e.location() {
         Some(l) => {
             prop_assert_eq!(&l.file, name);
             check_within(text, e.message(), l.line, l.column)?;
         }
-        None => prop_assert!(
-            e.message().contains("must hold exactly one YAML document"),
-            "error without a location: {e}"
-        ),
+        None => prop_assert!(false, "error without a location: {e}"),
     }
     Ok(())
 }
@@ -2114,7 +2151,6 @@ fn suites_load_or_fail_inside_the_file() {
                 fixture
             );
         }
-        std::fs::remove_dir_all(&dir).unwrap();
         Ok(())
     });
 }
@@ -2154,7 +2190,6 @@ fn squid_self_includes_end_quickly() {
         "{:#?}",
         config.errors()
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Found while writing `yaml-nesting`: saphyr's loader recurses once per
@@ -2233,5 +2268,4 @@ fn an_unreadable_suite_policy_points_at_the_field() {
         (file.display().to_string().as_str(), 4, 3),
         "{e}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -188,6 +188,38 @@ fn control_characters_in_names_are_refused() {
     let d = &report.diagnostics;
     assert_eq!(d.len(), 1, "{d:#?}");
     assert!(d[0].message.contains("control character U+001B"), "{d:#?}");
-    assert_eq!(d[0].location.as_ref().unwrap().to_string(), "n.yaml:3:11");
+    assert_eq!(d[0].location.as_ref().unwrap().to_string(), "n.yaml:3:12");
     assert_eq!(report.summary.objects, 0);
+}
+
+#[test]
+fn configuration_files_are_regular_files_only() {
+    // A policy, exemptions file or suite a pull request names could be a
+    // FIFO or a device: an error, not a hang or an endless read.
+    let dir = tree("config");
+    let fifo = dir.join("policy.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let f = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send((
+            PolicySet::from_file(&f).map(|_| ()),
+            PolicySet::from_file("/dev/zero").map(|_| ()),
+            palisade::Exemptions::from_file("/dev/zero").map(|_| ()),
+        ));
+    });
+    let (fifo_policy, zero_policy, zero_exemptions) = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("reading a FIFO or /dev/zero hung");
+    for e in [fifo_policy, zero_policy, zero_exemptions] {
+        let e = e.expect_err("not a regular file");
+        assert!(e.message().contains("not a regular file"), "{e}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -172,7 +172,7 @@ impl PluginOpts {
         let policy = self.policy()?;
         let mut extra = Vec::new();
         for path in &self.plugins {
-            let bytes = std::fs::read(path)
+            let bytes = palisade::fsutil::read_limited(path)
                 .with_context(|| format!("cannot read plugin `{}`", path.display()))?;
             let plugin = engine
                 .load_plugin(&bytes)

@@ -130,7 +130,7 @@ fn split_positional(
 fn can_i(a: CanIArgs) -> anyhow::Result<Status> {
     if let Some(queries) = &a.queries {
         let analysis = analyse(&a.manifests, !a.no_builtin_roles)?;
-        let text = std::fs::read_to_string(queries)
+        let text = palisade::fsutil::read_text(queries)
             .with_context(|| format!("cannot read `{}`", queries.display()))?;
         let list: Vec<AccessRequest> = serde_json::from_str(&text)
             .with_context(|| format!("`{}` is not a JSON list of queries", queries.display()))?;

@@ -222,9 +222,11 @@ impl ConfigFile {
                 name: name.to_string(),
                 doc,
             }),
-            _ => Err(crate::Error::new(
+            // Located: at the second document, or at the start of an empty file.
+            (_, second) => Err(crate::Error::at(
                 crate::ErrorKind::Policy,
                 format!("`{name}` must hold exactly one YAML document"),
+                location(name, second.map_or(Pos { line: 1, column: 1 }, |d| d.start)),
             )),
         }
     }
