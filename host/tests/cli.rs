@@ -118,24 +118,41 @@ fn errors_win_over_fail_on_never() {
     );
 }
 
-#[test]
-fn stdin_is_read_with_a_dash() {
+/// `palisade check -` with `input` on standard input.
+fn check_stdin(input: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(["check", "-", "--no-cache"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c, image: i}]}\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn stdin_is_read_with_a_dash() {
+    let out = check_stdin(b"apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c, image: i}]}\n");
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("--> <stdin>:3:"), "{}", stdout(&out));
+}
+
+#[test]
+fn binary_or_empty_stdin_is_an_error_not_a_pass() {
+    // Binary input used to abort the whole check; empty input passed.
+    let out = check_stdin(b"apiVersion: v1\nkind: Namespace\nmetadata: {name: \xff\xfe}\n");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stdout(&out).contains("is not UTF-8"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("<stdin>:3:18"), "{}", stdout(&out));
+    let out = check_stdin(b"");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("no objects found in `<stdin>`"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

@@ -48,6 +48,14 @@ fn messages(report: &Report) -> Vec<String> {
         .collect()
 }
 
+fn mkfifo(at: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(at)
+        .status()
+        .unwrap();
+    assert!(made.success());
+}
+
 fn link(target: impl AsRef<Path>, at: impl AsRef<Path>) {
     std::os::unix::fs::symlink(target, at).unwrap();
 }
@@ -100,13 +108,7 @@ fn looping_symlinks_end_and_files_are_read_once() {
 fn fifos_devices_and_oversized_files_are_diagnosed_not_read() {
     let dir = tree("special");
     let fifo = dir.join("pipe.yaml");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     link("/dev/zero", dir.join("zero.yaml"));
     std::fs::write(
         dir.join("big.yaml"),
@@ -198,13 +200,7 @@ fn configuration_files_are_regular_files_only() {
     // FIFO or a device: an error, not a hang or an endless read.
     let dir = tree("config");
     let fifo = dir.join("policy.yaml");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    mkfifo(&fifo);
     let (tx, rx) = std::sync::mpsc::channel();
     let f = fifo.clone();
     std::thread::spawn(move || {
