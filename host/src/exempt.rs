@@ -175,7 +175,7 @@ impl Exemptions {
     /// Reads an exemptions file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Exemptions, Error> {
         let path = path.as_ref();
-        let text = crate::fsutil::read_text(path.as_ref()).map_err(|e| {
+        let text = crate::fsutil::read_text(path).map_err(|e| {
             Error::new(
                 ErrorKind::Policy,
                 format!("cannot read exemptions `{}`: {e}", path.display()),
@@ -490,7 +490,7 @@ impl Baseline {
     /// Reads a baseline written by [`Baseline::render`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Baseline, Error> {
         let path = path.as_ref();
-        let text = crate::fsutil::read_text(path.as_ref()).map_err(|e| {
+        let text = crate::fsutil::read_text(path).map_err(|e| {
             Error::new(
                 ErrorKind::Policy,
                 format!("cannot read baseline `{}`: {e}", path.display()),

@@ -148,7 +148,7 @@ impl PolicySet {
     /// the file's directory.
     pub fn from_file(path: impl AsRef<Path>) -> Result<PolicySet, Error> {
         let path = path.as_ref();
-        let text = crate::fsutil::read_text(path.as_ref()).map_err(|e| {
+        let text = crate::fsutil::read_text(path).map_err(|e| {
             Error::new(
                 ErrorKind::Policy,
                 format!("cannot read policy set `{}`: {e}", path.display()),
