@@ -81,12 +81,28 @@ impl RbacRule {
                     .is_some_and(|sub| r.strip_prefix("*/").is_some_and(|s| s == sub)))
         });
         let name_ok = self.resource_names.is_empty()
-            || req.any_name
+            || (req.any_name && names_at_authorization(req))
             || req
                 .name
                 .as_ref()
                 .is_some_and(|n| self.resource_names.contains(n));
         group_ok && resource_ok && name_ok
+    }
+}
+
+/// Whether a request of this verb carries the object's name when it is
+/// authorized, so that a `resourceNames` rule can grant it (for "some object
+/// of the kind" questions). The RBAC documentation: `create` (of the object
+/// itself — a subresource such as `pods/exec` names its parent) and
+/// `deletecollection` carry none, so such rules never grant them; `list` and
+/// `watch` carry one when the client sends a `metadata.name` field selector,
+/// a narrow but real path to the named objects, like `get`, `update`,
+/// `patch` and `delete`.
+fn names_at_authorization(req: &Request) -> bool {
+    match req.verb.as_str() {
+        "create" => req.subresource.is_some(),
+        "deletecollection" => false,
+        _ => true,
     }
 }
 

@@ -134,3 +134,58 @@ fn the_builtin_roles_all_parse() {
         ]
     );
 }
+
+/// "Can S do VERB on some object of the kind?" (the plugins' access
+/// questions): a resourceNames rule counts only for verbs whose requests
+/// carry the name when they are authorized (the RBAC docs' resourceNames
+/// section).
+#[test]
+fn resource_names_grant_some_object_only_for_verbs_that_name_it() {
+    let named = rule(
+        &[
+            "create",
+            "deletecollection",
+            "list",
+            "watch",
+            "get",
+            "update",
+            "patch",
+            "delete",
+        ],
+        &["networking.k8s.io"],
+        &["networkpolicies"],
+        &["default-deny"],
+    );
+    let any = |verb: &str| Request {
+        any_name: true,
+        ..req(verb, "networking.k8s.io", "networkpolicies", None, None)
+    };
+    for (verb, granted) in [
+        ("create", false),
+        ("deletecollection", false),
+        ("list", true),
+        ("watch", true),
+        ("get", true),
+        ("update", true),
+        ("patch", true),
+        ("delete", true),
+    ] {
+        assert_eq!(named.allows(&any(verb)), granted, "{verb}");
+    }
+    // A subresource names its parent object: `create pods/exec` on a named
+    // pod is grantable by name.
+    let exec = rule(&["create"], &[""], &["pods/exec"], &["squid-0"]);
+    let some_exec = Request {
+        any_name: true,
+        ..req("create", "", "pods", Some("exec"), None)
+    };
+    assert!(exec.allows(&some_exec));
+    // Without resourceNames, create is granted as before.
+    let open = rule(
+        &["create"],
+        &["networking.k8s.io"],
+        &["networkpolicies"],
+        &[],
+    );
+    assert!(open.allows(&any("create")));
+}

@@ -384,6 +384,11 @@ semantics (aggregation and the built-in `admin`/`edit`/`view` roles
 included). Every subject outside `allowedSubjects` (and `system:masters`)
 that can is reported, once per binding, with the control paths it reaches.
 
+A rule restricted by `resourceNames` counts only where a request names its
+object when it is authorized: never for `create` or `deletecollection` (the
+name of an object being created is not known then), for the other verbs as a
+path to the named objects only, which the finding lists.
+
 ## Why it matters
 
 A team holding the built-in `edit` role in its namespace can rewrite its own
@@ -426,19 +431,27 @@ resources, scope: any-namespace | proxy-namespace | cluster}`).
                 let Some(b) = cx.request().rbac.bindings.get(bi as usize) else {
                     continue;
                 };
-                let role_name = cx
-                    .request()
-                    .rbac
-                    .roles
-                    .get(role as usize)
+                let granting = cx.request().rbac.roles.get(role as usize);
+                let role_name = granting
                     .map(|r| format!("{} {}", r.kind, r.name))
+                    .unwrap_or_default();
+                // A rule with resourceNames reaches only the named objects:
+                // say which.
+                let only = granting
+                    .and_then(|r| r.rules.get(rule as usize))
+                    .filter(|r| !r.resource_names.is_empty())
+                    .map(|r| {
+                        let names: Vec<String> =
+                            r.resource_names.iter().map(|n| format!("`{n}`")).collect();
+                        format!(" (only the objects named {})", names.join(", "))
+                    })
                     .unwrap_or_default();
                 let at = subject_index(b, &kind, &name, &ns)
                     .map_or("/subjects".to_string(), |i| format!("/subjects/{i}"));
                 out.report(
                     b.object,
                     format!(
-                        "{} reaches control path{} {} through {} -> {role_name} rule {rule}",
+                        "{} reaches control path{} {} through {} -> {role_name} rule {rule}{only}",
                         describe(&subject),
                         if paths.len() == 1 { "" } else { "s" },
                         paths.join(", "),
