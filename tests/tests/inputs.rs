@@ -144,3 +144,39 @@ fn adversarial_documents_are_diagnosed() {
         );
     }
 }
+
+#[test]
+fn every_wrong_type_is_located_at_its_field() {
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      hostNetwork: \"yes\"\n      containers:\n        - name: web\n          image: nginx\n          ports:\n            - containerPort: eighty\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: Ingress\n";
+    let report = check(&Inputs::new().text("t.yaml", text));
+    let diags = located(&report);
+    assert_eq!(diags.len(), 3, "{diags:#?}");
+    assert!(
+        diags[0].starts_with("t.yaml:9:7: invalid pod spec: invalid type"),
+        "{diags:#?}"
+    );
+    assert!(
+        diags[1].starts_with("t.yaml:14:15: invalid pod spec: invalid type"),
+        "{diags:#?}"
+    );
+    assert!(
+        diags[2].starts_with("t.yaml:21:3: invalid NetworkPolicy: invalid type"),
+        "{diags:#?}"
+    );
+}
+
+#[test]
+fn invalid_pod_ips_are_located() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {containers: [{name: c, image: i}]}\nstatus:\n  podIP: 999.1.1.1\n  podIPs:\n    - ip: 10.0.0.1\n    - ip: fe80::zz\n";
+    let report = check(&Inputs::new().text("p.yaml", text));
+    let diags = located(&report);
+    assert_eq!(diags.len(), 2, "{diags:#?}");
+    assert!(
+        diags[0].starts_with("p.yaml:6:3: `999.1.1.1` is not an IP address"),
+        "{diags:#?}"
+    );
+    assert!(
+        diags[1].starts_with("p.yaml:9:7: `fe80::zz` is not an IP address"),
+        "{diags:#?}"
+    );
+}

@@ -8,6 +8,7 @@
 //! WIT and never re-derive them.
 
 pub(crate) mod selector;
+mod typed;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,6 +21,7 @@ use serde_json::Value;
 use crate::input::{Loaded, Object};
 use crate::report::Diagnostic;
 use crate::runtime::wit;
+pub(crate) use typed::typed;
 
 /// The label the API server sets on every namespace.
 pub(crate) const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -80,7 +82,7 @@ pub(crate) fn build(loaded: &Loaded, resolve: bool) -> (Model, Vec<Diagnostic>) 
                 workload_labels.push(labels);
             }
             Ok(None) => {}
-            Err(d) => diags.push(d),
+            Err(d) => diags.extend(d),
         }
         if obj.id.kind == "NetworkPolicy" && obj.id.api_version == "networking.k8s.io/v1" {
             match network_policy(i, obj, loaded) {
@@ -314,23 +316,33 @@ fn workload(
     i: usize,
     obj: &Object,
     loaded: &Loaded,
-) -> Result<Option<WorkloadAndLabels>, Diagnostic> {
+) -> Result<Option<WorkloadAndLabels>, Vec<Diagnostic>> {
     let Some((spec_path, labels_path)) = pod_paths(&obj.id.api_version, &obj.id.kind) else {
         return Ok(None);
     };
     let diag =
         |path: &str, message: String| Diagnostic::input(message, loaded.locate(obj, Some(path)));
-    let spec_value = obj.value.pointer(spec_path).cloned().ok_or_else(|| {
-        diag(
+    let spec_value = obj.value.pointer(spec_path).ok_or_else(|| {
+        vec![diag(
             spec_path,
             format!(
                 "{} `{}` has no pod spec at `{spec_path}`",
                 obj.id.kind, obj.id.name
             ),
-        )
+        )]
     })?;
-    let spec: PodSpec = serde_json::from_value(spec_value)
-        .map_err(|e| diag(spec_path, format!("invalid pod spec: {e}")))?;
+    // Every wrong type, each at its field.
+    let spec: PodSpec = typed(spec_value).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|(at, e)| {
+                diag(
+                    &format!("{spec_path}{at}"),
+                    format!("invalid pod spec: {e}"),
+                )
+            })
+            .collect::<Vec<_>>()
+    })?;
     let labels_segments: Vec<&str> = labels_path.split('/').filter(|s| !s.is_empty()).collect();
     let labels = labels_at(&obj.value, &labels_segments);
 
@@ -345,25 +357,25 @@ fn workload(
         let mut ports = Vec::new();
         for p in c.ports.iter().flatten() {
             let Ok(port) = u16::try_from(p.container_port) else {
-                return Err(diag(
+                return Err(vec![diag(
                     spec_path,
                     format!(
                         "container `{}` declares port {} outside 1-65535",
                         c.name, p.container_port
                     ),
-                ));
+                )]);
             };
             let protocol = match protocol(p.protocol.as_deref()) {
                 Some(proto) => proto,
                 None => {
-                    return Err(diag(
+                    return Err(vec![diag(
                         spec_path,
                         format!(
                             "container `{}` port {port} has unknown protocol `{}`",
                             c.name,
                             p.protocol.as_deref().unwrap_or_default()
                         ),
-                    ));
+                    )]);
                 }
             };
             ports.push(wit::ContainerPort {
@@ -393,23 +405,39 @@ fn workload(
         });
     }
 
-    let mut pod_ips = Vec::new();
+    let mut pod_ips: Vec<String> = Vec::new();
     if obj.id.kind == "Pod" {
+        // An address that does not parse would match no ipBlock silently:
+        // refuse it where it is written.
+        let mut bad = Vec::new();
+        let mut take = |ip: &str, at: String| match ip.parse::<std::net::IpAddr>() {
+            Ok(addr) => Some(addr.to_string()),
+            Err(_) => {
+                bad.push(diag(&at, format!("`{ip}` is not an IP address")));
+                None
+            }
+        };
         if let Some(ips) = obj
             .value
             .pointer("/status/podIPs")
             .and_then(Value::as_array)
         {
-            pod_ips.extend(
-                ips.iter()
-                    .filter_map(|ip| ip.get("ip").and_then(Value::as_str))
-                    .map(str::to_string),
-            );
+            for (n, ip) in ips.iter().enumerate() {
+                if let Some(ip) = ip.get("ip").and_then(Value::as_str)
+                    && let Some(ip) = take(ip, format!("/status/podIPs/{n}/ip"))
+                {
+                    pod_ips.push(ip);
+                }
+            }
         }
         if let Some(ip) = obj.value.pointer("/status/podIP").and_then(Value::as_str)
-            && !pod_ips.iter().any(|p| p == ip)
+            && let Some(ip) = take(ip, "/status/podIP".to_string())
+            && !pod_ips.contains(&ip)
         {
-            pod_ips.insert(0, ip.to_string());
+            pod_ips.insert(0, ip);
+        }
+        if !bad.is_empty() {
+            return Err(bad);
         }
     }
 
@@ -457,13 +485,18 @@ fn network_policy(
     loaded: &Loaded,
 ) -> Result<wit::NetworkPolicy, Vec<Diagnostic>> {
     let mut problems: Vec<(String, String)> = Vec::new();
-    let policy: netv1::NetworkPolicy = match serde_json::from_value(obj.value.clone()) {
+    let policy: netv1::NetworkPolicy = match typed(&obj.value) {
         Ok(p) => p,
-        Err(e) => {
-            return Err(vec![Diagnostic::input(
-                format!("invalid NetworkPolicy: {e}"),
-                loaded.locate(obj, Some("/spec")),
-            )]);
+        Err(errors) => {
+            return Err(errors
+                .into_iter()
+                .map(|(at, e)| {
+                    Diagnostic::input(
+                        format!("invalid NetworkPolicy: {e}"),
+                        loaded.locate(obj, Some(&at)),
+                    )
+                })
+                .collect());
         }
     };
     let spec = policy.spec.unwrap_or_default();
