@@ -180,3 +180,19 @@ fn invalid_pod_ips_are_located() {
         "{diags:#?}"
     );
 }
+
+#[test]
+fn wrong_types_in_rbac_objects_are_located_at_their_fields() {
+    let text = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: shop}\nrules:\n  - apiGroups: [\"\"]\n    resources: [pods]\n    verbs: get\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: shop}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\nsubjects: {kind: User, name: eve}\n";
+    let report = check(&Inputs::new().text("rbac.yaml", text));
+    let diags = located(&report);
+    assert_eq!(diags.len(), 2, "{diags:#?}");
+    assert!(
+        diags[0].starts_with("rbac.yaml:7:5: invalid Role: invalid type"),
+        "{diags:#?}"
+    );
+    assert!(
+        diags[1].starts_with("rbac.yaml:13:1: invalid RoleBinding: invalid type"),
+        "{diags:#?}"
+    );
+}

@@ -198,12 +198,24 @@ pub(crate) struct Rbac {
     pub(crate) bindings: Vec<Binding>,
 }
 
-fn role_from(obj: &Object, index: Option<usize>) -> Result<Option<Role>, String> {
+/// Problems as (JSON pointer into the object, message).
+type Problems = Vec<(String, String)>;
+
+/// `typed` with each message prefixed by what was being read.
+fn typed<T: serde::de::DeserializeOwned>(obj: &Object, what: &str) -> Result<T, Problems> {
+    crate::model::typed(&obj.value).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|(at, e)| (at, format!("invalid {what}: {e}")))
+            .collect()
+    })
+}
+
+fn role_from(obj: &Object, index: Option<usize>) -> Result<Option<Role>, Problems> {
     let api = obj.id.api_version == "rbac.authorization.k8s.io/v1";
     match obj.id.kind.as_str() {
         "ClusterRole" if api => {
-            let r: rbacv1::ClusterRole = serde_json::from_value(obj.value.clone())
-                .map_err(|e| format!("invalid ClusterRole: {e}"))?;
+            let r: rbacv1::ClusterRole = typed(obj, "ClusterRole")?;
             let mut aggregation = Vec::new();
             for sel in r
                 .aggregation_rule
@@ -212,7 +224,10 @@ fn role_from(obj: &Object, index: Option<usize>) -> Result<Option<Role>, String>
                 .into_iter()
                 .flatten()
             {
-                aggregation.push(selector::normalize(sel)?);
+                aggregation.push(
+                    selector::normalize(sel)
+                        .map_err(|e| vec![("/aggregationRule".to_string(), e)])?,
+                );
             }
             Ok(Some(Role {
                 kind: "ClusterRole",
@@ -225,8 +240,7 @@ fn role_from(obj: &Object, index: Option<usize>) -> Result<Option<Role>, String>
             }))
         }
         "Role" if api => {
-            let r: rbacv1::Role = serde_json::from_value(obj.value.clone())
-                .map_err(|e| format!("invalid Role: {e}"))?;
+            let r: rbacv1::Role = typed(obj, "Role")?;
             Ok(Some(Role {
                 kind: "Role",
                 namespace: obj.id.namespace.clone(),
@@ -297,24 +311,24 @@ impl Rbac {
             match role_from(obj, Some(i)) {
                 Ok(Some(r)) => rbac.roles.push(r),
                 Ok(None) => {}
-                Err(m) => diags.push(Diagnostic::input(m, loaded.locate(obj, None))),
+                Err(problems) => diags.extend(
+                    problems
+                        .into_iter()
+                        .map(|(at, m)| Diagnostic::input(m, loaded.locate(obj, Some(&at)))),
+                ),
             }
             let api = obj.id.api_version == "rbac.authorization.k8s.io/v1";
             let binding = match obj.id.kind.as_str() {
-                "RoleBinding" if api => {
-                    serde_json::from_value::<rbacv1::RoleBinding>(obj.value.clone())
-                        .map(|b| (b.role_ref, b.subjects.unwrap_or_default(), "RoleBinding"))
-                }
+                "RoleBinding" if api => typed::<rbacv1::RoleBinding>(obj, "RoleBinding")
+                    .map(|b| (b.role_ref, b.subjects.unwrap_or_default(), "RoleBinding")),
                 "ClusterRoleBinding" if api => {
-                    serde_json::from_value::<rbacv1::ClusterRoleBinding>(obj.value.clone()).map(
-                        |b| {
-                            (
-                                b.role_ref,
-                                b.subjects.unwrap_or_default(),
-                                "ClusterRoleBinding",
-                            )
-                        },
-                    )
+                    typed::<rbacv1::ClusterRoleBinding>(obj, "ClusterRoleBinding").map(|b| {
+                        (
+                            b.role_ref,
+                            b.subjects.unwrap_or_default(),
+                            "ClusterRoleBinding",
+                        )
+                    })
                 }
                 _ => continue,
             };
@@ -335,10 +349,11 @@ impl Rbac {
                         object: i,
                     });
                 }
-                Err(e) => diags.push(Diagnostic::input(
-                    format!("invalid {}: {e}", obj.id.kind),
-                    loaded.locate(obj, None),
-                )),
+                Err(problems) => diags.extend(
+                    problems
+                        .into_iter()
+                        .map(|(at, m)| Diagnostic::input(m, loaded.locate(obj, Some(&at)))),
+                ),
             }
         }
         if builtin {
