@@ -14,7 +14,7 @@ use crate::input::{self, Inputs, LoadOptions};
 use crate::model;
 use crate::policy::{PluginSource, PolicySet};
 use crate::report::{Diagnostic, Finding, PluginFailure, Report, Severity};
-use crate::runtime::{self, CompiledPlugin, Limits, LoadFailure, Runtime, wit};
+use crate::runtime::{self, Called, CompiledPlugin, Limits, LoadFailure, Runtime, wit};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
 
@@ -255,9 +255,11 @@ impl Engine {
                 ),
             ),
         })?;
-        let (meta, _log) = compiled.call(&self.limits, |p, store| {
-            p.palisade_policy_plugin().call_metadata(store)
-        });
+        let meta = compiled
+            .call(&self.limits, |p, store| {
+                p.palisade_policy_plugin().call_metadata(store)
+            })
+            .result;
         let meta = meta.map_err(|(cause, m)| {
             Error::new(
                 ErrorKind::Plugin,
@@ -306,10 +308,13 @@ impl Engine {
 
     /// Asks a plugin whether it accepts `settings` (JSON).
     pub fn validate_settings(&self, plugin: &Plugin, settings: &str) -> Result<(), Error> {
-        let (result, _log) = plugin.inner.call(&self.limits, |p, store| {
-            p.palisade_policy_plugin()
-                .call_validate_settings(store, settings)
-        });
+        let result = plugin
+            .inner
+            .call(&self.limits, |p, store| {
+                p.palisade_policy_plugin()
+                    .call_validate_settings(store, settings)
+            })
+            .result;
         let result = result.map_err(|(cause, m)| {
             Error::new(
                 ErrorKind::Plugin,
@@ -446,9 +451,6 @@ impl Engine {
     }
 }
 
-/// Findings that passed the contract checks, or why the evaluation failed.
-type EvalResult = Result<Vec<wit::Finding>, (PluginFailure, String)>;
-
 #[derive(Debug, Clone)]
 struct Configured {
     plugin: Plugin,
@@ -492,14 +494,20 @@ impl Engine {
             }
             Ok(list)
         }
-        let (access, _) = plugin.inner.call(&self.limits, |p, store| {
-            p.palisade_policy_plugin()
-                .call_access_queries(store, settings)
-        });
-        let (proxy, _) = plugin.inner.call(&self.limits, |p, store| {
-            p.palisade_policy_plugin()
-                .call_proxy_queries(store, settings)
-        });
+        let access = plugin
+            .inner
+            .call(&self.limits, |p, store| {
+                p.palisade_policy_plugin()
+                    .call_access_queries(store, settings)
+            })
+            .result;
+        let proxy = plugin
+            .inner
+            .call(&self.limits, |p, store| {
+                p.palisade_policy_plugin()
+                    .call_proxy_queries(store, settings)
+            })
+            .result;
         Ok(Queries {
             access: bounded("access", access?)?,
             proxy: bounded("proxy", proxy?)?,
@@ -595,7 +603,7 @@ impl Checker {
                     continue;
                 }
             };
-            let (result, log) = self.evaluate(c, &request, &limits);
+            let Called { result, log, .. } = self.evaluate(c, &request, &limits);
             report
                 .plugin_log
                 .extend(log.into_iter().map(|line| (c.plugin.id.clone(), line)));
@@ -709,20 +717,25 @@ impl Checker {
         (loaded, request, diagnostics, rbac, proxies)
     }
 
-    /// Benchmark support for `palisade bench`: the median time of one
-    /// evaluation per plugin (fresh store and instance, call, lifting and
-    /// checking the findings) over `iterations` runs.
+    /// Benchmark support for `palisade bench`: per plugin, the median time
+    /// of one evaluation (fresh store and instance, call, lifting and
+    /// checking the findings) over `iterations` runs, and the fuel it used.
     #[doc(hidden)]
-    pub fn time_evaluations(&self, inputs: &Inputs, iterations: usize) -> Vec<(String, Duration)> {
+    pub fn time_evaluations(
+        &self,
+        inputs: &Inputs,
+        iterations: usize,
+    ) -> Vec<(String, Duration, u64)> {
         let (_loaded, mut request, _) = self.prepare(inputs);
         let mut out = Vec::new();
         for c in &self.plugins {
             request.settings.clone_from(&c.settings);
             request.enabled_rules.clone_from(&c.enabled);
+            let mut fuel = 0;
             let mut times: Vec<Duration> = (0..iterations.max(1))
                 .map(|_| {
                     let start = std::time::Instant::now();
-                    let _ = self.evaluate(c, &request, &self.engine.limits).0;
+                    fuel = self.evaluate(c, &request, &self.engine.limits).fuel;
                     start.elapsed()
                 })
                 .collect();
@@ -730,6 +743,7 @@ impl Checker {
             out.push((
                 c.plugin.id.clone(),
                 times.get(times.len() / 2).copied().unwrap_or_default(),
+                fuel,
             ));
         }
         out
@@ -779,33 +793,12 @@ impl Checker {
                     limits.timeout.as_millis()
                 ),
             ));
-        };
+        }
         Ok(Limits {
             fuel: limits.fuel - fuel,
             host_time,
             ..limits
         })
-    }
-
-    /// Benchmark support: the fuel one evaluation of each plugin uses on
-    /// `inputs`.
-    #[doc(hidden)]
-    pub fn fuel_used(&self, inputs: &Inputs) -> Vec<(String, u64)> {
-        let (_loaded, mut request, _) = self.prepare(inputs);
-        self.plugins
-            .iter()
-            .map(|c| {
-                request.settings.clone_from(&c.settings);
-                request.enabled_rules.clone_from(&c.enabled);
-                let _ = self.evaluate(c, &request, &self.engine.limits);
-                let used = c
-                    .plugin
-                    .inner
-                    .fuel_used
-                    .load(std::sync::atomic::Ordering::Relaxed);
-                (c.plugin.id.clone(), used)
-            })
-            .collect()
     }
 
     /// One evaluation under `limits`, with the output checked against the
@@ -815,11 +808,15 @@ impl Checker {
         c: &Configured,
         request: &wit::Request,
         limits: &Limits,
-    ) -> (EvalResult, Vec<String>) {
-        let (result, log) = c.plugin.inner.call(limits, |p, store| {
+    ) -> Called<Vec<wit::Finding>> {
+        let called = c.plugin.inner.call(limits, |p, store| {
             p.palisade_policy_plugin().call_evaluate(store, request)
         });
-        (result.and_then(|r| self.check_output(c, request, r)), log)
+        Called {
+            result: called.result.and_then(|r| self.check_output(c, request, r)),
+            log: called.log,
+            fuel: called.fuel,
+        }
     }
 
     /// Checks a plugin's output against the limits and the contract.

@@ -245,7 +245,6 @@ impl Runtime {
             runtime: self.clone(),
             pre,
             sha256: hex(&Sha256::digest(bytes).into()),
-            fuel_used: std::sync::atomic::AtomicU64::new(0),
         })
     }
 }
@@ -410,8 +409,6 @@ pub(crate) struct CompiledPlugin {
     runtime: Arc<Runtime>,
     pre: bindings::PolicyPluginPre<State>,
     pub(crate) sha256: String,
-    /// Fuel the last call used (for `palisade bench`).
-    pub(crate) fuel_used: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for CompiledPlugin {
@@ -425,14 +422,22 @@ impl std::fmt::Debug for CompiledPlugin {
 /// A failed call: the cause, and a message for people.
 pub(crate) type CallError = (PluginFailure, String);
 
+/// What one call gave: its result, what the plugin logged (also when it
+/// failed), and the fuel it used.
+#[derive(Debug)]
+pub(crate) struct Called<R> {
+    pub(crate) result: Result<R, CallError>,
+    pub(crate) log: Vec<String>,
+    pub(crate) fuel: u64,
+}
+
 impl CompiledPlugin {
-    /// Runs `f` against a fresh instance in a fresh store with `limits`;
-    /// returns its result and what the plugin logged (also when it failed).
+    /// Runs `f` against a fresh instance in a fresh store with `limits`.
     pub(crate) fn call<R>(
         &self,
         limits: &Limits,
         f: impl FnOnce(&bindings::PolicyPlugin, &mut Store<State>) -> wasmtime::Result<R>,
-    ) -> (Result<R, CallError>, Vec<String>) {
+    ) -> Called<R> {
         let state = State {
             limiter: Limiter::new(limits.memory_bytes),
             log: Vec::new(),
@@ -449,19 +454,19 @@ impl CompiledPlugin {
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
         if self.runtime.metering && store.set_fuel(limits.fuel).is_err() {
-            return (
-                Err((PluginFailure::Trap, "fuel metering is off".to_string())),
-                Vec::new(),
-            );
+            return Called {
+                result: Err((PluginFailure::Trap, "fuel metering is off".to_string())),
+                log: Vec::new(),
+                fuel: 0,
+            };
         }
         let result = self
             .pre
             .instantiate(&mut store)
             .and_then(|instance| f(&instance, &mut store));
-        if let Ok(left) = store.get_fuel() {
-            self.fuel_used
-                .store(limits.fuel.saturating_sub(left), Ordering::Relaxed);
-        }
+        let fuel = store
+            .get_fuel()
+            .map_or(0, |left| limits.fuel.saturating_sub(left));
         let state = store.into_data();
         let log: Vec<String> = state
             .log
@@ -469,7 +474,7 @@ impl CompiledPlugin {
             .map(|(l, m)| format!("{}: {m}", level_name(*l)))
             .collect();
         let result = result.map_err(|e| classify_error(&e, &state, limits));
-        (result, log)
+        Called { result, log, fuel }
     }
 }
 

@@ -54,7 +54,6 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<Status> {
     })?;
     let per_plugin = checker.time_evaluations(&inputs, n);
     let empty = checker.time_evaluations(&Inputs::new(), n);
-    let fuel = checker.fuel_used(&inputs);
     // The same evaluations without fuel metering: what the deterministic
     // budget costs.
     let unmetered = args.plugins.builder().without_fuel_metering().build()?;
@@ -75,11 +74,8 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<Status> {
         "check inputs (load+model+eval):    {}\n",
         fmt(check)
     ));
-    for ((((plugin, t), (_, t0)), (_, f)), (_, tu)) in per_plugin
-        .iter()
-        .zip(&empty)
-        .zip(&fuel)
-        .zip(&per_plugin_unmetered)
+    for (((plugin, t, f), (_, t0, _)), (_, tu, _)) in
+        per_plugin.iter().zip(&empty).zip(&per_plugin_unmetered)
     {
         out.push_str(&format!(
             "evaluate {plugin}: {} on the inputs, {} on an empty model (instantiate + call + lift); {f} fuel; {} without fuel metering\n",

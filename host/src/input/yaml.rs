@@ -177,9 +177,6 @@ pub(crate) fn parse_stream(text: &str) -> (Vec<Document>, Vec<SyntaxError>) {
     let mut docs = Vec::new();
     let mut errors = Vec::new();
     for (line_offset, part) in split_documents(text) {
-        if is_only_comments(part) {
-            continue;
-        }
         // saphyr's loader recurses once per level of block nesting: deep
         // enough input (`- - - … x`) overflows the stack and aborts the
         // process before any check of ours. Count levels on the event
@@ -229,7 +226,8 @@ fn too_deep(part: &str) -> Option<saphyr::Marker> {
 }
 
 /// Splits a stream before each `---` line (directives stay with the
-/// document they precede), as (lines before the part, part).
+/// document they precede), as (lines before the part, part); parts with no
+/// content (comments only) are left out.
 fn split_documents(text: &str) -> Vec<(u32, &str)> {
     let mut parts = Vec::new();
     let mut start = 0usize;
@@ -245,21 +243,21 @@ fn split_documents(text: &str) -> Vec<(u32, &str)> {
             start_line = u32::try_from(n).unwrap_or(u32::MAX);
             has_content = false;
         }
-        let t = line.trim().trim_start_matches('\u{feff}');
-        if !(marker || t.is_empty() || t.starts_with('#') || t.starts_with('%')) {
-            has_content = true;
-        }
+        has_content |= carries_content(line);
         offset += line.len();
     }
-    parts.push((start_line, &text[start..]));
+    if has_content {
+        parts.push((start_line, &text[start..]));
+    }
     parts
 }
 
-fn is_only_comments(part: &str) -> bool {
-    part.lines().all(|l| {
-        let t = l.trim().trim_start_matches('\u{feff}');
-        t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
-    })
+/// Whether a line holds part of a document: not blank, a comment, a
+/// directive or a bare `---`/`...` marker (a byte order mark aside).
+fn carries_content(line: &str) -> bool {
+    let t = line.trim().trim_start_matches('\u{feff}');
+    let t = t.strip_prefix("---").map_or(t, str::trim_start);
+    !(t.is_empty() || t.starts_with('#') || t.starts_with('%') || t == "...")
 }
 
 fn convert_document(
