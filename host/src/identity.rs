@@ -97,9 +97,12 @@ pub(crate) fn check_metadata(
             )));
         }
         let allowed = |c: char| multiline && (c == '\n' || c == '\t');
-        if let Some(c) = value.chars().find(|c| c.is_control() && !allowed(*c)) {
+        if let Some(c) = value
+            .chars()
+            .find(|c| crate::render::escape::is_unsafe_on_a_line(*c) && !allowed(*c))
+        {
             return Err(invalid(format!(
-                "plugin `{plugin}`: {field} holds the control character U+{:04X}",
+                "plugin `{plugin}`: {field} holds the control character U+{:04X} (control, line-separator and bidi characters are refused)",
                 u32::from(c)
             )));
         }

@@ -13,7 +13,11 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(status) => status.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote plugin text and file names: one escaped text.
+            eprintln!(
+                "error: {}",
+                palisade::render::escape::text(&format!("{e:#}"))
+            );
             cli::Status::Error.into()
         }
     }

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{PluginOpts, Status, print};
+use super::{PluginOpts, Status, print_human};
 
 #[derive(Debug, Args)]
 pub(crate) struct ExplainArgs {
@@ -25,7 +25,7 @@ pub(crate) fn run(args: ExplainArgs) -> anyhow::Result<Status> {
             known.join(", ")
         );
     };
-    print(&format!(
+    print_human(&format!(
         "# {} {}\n\n{}\n\nPlugin: `{plugin}`. Default severity: {}.\n\n{}",
         rule.id,
         rule.name,

@@ -207,13 +207,17 @@ pub(crate) fn refuse_problems(diagnostics: &[palisade::Diagnostic]) -> anyhow::R
     )
 }
 
-/// Writes to stdout; a closed pipe (`palisade ... | head`) is not an error.
-///
-/// No control character but line breaks and tabs reaches the terminal: every
-/// renderer escapes the hostile text it formats, and this catches any it
-/// missed (a name in a `netpol` table, a plugin's text in `explain`).
+/// Writes text for people to stdout with no control character but line
+/// breaks and tabs: for outputs built here from names and plugin text (a
+/// `netpol` table, `explain`, a trace) rather than by an escaping renderer.
+pub(crate) fn print_human(text: &str) -> anyhow::Result<()> {
+    print(&palisade::render::escape::text(text))
+}
+
+/// Writes to stdout as it is (machine formats, and renderers that escape
+/// their fields themselves); a closed pipe (`palisade ... | head`) is not an
+/// error.
 pub(crate) fn print(text: &str) -> anyhow::Result<()> {
-    let text = palisade::render::escape::text(text);
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),

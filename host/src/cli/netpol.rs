@@ -13,7 +13,7 @@ use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use palisade::{Inputs, NetworkAnalysis};
 
-use super::{Status, inputs_of, print, refuse_problems};
+use super::{Status, inputs_of, print, print_human, refuse_problems};
 
 #[derive(Debug, Args)]
 pub(crate) struct NetpolArgs {
@@ -134,7 +134,10 @@ fn matrix(args: MatrixArgs) -> anyhow::Result<Status> {
         }
         MatrixFormat::Table => table(&analysis, &external, &m),
     };
-    print(&text)?;
+    match args.format {
+        MatrixFormat::Json => print(&text)?,
+        MatrixFormat::Table => print_human(&text)?,
+    }
     Ok(Status::Pass)
 }
 
@@ -188,7 +191,10 @@ fn trace(args: TraceArgs) -> anyhow::Result<Status> {
             s
         }
     };
-    print(&text)?;
+    match args.format {
+        TraceFormat::Json => print(&text)?,
+        TraceFormat::Human => print_human(&text)?,
+    }
     Ok(Status::Pass)
 }
 

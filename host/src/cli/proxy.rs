@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use palisade::ProxyConfig;
 
-use super::{Status, print};
+use super::{Status, print, print_human};
 
 #[derive(Debug, Args)]
 pub(crate) struct ProxyArgs {
@@ -97,6 +97,9 @@ pub(crate) fn run(args: ProxyArgs) -> anyhow::Result<Status> {
             s
         }
     };
-    print(&text)?;
+    match a.format {
+        Format::Json => print(&text)?,
+        Format::Human => print_human(&text)?,
+    }
     Ok(Status::Pass)
 }

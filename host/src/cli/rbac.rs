@@ -14,7 +14,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use palisade::{AccessRequest, RbacAnalysis};
 
-use super::{Status, inputs_of, print, refuse_problems};
+use super::{Status, inputs_of, print, print_human, refuse_problems};
 
 #[derive(Debug, Args)]
 pub(crate) struct RbacArgs {
@@ -187,7 +187,7 @@ fn can_i(a: CanIArgs) -> anyhow::Result<Status> {
             None => out.push_str("  no binding grants it to this user or its groups\n"),
         }
     }
-    print(&out)?;
+    print_human(&out)?;
     Ok(if grant.is_some() {
         Status::Pass
     } else {
@@ -253,6 +253,9 @@ fn who_can(a: WhoCanArgs) -> anyhow::Result<Status> {
             out
         }
     };
-    print(&text)?;
+    match a.format {
+        WhoFormat::Json => print(&text)?,
+        WhoFormat::Human => print_human(&text)?,
+    }
     Ok(Status::Pass)
 }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use clap::Args;
 
-use super::{PluginOpts, Status, print};
+use super::{PluginOpts, Status, print, print_human};
 
 #[derive(Debug, Args)]
 pub(crate) struct RulesArgs {
@@ -64,6 +64,9 @@ pub(crate) fn run(args: RulesArgs) -> anyhow::Result<Status> {
             s
         }
     };
-    print(&text)?;
+    match args.format {
+        RulesFormat::Json => print(&text)?,
+        RulesFormat::Human | RulesFormat::Markdown => print_human(&text)?,
+    }
     Ok(Status::Pass)
 }

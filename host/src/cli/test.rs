@@ -57,7 +57,7 @@ pub(crate) fn run(args: TestArgs) -> anyhow::Result<Status> {
     };
     print(&text)?;
     for e in &load_errors {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", palisade::render::escape::text(e));
     }
     Ok(
         if !load_errors.is_empty() || results.iter().any(|r| !r.errors.is_empty()) {

@@ -25,7 +25,7 @@ use std::borrow::Cow;
 /// controls (including CSI, U+009B, a one-character ESC `[`), the Unicode line
 /// and paragraph separators, and the bidirectional formatting characters that
 /// can make a line display in another order than it reads ("Trojan Source").
-fn is_unsafe_on_a_line(c: char) -> bool {
+pub(crate) fn is_unsafe_on_a_line(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}'
         | '\u{7f}'..='\u{9f}'
