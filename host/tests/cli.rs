@@ -1044,3 +1044,73 @@ fn reports_and_baselines_replace_files_whole_or_not_at_all() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn machine_formats_carry_any_name_verbatim_and_stay_parseable() {
+    // A right-to-left override in a name is legal in a manifest; in JSON it
+    // must stay the character itself, not a terminal escape that no JSON
+    // parser accepts.
+    let dir = scratch("bidi");
+    let name = "web\u{202e}gnp";
+    std::fs::write(
+        dir.join("d.yaml"),
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: \"{name}\", namespace: shop}}\nspec:\n  selector: {{matchLabels: {{app: w}}}}\n  template:\n    metadata: {{labels: {{app: w}}}}\n    spec: {{containers: [{{name: c, image: i}}]}}\n"
+        ),
+    )
+    .unwrap();
+    let file = dir.join("d.yaml");
+    let out = palisade(&[
+        "check",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+        "--no-cache",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["object"]["name"] == name),
+        "{v}"
+    );
+    // For people, the same name is shown escaped.
+    let out = palisade(&["check", file.to_str().unwrap(), "--no-cache"]);
+    assert!(!stdout(&out).contains('\u{202e}'), "{}", stdout(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn included_squid_files_are_shown_under_the_path_the_user_named() {
+    // Through a symlinked directory: the annotation names the path given on
+    // the command line, not the resolved one (CI tools match it to files).
+    let dir = scratch("named-root");
+    std::fs::create_dir_all(dir.join("real/proxy/conf.d")).unwrap();
+    std::fs::write(
+        dir.join("real/proxy/squid.conf"),
+        "http_port 3128\ninclude conf.d/a.conf\nhttp_access deny all\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("real/proxy/conf.d/a.conf"),
+        "http_access allow all\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.join("real"), dir.join("link")).unwrap();
+    let named = dir.join("link/proxy");
+    let out = palisade(&[
+        "check",
+        named.to_str().unwrap(),
+        "--format",
+        "github",
+        "--no-cache",
+    ]);
+    let text = stdout(&out);
+    let want = format!("file={}/conf.d/a.conf,line=1,", named.display());
+    assert!(text.contains(&want), "{want}\n{text}");
+    assert!(!text.contains("/real/"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -28,7 +28,7 @@ use crate::report::Diagnostic;
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// A file read from disk: its display name, its bytes, and the directory its
-/// configuration may read other files from (the root the user named).
+/// configuration may read other files from (the root, as the user named it).
 #[derive(Debug)]
 pub(crate) struct ReadFile {
     pub(crate) name: String,
@@ -86,15 +86,18 @@ impl Walker {
                 return;
             }
         };
-        let root = if meta.is_dir() {
-            std::fs::canonicalize(path)
+        // The root as named (what included files are shown relative to)
+        // and canonical (what containment is checked against).
+        let named_root = if meta.is_dir() {
+            path.to_path_buf()
         } else {
-            std::fs::canonicalize(
-                path.parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new(".")),
-            )
+            path.parent().map(Path::to_path_buf).unwrap_or_default()
         };
+        let root = std::fs::canonicalize(if named_root.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            &named_root
+        });
         let root = match root {
             Ok(r) => r,
             Err(e) => {
@@ -108,6 +111,7 @@ impl Walker {
         let mut walk = Walk {
             walker: self,
             root,
+            named_root,
             out,
             diagnostics,
         };
@@ -122,6 +126,7 @@ impl Walker {
 struct Walk<'a> {
     walker: &'a mut Walker,
     root: PathBuf,
+    named_root: PathBuf,
     out: &'a mut Vec<ReadFile>,
     diagnostics: &'a mut Vec<Diagnostic>,
 }
@@ -245,7 +250,7 @@ impl Walk<'_> {
         self.out.push(ReadFile {
             name: shown,
             bytes,
-            root: self.root.clone(),
+            root: self.named_root.clone(),
             explicit,
         });
     }

@@ -23,8 +23,8 @@ use files::{MAX_FILE_BYTES, Refusal, Root, parent_dir, read_regular};
 
 /// Deepest `include` nesting.
 const MAX_INCLUDE_DEPTH: u32 = 16;
-/// Most `include`s followed for one configuration (each costs file system
-/// calls, so a fan-out of includes of empty files is bounded too).
+/// Most `include`s and `hosts_file`s followed for one configuration (each
+/// costs file system calls, so a fan-out of empty files is bounded too).
 const MAX_INCLUDES: usize = 10_000;
 /// Most lines parsed for one configuration, its included files counted.
 const MAX_LINES: u64 = 1_000_000;
@@ -603,6 +603,15 @@ impl SquidConfig {
             return;
         };
         let root = root.clone();
+        if cx.includes >= MAX_INCLUDES {
+            let m = format!(
+                "`hosts_file {target}`: more than {MAX_INCLUDES} files read: the rest is not read"
+            );
+            self.error(src.name, line, m);
+            cx.halted = true;
+            return;
+        }
+        cx.includes += 1;
         let Ok(path) = root.resolve(dir, target) else {
             return;
         };
@@ -1327,6 +1336,18 @@ mod tests {
         assert!(
             m[0].starts_with(&format!(
                 "squid.conf:{}: `include empty.conf`: more than {MAX_INCLUDES} includes",
+                MAX_INCLUDES + 1
+            )),
+            "{m:?}"
+        );
+        // `hosts_file` reads count too: a million of them cost a million
+        // opens otherwise, each silent.
+        let c = tree.parse(&"hosts_file empty.conf\n".repeat(MAX_INCLUDES + 5));
+        let m = messages(&c);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].starts_with(&format!(
+                "squid.conf:{}: `hosts_file empty.conf`: more than {MAX_INCLUDES} files read",
                 MAX_INCLUDES + 1
             )),
             "{m:?}"
