@@ -21,9 +21,8 @@
 //! named file created with `O_EXCL` and `O_NOFOLLOW`, mode 0600, renamed
 //! over the entry; a failed write removes its temporary file.
 
-use std::fs::OpenOptions;
-use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use hmac::digest::KeyInit;
@@ -152,30 +151,8 @@ fn trusted(meta: &std::fs::Metadata, forbidden_mode: u32) -> Result<(), String> 
 /// bit allows, no larger than `max`, without following a symlink at `path`
 /// and without blocking on a FIFO.
 fn read_private(path: &Path, forbidden_mode: u32, max: u64) -> Result<Vec<u8>, String> {
-    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(flags.bits() as i32)
-        .open(path)
-        .map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    if !meta.is_file() {
-        return Err(format!("`{}` is not a regular file", path.display()));
-    }
-    trusted(&meta, forbidden_mode).map_err(|why| format!("`{}` {why}", path.display()))?;
-    if meta.len() > max {
-        return Err(format!("`{}` is larger than {max} bytes", path.display()));
-    }
-    let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(max + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    if data.len() as u64 > max {
-        return Err(format!("`{}` is larger than {max} bytes", path.display()));
-    }
-    Ok(data)
+    crate::fsutil::read_regular(path, max, false, |meta| trusted(meta, forbidden_mode))
+        .map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
 /// The cache's secret key: read (it must be ours, private, regular), or made
@@ -191,8 +168,7 @@ fn read_or_create_key(path: &Path) -> Result<[u8; KEY_BYTES], String> {
         Err(_) => {}
     }
     let mut key = [0u8; KEY_BYTES];
-    rustix::rand::getrandom(&mut key[..], rustix::rand::GetRandomFlags::empty())
-        .map_err(|e| format!("cannot make a cache key: {e}"))?;
+    crate::fsutil::random_bytes(&mut key).map_err(|e| format!("cannot make a cache key: {e}"))?;
     crate::fsutil::replace_with(path, 0o600, |f| f.write_all(&key))
         .map_err(|e| format!("cannot write cache key `{}`: {e}", path.display()))?;
     // Another process may have won the race: use whatever is there now.

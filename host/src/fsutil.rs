@@ -4,41 +4,89 @@
 //! different (or broken) result.
 
 use std::fs::{self, File, OpenOptions};
-use std::hash::{BuildHasher as _, Hasher as _, RandomState};
 use std::io::{self, Write as _};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 /// The most a configuration file (policy set, exemptions, suite, baseline,
 /// plugin component, queries) may hold.
-pub const MAX_CONFIG_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_CONFIG_BYTES: u64 = 64 << 20;
 
-/// Reads a file the user or a repository names as configuration: only a
-/// regular file (opened `O_NONBLOCK`, so a FIFO cannot block the open), of
-/// at most [`MAX_CONFIG_BYTES`]. `/dev/zero` or a FIFO named as a policy in
-/// a pull request's suite is an error, not a hang.
-pub fn read_limited(path: &Path) -> io::Result<Vec<u8>> {
+/// Why [`read_regular`] did not read a file.
+#[derive(Debug)]
+pub(crate) enum Unread {
+    /// Opening or reading failed (it does not exist, a symlink where none
+    /// is followed, permissions).
+    Io(io::Error),
+    /// It is a directory, FIFO, socket or device.
+    NotRegular,
+    /// It holds more than the cap; its size when known.
+    TooLarge(u64),
+    /// The caller's check on its metadata refused it, saying why.
+    Refused(String),
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unread::Io(e) => write!(f, "{e}"),
+            Unread::NotRegular => f.write_str("not a regular file (a FIFO, socket or device)"),
+            Unread::TooLarge(n) => write!(f, "too large ({n} bytes)"),
+            Unread::Refused(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Reads a file that must be a regular file of at most `max` bytes: opened
+/// `O_NONBLOCK` (a FIFO cannot block the open) and, unless `follow`,
+/// `O_NOFOLLOW`; the type, `check` and the size are judged on the open
+/// descriptor, so nothing swapped in after a caller's own checks is read.
+/// Every reader of untrusted paths goes through it: inputs, squid includes,
+/// configuration files, the compile cache.
+pub(crate) fn read_regular(
+    path: &Path,
+    max: u64,
+    follow: bool,
+    check: impl FnOnce(&fs::Metadata) -> Result<(), String>,
+) -> Result<Vec<u8>, Unread> {
     use std::io::Read as _;
+    let mut flags = rustix::fs::OFlags::NONBLOCK;
+    if !follow {
+        flags |= rustix::fs::OFlags::NOFOLLOW;
+    }
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open(path)?;
-    let meta = file.metadata()?;
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+        .map_err(Unread::Io)?;
+    let meta = file.metadata().map_err(Unread::Io)?;
     if !meta.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "not a regular file (a FIFO, socket or device)",
-        ));
+        return Err(Unread::NotRegular);
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("larger than {MAX_CONFIG_BYTES} bytes"),
-        ));
+    check(&meta).map_err(Unread::Refused)?;
+    if meta.len() > max {
+        return Err(Unread::TooLarge(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(Unread::Io)?;
+    // A file that grew since, or reports no size (/proc).
+    if bytes.len() as u64 > max {
+        return Err(Unread::TooLarge(bytes.len() as u64));
     }
     Ok(bytes)
+}
+
+/// Reads a file the user or a repository names as configuration: a regular
+/// file of at most [`MAX_CONFIG_BYTES`] ([`read_regular`]). `/dev/zero` or
+/// a FIFO named as a policy in a pull request's suite is an error, not a
+/// hang.
+pub fn read_limited(path: &Path) -> io::Result<Vec<u8>> {
+    read_regular(path, MAX_CONFIG_BYTES, true, |_| Ok(())).map_err(|e| match e {
+        Unread::Io(e) => e,
+        other => io::Error::new(io::ErrorKind::InvalidInput, other.to_string()),
+    })
 }
 
 /// [`read_limited`], as UTF-8 text.
@@ -107,7 +155,7 @@ fn create_temp(path: &Path, mode: u32) -> io::Result<(PathBuf, File)> {
     for _ in 0..ATTEMPTS {
         let mut temp_name = std::ffi::OsString::from(".");
         temp_name.push(name);
-        temp_name.push(format!(".{:016x}.tmp", unpredictable()));
+        temp_name.push(format!(".{:016x}.tmp", unpredictable()?));
         let temp = dir.join(temp_name);
         // `create_new` is O_EXCL: a link planted under the name is not
         // followed, and O_NOFOLLOW says so twice.
@@ -126,15 +174,22 @@ fn create_temp(path: &Path, mode: u32) -> io::Result<(PathBuf, File)> {
     Err(last.unwrap_or_else(|| io::Error::other("no free temporary name")))
 }
 
-/// A number another process cannot guess: std's hasher keys are seeded from
-/// the operating system's random source, per thread and per `RandomState`.
-fn unpredictable() -> u64 {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        h.write_u128(d.as_nanos());
+/// Fills `buf` from the kernel's random source (for secrets and names
+/// another process must not guess).
+pub(crate) fn random_bytes(buf: &mut [u8]) -> io::Result<()> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let rest = buf.get_mut(filled..).unwrap_or_default();
+        filled += rustix::rand::getrandom(rest, rustix::rand::GetRandomFlags::empty())?;
     }
-    h.finish()
+    Ok(())
+}
+
+/// A number another process cannot guess.
+fn unpredictable() -> io::Result<u64> {
+    let mut bytes = [0u8; 8];
+    random_bytes(&mut bytes)?;
+    Ok(u64::from_le_bytes(bytes))
 }
 
 /// Syncs the directory holding `file`, so the rename itself survives a crash
@@ -221,6 +276,6 @@ mod tests {
 
     #[test]
     fn temporary_names_differ() {
-        assert_ne!(unpredictable(), unpredictable());
+        assert_ne!(unpredictable().unwrap(), unpredictable().unwrap());
     }
 }

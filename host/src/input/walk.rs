@@ -16,11 +16,10 @@
 //! symlink), under the same regular-file and size rules.
 
 use std::collections::HashSet;
-use std::fs::OpenOptions;
-use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use crate::fsutil::Unread;
 use crate::report::Diagnostic;
 
 /// Default cap on one input file: larger than any real manifest bundle (the
@@ -211,42 +210,20 @@ impl Walk<'_> {
             return; // read already, under another name
         }
         let max = self.walker.max_bytes;
-        if meta.len() > max {
-            return self.problem(format!(
-                "`{shown}` is {} bytes, more than the input size cap of {max} bytes (--max-input-bytes)",
-                meta.len()
-            ));
-        }
-        let flags = rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW;
-        let opened = OpenOptions::new()
-            .read(true)
-            // The walk resolved links already; a link swapped in since is refused.
-            .custom_flags(
-                if explicit {
-                    rustix::fs::OFlags::NONBLOCK
-                } else {
-                    flags
-                }
-                .bits() as i32,
-            )
-            .open(path);
-        let mut file = match opened {
-            Ok(f) => f,
+        // Found entries had their links resolved by the walk: a link swapped
+        // in since is refused. A path the user named is read as named.
+        let bytes = match crate::fsutil::read_regular(path, max, explicit, |_| Ok(())) {
+            Ok(b) => b,
+            Err(Unread::NotRegular) => {
+                return self.problem(format!("`{shown}` is not a regular file: not read"));
+            }
+            Err(Unread::TooLarge(n)) => {
+                return self.problem(format!(
+                    "`{shown}` is {n} bytes, more than the input size cap of {max} bytes (--max-input-bytes)"
+                ));
+            }
             Err(e) => return self.problem(format!("cannot read `{shown}`: {e}")),
         };
-        // What was opened must still be a regular file (not swapped since).
-        if !file.metadata().is_ok_and(|m| m.is_file()) {
-            return self.problem(format!("`{shown}` is not a regular file: not read"));
-        }
-        let mut bytes = Vec::new();
-        if let Err(e) = (&mut file).take(max + 1).read_to_end(&mut bytes) {
-            return self.problem(format!("cannot read `{shown}`: {e}"));
-        }
-        if bytes.len() as u64 > max {
-            return self.problem(format!(
-                "`{shown}` is more than the input size cap of {max} bytes (--max-input-bytes)"
-            ));
-        }
         self.out.push(ReadFile {
             name: shown,
             bytes,

@@ -9,7 +9,6 @@
 //! path (symlinks resolved) lies inside a root directory, it is a regular
 //! file, and it is not larger than [`MAX_FILE_BYTES`].
 
-use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 
 use crate::input::SourceFile;
@@ -173,44 +172,15 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Reads a regular file of at most `max` bytes as UTF-8 text.
-///
-/// The type is checked before opening (a FIFO would block `open`), the file
-/// is opened non-blocking and without following a final symlink, and the
-/// type is checked again on the open descriptor, so a file swapped in
-/// between cannot make the read block or read a device.
+/// Reads a regular file of at most `max` bytes as UTF-8 text, without
+/// following a final symlink ([`crate::fsutil::read_regular`]).
 pub(crate) fn read_regular(path: &Path, max: u64) -> Result<String, Refusal> {
-    let meta = std::fs::metadata(path).map_err(|e| Refusal::Unresolved(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(Refusal::NotRegular);
-    }
-    if meta.len() > max {
-        return Err(Refusal::TooLarge);
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.custom_flags(
-            (rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW).bits() as i32,
-        );
-    }
-    let file = options
-        .open(path)
-        .map_err(|e| Refusal::Unreadable(e.to_string()))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| Refusal::Unreadable(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(Refusal::NotRegular);
-    }
-    let mut bytes = Vec::new();
-    file.take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| Refusal::Unreadable(e.to_string()))?;
-    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > max {
-        return Err(Refusal::TooLarge);
-    }
+    use crate::fsutil::Unread;
+    let bytes = crate::fsutil::read_regular(path, max, false, |_| Ok(())).map_err(|e| match e {
+        Unread::NotRegular => Refusal::NotRegular,
+        Unread::TooLarge(_) => Refusal::TooLarge,
+        Unread::Io(e) => Refusal::Unreadable(e.to_string()),
+        Unread::Refused(why) => Refusal::Unreadable(why),
+    })?;
     String::from_utf8(bytes).map_err(|_| Refusal::Unreadable("it is not UTF-8 text".into()))
 }
