@@ -41,6 +41,7 @@ pub fn human(report: &Report) -> String {
         report,
         used: 0,
         omitted: 0,
+        line_starts: std::collections::HashMap::new(),
     };
     for d in &report.diagnostics {
         let tag = match (d.kind, d.cause) {
@@ -121,6 +122,9 @@ struct Frames<'r> {
     used: usize,
     /// Frames left out for want of budget.
     omitted: usize,
+    /// Byte offset of each line of each file framed so far: finding a line
+    /// is then a lookup, not a scan of the file per frame.
+    line_starts: std::collections::HashMap<String, Vec<usize>>,
 }
 
 impl Frames<'_> {
@@ -139,9 +143,21 @@ impl Frames<'_> {
             self.omitted += 1;
             return;
         }
-        let Some(line) = text.lines().nth((loc.line as usize).saturating_sub(1)) else {
+        let starts = self.line_starts.entry(loc.file.clone()).or_insert_with(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let Some(&begin) = starts
+            .get((loc.line as usize).saturating_sub(1))
+            .filter(|b| **b < text.len())
+        else {
             return;
         };
+        let rest = text.get(begin..).unwrap_or_default();
+        // As `str::lines` gives it: up to `\n`, without a trailing `\r`.
+        let line = rest.split('\n').next().unwrap_or_default();
+        let line = line.strip_suffix('\r').unwrap_or(line);
         let start = out.len();
         let w = window(line, (loc.column as usize).saturating_sub(1));
         let _ = writeln!(out, "{pad} |");
