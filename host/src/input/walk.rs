@@ -180,7 +180,12 @@ impl Walk<'_> {
             if !target.starts_with(&self.root) {
                 return self.problem(format!(
                     "symlink `{shown}` leads outside `{}`, the directory being checked: not followed (name its target as an input to check it)",
-                    self.root.display()
+                    if self.named_root.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        &self.named_root
+                    }
+                    .display()
                 ));
             }
             match std::fs::metadata(&target) {
