@@ -1420,6 +1420,14 @@ impl Proxies {
     ) -> (Proxies, Vec<crate::Diagnostic>) {
         let mut out = Proxies::default();
         let mut diags = Vec::new();
+        // Files by name, so an included file already loaded (as an input or
+        // by another configuration) is found without a scan per include.
+        let mut by_name: std::collections::HashMap<String, usize> = loaded
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i))
+            .collect();
         for i in 0..loaded.objects.len() {
             let Some(obj) = loaded.objects.get(i) else {
                 continue;
@@ -1468,10 +1476,14 @@ impl Proxies {
             }
             let mut ranges = Vec::new();
             for inc in &config.included {
-                let same = |f: &crate::input::SourceFile| f.name == inc.name && f.text == inc.text;
-                let index = match loaded.files.iter().position(same) {
+                let known = by_name
+                    .get(&inc.name)
+                    .copied()
+                    .filter(|&i| loaded.files.get(i).is_some_and(|f| f.text == inc.text));
+                let index = match known {
                     Some(index) => index,
                     None => {
+                        by_name.insert(inc.name.clone(), loaded.files.len());
                         loaded.files.push(crate::input::SourceFile {
                             name: inc.name.clone(),
                             text: inc.text.clone(),
