@@ -527,6 +527,29 @@ struct Out {
 }
 
 impl Out {
+    /// A block scalar: its header (`|`, `>-`, …) after `lead`, then its
+    /// lines indented under `indent`.
+    fn block_scalar(
+        &mut self,
+        lead: &str,
+        folded: bool,
+        strip: bool,
+        lines: &[String],
+        indent: usize,
+    ) {
+        self.push(&format!(
+            "{lead}{}{}",
+            if folded { ">" } else { "|" },
+            if strip { "-" } else { "" }
+        ));
+        self.newline();
+        for l in lines {
+            self.indent(indent + 2);
+            self.push(l);
+            self.newline();
+        }
+    }
+
     fn push(&mut self, s: &str) {
         for c in s.chars() {
             if c == '\n' {
@@ -572,17 +595,7 @@ impl Out {
                 },
             ) => {
                 self.push(&props);
-                self.push(&format!(
-                    " {}{}",
-                    if *folded { ">" } else { "|" },
-                    if *strip { "-" } else { "" }
-                ));
-                self.newline();
-                for l in lines {
-                    self.indent(indent + 2);
-                    self.push(l);
-                    self.newline();
-                }
+                self.block_scalar(" ", *folded, *strip, lines, indent);
                 scalar_value(s)
             }
             Node::Map {
@@ -725,17 +738,7 @@ impl Out {
                     if let Some(last) = self.positions.last_mut() {
                         last.1 += 1;
                     }
-                    self.push(&format!(
-                        "{}{}",
-                        if *folded { ">" } else { "|" },
-                        if *strip { "-" } else { "" }
-                    ));
-                    self.newline();
-                    for l in lines {
-                        self.indent(indent + 2);
-                        self.push(l);
-                        self.newline();
-                    }
+                    self.block_scalar("", *folded, *strip, lines, indent);
                     scalar_value(s)
                 }
                 other => {

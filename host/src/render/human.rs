@@ -314,6 +314,15 @@ fn plural(n: usize) -> &'static str {
 mod tests {
     use super::*;
 
+    /// The text above the caret.
+    fn under(w: &Window) -> String {
+        w.text
+            .chars()
+            .skip(w.caret_at)
+            .take(w.caret_width)
+            .collect()
+    }
+
     #[test]
     fn a_short_line_is_shown_whole() {
         let w = window("  name: api", 2);
@@ -349,12 +358,7 @@ mod tests {
             w.text
         );
         assert_eq!(w.caret_at, 1 + FRAME_LEFT_CONTEXT);
-        let under: String = w
-            .text
-            .chars()
-            .skip(w.caret_at)
-            .take(w.caret_width)
-            .collect();
+        let under = under(&w);
         assert_eq!(under, "KEY");
     }
 
@@ -364,12 +368,7 @@ mod tests {
         let w = window(&line, 1_000);
         assert_eq!(w.text.chars().count(), FRAME_COLUMNS - 1);
         assert!(w.text.starts_with('…') && w.text.ends_with("end"));
-        let under: String = w
-            .text
-            .chars()
-            .skip(w.caret_at)
-            .take(w.caret_width)
-            .collect();
+        let under = under(&w);
         assert_eq!(under, "end");
     }
 
@@ -377,12 +376,7 @@ mod tests {
     fn control_characters_and_tabs_in_the_source_keep_the_caret_aligned() {
         let w = window("\t\x1b[2J: é\u{9b}x", 8);
         assert_eq!(w.text, "    \\u{1b}[2J: é\\u{9b}x");
-        let under: String = w
-            .text
-            .chars()
-            .skip(w.caret_at)
-            .take(w.caret_width)
-            .collect();
+        let under = under(&w);
         assert_eq!(under, "\\u{9b}x");
         assert!(!w.text.chars().any(char::is_control));
     }
