@@ -51,12 +51,36 @@ pub(crate) fn build_guests(workspace: &Path, packages: &[&str]) -> Result<PathBu
         .map_err(|e| format!("cannot run cargo to build the guest plugins: {e}"))?;
     if !output.status.success() {
         return Err(format!(
-            "building the guest plugins ({}) for {GUEST_TARGET} failed:\n{}",
+            "building the guest plugins ({}) for {GUEST_TARGET} failed:\n{}{}",
             packages.join(", "),
-            String::from_utf8_lossy(&output.stderr)
+            String::from_utf8_lossy(&output.stderr),
+            dev_null_hint()
         ));
     }
     Ok(target_dir.join(GUEST_TARGET).join("plugin"))
+}
+
+/// Cargo learns about a target by running `rustc -` with stdin on `/dev/null`.
+/// On a machine where `/dev/null` has become a regular file (a `> /dev/null`
+/// run while it was missing recreates it as one), that file holds whatever was
+/// written to it, rustc compiles it, and the build fails with errors about
+/// text nobody wrote as Rust. Say so rather than leave that a mystery.
+fn dev_null_hint() -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        match std::fs::metadata("/dev/null") {
+            Ok(m) if m.file_type().is_char_device() => String::new(),
+            _ => "\nnote: /dev/null on this machine is not the null device, so programs that read it \
+                  (cargo's rustc probe among them) read what others wrote there; restore it with \
+                  `rm -f /dev/null && mknod -m 666 /dev/null c 1 3` (as root)\n"
+                .to_string(),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        String::new()
+    }
 }
 
 /// `<workspace>/target/guests`, or beside an overridden `CARGO_TARGET_DIR`.
