@@ -446,6 +446,7 @@ impl Engine {
                 .iter()
                 .map(|p| policy.dir.join(p))
                 .collect(),
+            squid: policy.squid.clone(),
             today: crate::Date::today(),
         })
     }
@@ -526,6 +527,7 @@ pub struct Checker {
     annotation_exemptions: bool,
     today: crate::Date,
     proxy_configs: Vec<std::path::PathBuf>,
+    squid: crate::SquidOptions,
 }
 
 impl Checker {
@@ -697,7 +699,7 @@ impl Checker {
         let (model, model_diags) = model::build(&loaded, true);
         let (rbac, rbac_diags) = crate::rbac::Rbac::build(&loaded.objects, true, &loaded);
         let (proxies, proxy_diags) =
-            crate::squid::Proxies::collect(&mut loaded, crate::squid::Files::of);
+            crate::squid::Proxies::collect(&mut loaded, crate::squid::Files::of, &self.squid);
         let mut diagnostics = loaded.diagnostics.clone();
         diagnostics.extend(model_diags);
         diagnostics.extend(rbac_diags);

@@ -39,4 +39,6 @@ pub use report::{
     Diagnostic, DiagnosticKind, Finding, Location, ObjectRef, PluginFailure, Report, Severity,
     Summary,
 };
-pub use squid::{AccessLine, Listener, ProxyConfig, ProxyVerdict};
+pub use squid::{
+    AccessLine, Listener, ProxyConfig, ProxyOutcome, ProxyVerdict, SquidOptions, SquidVersion,
+};

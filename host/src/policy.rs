@@ -47,6 +47,8 @@ pub struct PolicySet {
     /// Squid configurations checked with every input (relative to the
     /// policy file).
     pub(crate) proxy_configs: Vec<PathBuf>,
+    /// How squid configurations are read: the release, known names.
+    pub(crate) squid: crate::SquidOptions,
 }
 
 /// Where a plugin of a policy set comes from.
@@ -101,6 +103,19 @@ struct RawSpec {
     annotation_exemptions: Option<bool>,
     #[serde(default)]
     proxy_configs: Vec<String>,
+    #[serde(default)]
+    squid: RawSquid,
+}
+
+/// `spec.squid`: the squid release the configurations run on, and names
+/// whose addresses are known.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSquid {
+    #[serde(default)]
+    version: Option<Value>,
+    #[serde(default)]
+    hosts: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +133,51 @@ struct RawPlugin {
 }
 
 const API_VERSION: &str = "palisade.dev/v1alpha1";
+
+/// Reads `spec.squid`, each problem at its field.
+fn squid_options(
+    raw: RawSquid,
+    at: &dyn Fn(&str) -> Location,
+) -> Result<crate::SquidOptions, Error> {
+    let mut options = crate::SquidOptions::default();
+    if let Some(v) = raw.version {
+        // `version: 6` and `version: 5.7` are YAML numbers; `"6.13"` a string.
+        let text = match &v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            other => other.to_string(),
+        };
+        options.version = text
+            .parse()
+            .map_err(|m: String| Error::at(ErrorKind::Policy, m, at("/spec/squid/version")))?;
+    }
+    for (name, ips) in raw.hosts {
+        let pointer = format!(
+            "/spec/squid/hosts/{}",
+            name.replace('~', "~0").replace('/', "~1")
+        );
+        if name.is_empty() || name.parse::<std::net::IpAddr>().is_ok() {
+            return Err(Error::at(
+                ErrorKind::Policy,
+                format!("`{name}` is not a host name"),
+                at(&pointer),
+            ));
+        }
+        let mut parsed = Vec::new();
+        for (i, ip) in ips.iter().enumerate() {
+            let ip = ip.parse::<std::net::IpAddr>().map_err(|_| {
+                Error::at(
+                    ErrorKind::Policy,
+                    format!("`{ip}` is not an IP address"),
+                    at(&format!("{pointer}/{i}")),
+                )
+            })?;
+            parsed.push(ip);
+        }
+        options.hosts.insert(name.to_ascii_lowercase(), parsed);
+    }
+    Ok(options)
+}
 
 impl PolicySet {
     /// The built-in default policy set.
@@ -141,6 +201,7 @@ impl PolicySet {
             exemptions: None,
             annotation_exemptions: true,
             proxy_configs: Vec::new(),
+            squid: crate::SquidOptions::default(),
         }
     }
 
@@ -239,7 +300,9 @@ impl PolicySet {
                 settings_location: Some(at(&format!("{base}/settings"))),
             });
         }
+        let squid = squid_options(raw.spec.squid, &at)?;
         Ok(PolicySet {
+            squid,
             name: raw.metadata.name,
             dir: PathBuf::from("."),
             excluded_namespaces: raw.spec.excluded_namespaces,
@@ -254,6 +317,11 @@ impl PolicySet {
                 .map(PathBuf::from)
                 .collect(),
         })
+    }
+
+    /// How the policy set reads squid configurations.
+    pub fn squid_options(&self) -> &crate::SquidOptions {
+        &self.squid
     }
 
     /// The policy set's `metadata.name`.

@@ -184,3 +184,98 @@ pub(crate) fn read_regular(path: &Path, max: u64) -> Result<String, Refusal> {
     })?;
     String::from_utf8(bytes).map_err(|_| Refusal::Unreadable("it is not UTF-8 text".into()))
 }
+
+/// Most directory entries one `include` pattern may look at.
+const MAX_GLOB_ENTRIES: usize = 100_000;
+
+/// The files an `include` pattern names, as glob(3) gives them to squid:
+/// sorted byte-wise (squid runs in the C locale), `*` and `?` not matching a
+/// leading dot, and each one resolved as [`Root::resolve`] resolves a plain
+/// path (so a match that is a symlink out of the root is refused, not
+/// read). Directories named by the pattern are read only inside the root.
+pub(crate) fn glob(root: &Root, dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, Refusal> {
+    let lexical = normalize(&dir.join(pattern));
+    if !(lexical.starts_with(&root.canonical) || lexical.starts_with(&root.absolute)) {
+        return Err(Refusal::Outside);
+    }
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
+    };
+    // Directories reached so far (canonical, inside the root), each with
+    // the path as it will be shown to `Root::resolve`.
+    let mut frontier: Vec<PathBuf> = vec![PathBuf::new()];
+    let mut seen_entries = 0usize;
+    let components: Vec<Component<'_>> = lexical.components().collect();
+    for (i, c) in components.iter().enumerate() {
+        let last = i + 1 == components.len();
+        let Component::Normal(name) = c else {
+            for p in &mut frontier {
+                p.push(c.as_os_str());
+            }
+            continue;
+        };
+        let name = name.to_string_lossy();
+        if !name.contains(['*', '?', '[']) {
+            for p in &mut frontier {
+                p.push(name.as_ref());
+            }
+            continue;
+        }
+        let matcher = glob::Pattern::new(&name)
+            .map_err(|e| Refusal::Unresolved(format!("invalid pattern: {e}")))?;
+        let mut next = Vec::new();
+        for p in &frontier {
+            // Only directories inside the root are listed.
+            let Ok(canonical) = std::fs::canonicalize(p) else {
+                continue;
+            };
+            if !root.contains(&canonical) {
+                continue;
+            }
+            let Ok(entries) = std::fs::read_dir(&canonical) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                seen_entries += 1;
+                if seen_entries > MAX_GLOB_ENTRIES {
+                    return Err(Refusal::Unresolved(format!(
+                        "the pattern looks at more than {MAX_GLOB_ENTRIES} directory entries"
+                    )));
+                }
+                let file_name = e.file_name();
+                let Some(s) = file_name.to_str() else {
+                    continue;
+                };
+                if matcher.matches_with(s, options) {
+                    let candidate = p.join(s);
+                    // Intermediate components must be directories.
+                    if last || candidate.is_dir() {
+                        next.push(candidate);
+                    }
+                }
+            }
+        }
+        frontier = next;
+    }
+    // glob(3) sorts the names it returns (by the whole path as matched):
+    // the order of the names decides, not where symlinks lead.
+    frontier.sort_by(|a, b| {
+        a.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.as_os_str().as_encoded_bytes())
+    });
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for p in frontier {
+        // Anything that resolves outside the root (a symlinked match) is
+        // refused as a plain path would be; matches that vanished are
+        // skipped.
+        match root.resolve(Path::new("/"), &p.to_string_lossy()) {
+            Ok(canonical) => paths.push(canonical),
+            Err(Refusal::Unresolved(_)) => {}
+            Err(r) => return Err(r),
+        }
+    }
+    Ok(paths)
+}

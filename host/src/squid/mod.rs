@@ -6,20 +6,42 @@
 //! matching line decides, and when none matches the verdict is the opposite
 //! of the last `http_access` line (deny when there is none).
 //!
-//! Held against a real squid by `tests/tests/squid.rs`.
+//! Held against real squids (5.7 and 6.13) by `tests/tests/squid.rs`.
+//!
+//! # Versions
+//!
+//! Checked between squid 5.7 (Debian bookworm) and 7 in squid's release
+//! notes and `cf.data.pre`, and with `squid -k parse` on 5.7 and 6.13:
+//!
+//! | what | 5.7 | 5.8 – 6.x | 7 | modelled |
+//! |------|-----|-----------|---|----------|
+//! | predefined `to_linklocal` (169.254.0.0/16, fe80::/10; Bug 5241) | no | yes | yes | yes |
+//! | `manager` matches `cache_object://` URLs | yes | yes | no (scheme removed) | yes |
+//! | address forms, overlap warnings, `dstdomain` order errors | same | same | same | yes |
+//! | `include` with a pattern matching nothing: fatal | same | same | same | yes |
+//!
+//! Directives Palisade does not model are ignored whatever the version
+//! (squid rejects unknown ones; Palisade does not try to list them).
+//! [`version::SquidVersion`] is where a behaviour asks for the version.
 
+mod addr;
+mod eval;
 mod files;
+mod version;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ipnet::IpNet;
 use serde::Serialize;
 
+use addr::AddrRange;
+pub(crate) use eval::ProxyRequest;
+pub use eval::{ProxyOutcome, ProxyVerdict};
 pub(crate) use files::Files;
 use files::{MAX_FILE_BYTES, Refusal, Root, parent_dir, read_regular};
+pub use version::SquidVersion;
 
 /// Deepest `include` nesting.
 const MAX_INCLUDE_DEPTH: u32 = 16;
@@ -43,12 +65,16 @@ pub(crate) struct ConfigError {
 /// The value of one ACL.
 #[derive(Debug, Clone)]
 pub(crate) enum AclKind {
-    Src(Vec<IpNet>),
-    Dst(Vec<IpNet>),
+    Src(Vec<AddrRange>),
+    Dst(Vec<AddrRange>),
     /// Domains; a leading dot matches the domain and its subdomains. The
     /// flag is `-n`: no reverse lookup for IP-literal requests.
     DstDomain(Vec<String>, bool),
     DstDomRegex(Vec<regex::Regex>, bool),
+    /// Matched against the URL squid rebuilds (`host:port` for CONNECT).
+    UrlRegex(Vec<regex::Regex>),
+    /// Matched against the path and query (empty for CONNECT).
+    UrlPathRegex(Vec<regex::Regex>),
     /// Inclusive port ranges.
     Port(Vec<(u16, u16)>),
     LocalPort(Vec<(u16, u16)>),
@@ -58,6 +84,104 @@ pub(crate) enum AclKind {
     /// A type Palisade does not evaluate: it never matches, and verdicts
     /// that depend on it say so.
     Unsupported(String),
+}
+
+impl AclKind {
+    /// The same type with no values.
+    fn emptied(&self) -> AclKind {
+        match self {
+            AclKind::Src(_) => AclKind::Src(Vec::new()),
+            AclKind::Dst(_) => AclKind::Dst(Vec::new()),
+            AclKind::DstDomain(_, n) => AclKind::DstDomain(Vec::new(), *n),
+            AclKind::DstDomRegex(_, n) => AclKind::DstDomRegex(Vec::new(), *n),
+            AclKind::UrlRegex(_) => AclKind::UrlRegex(Vec::new()),
+            AclKind::UrlPathRegex(_) => AclKind::UrlPathRegex(Vec::new()),
+            AclKind::Port(_) => AclKind::Port(Vec::new()),
+            AclKind::LocalPort(_) => AclKind::LocalPort(Vec::new()),
+            AclKind::Method(_) => AclKind::Method(Vec::new()),
+            AclKind::Proto(_) => AclKind::Proto(Vec::new()),
+            AclKind::MyPortName(_) => AclKind::MyPortName(Vec::new()),
+            AclKind::Unsupported(t) => AclKind::Unsupported(t.clone()),
+        }
+    }
+
+    /// Adds the values of `new` (same type) as squid adds them to its
+    /// trees (`src/acl/Ip.cc`, `src/acl/DomainData.cc`; the outcomes were
+    /// checked with `squid -k parse` on 5.7 and 6.13):
+    ///
+    /// - an address value that overlaps one already in the ACL is ignored,
+    ///   with a warning, even when it is the broader one (`10.1.0.0/16`
+    ///   then `10.0.0.0/8` leaves only `10.1.0.0/16`);
+    /// - a domain already in the ACL is ignored silently; a domain under a
+    ///   `.wildcard` already in it is ignored with a warning; a `.wildcard`
+    ///   over a domain already in it, and `example.com` with
+    ///   `.example.com` in either order, make squid refuse the
+    ///   configuration.
+    fn merge(&mut self, new: AclKind, warnings: &mut Vec<String>) -> Result<(), String> {
+        match (self, new) {
+            (AclKind::Src(a), AclKind::Src(b)) | (AclKind::Dst(a), AclKind::Dst(b)) => {
+                for r in b {
+                    if r.is_empty() {
+                        warnings.push(format!("`{r}` is a backwards range: it matches no address"));
+                        continue;
+                    }
+                    match a.iter().find(|e| e.overlaps(&r)) {
+                        Some(e) => warnings.push(format!(
+                            "`{r}` overlaps `{e}`: squid ignores `{r}` (remove one of them)"
+                        )),
+                        None => a.push(r),
+                    }
+                }
+            }
+            (AclKind::DstDomain(a, _), AclKind::DstDomain(b, _)) => {
+                for d in b {
+                    if let Some(w) = add_domain(a, d)? {
+                        warnings.push(w);
+                    }
+                }
+            }
+            (AclKind::DstDomRegex(a, _), AclKind::DstDomRegex(b, _))
+            | (AclKind::UrlRegex(a), AclKind::UrlRegex(b))
+            | (AclKind::UrlPathRegex(a), AclKind::UrlPathRegex(b)) => a.extend(b),
+            (AclKind::Port(a), AclKind::Port(b))
+            | (AclKind::LocalPort(a), AclKind::LocalPort(b)) => a.extend(b),
+            (AclKind::Method(a), AclKind::Method(b))
+            | (AclKind::Proto(a), AclKind::Proto(b))
+            | (AclKind::MyPortName(a), AclKind::MyPortName(b)) => a.extend(b),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Adds one `dstdomain` value (lower case) as [`AclKind::merge`] says.
+fn add_domain(domains: &mut Vec<String>, d: String) -> Result<Option<String>, String> {
+    let bare = |s: &str| s.strip_prefix('.').unwrap_or(s).to_string();
+    // `x` lies strictly under the domain of `.w`.
+    let under = |x: &str, w: &str| bare(x).ends_with(&format!(".{}", bare(w)));
+    for e in domains.iter() {
+        if *e == d {
+            return Ok(None);
+        }
+        if bare(e) == bare(&d) {
+            let (wild, plain) = if e.starts_with('.') { (e, &d) } else { (&d, e) };
+            return Err(format!(
+                "`{wild}` is a subdomain of `{plain}`: squid refuses the configuration (keep one of them)"
+            ));
+        }
+        if e.starts_with('.') && under(&d, e) {
+            return Ok(Some(format!(
+                "`{d}` is a subdomain of `{e}`: squid ignores `{d}` (remove it)"
+            )));
+        }
+        if d.starts_with('.') && under(e, &d) {
+            return Err(format!(
+                "`{e}` is a subdomain of `{d}`, which comes after it: squid refuses the configuration (remove `{e}`)"
+            ));
+        }
+    }
+    domains.push(d);
+    Ok(None)
 }
 
 /// An ACL: its name, type, values and where each line defining it is.
@@ -135,40 +259,37 @@ pub(crate) struct SquidConfig {
     pub(crate) hosts_order: Vec<(IpAddr, String)>,
     /// Problems, each at its file and (real) line.
     pub(crate) errors: Vec<ConfigError>,
+    /// What squid warns about but accepts (an ACL value it ignores), each
+    /// at its file and line.
+    pub(crate) warnings: Vec<ConfigError>,
     /// Files read through `include`, in include order.
     pub(crate) included: Vec<IncludedFile>,
+    /// The release whose behaviour the configuration gets.
+    pub(crate) version: SquidVersion,
+    /// A `hosts_file` was read: its names replace squid's default
+    /// `/etc/hosts` (see [`eval`]).
+    pub(crate) hosts_file_read: bool,
 }
 
-/// A request to evaluate.
-#[derive(Debug, Clone)]
-pub(crate) struct ProxyRequest {
-    pub(crate) client: IpAddr,
-    pub(crate) method: String,
-    /// Domain name or IP literal.
-    pub(crate) host: String,
-    pub(crate) port: u16,
-    /// The squid port the client connected to.
-    pub(crate) local_port: Option<u16>,
+/// What a configuration is read and evaluated with, besides its text.
+#[derive(Debug, Clone, Default)]
+pub struct SquidOptions {
+    /// The squid release (default: [`SquidVersion::DEFAULT`]).
+    pub version: SquidVersion,
+    /// Known addresses of names (`--resolve`, the policy set's
+    /// `squid.hosts`), before any `hosts_file` entry.
+    pub hosts: BTreeMap<String, Vec<IpAddr>>,
 }
 
-/// The verdict and the line that decided it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProxyVerdict {
-    /// Whether squid lets the request through.
-    pub allowed: bool,
-    /// The deciding `http_access` line, absent for the implicit rule.
-    pub line: Option<AccessLine>,
-    /// How it was decided, in one sentence.
-    pub reason: String,
-    /// ACL types the verdict depended on that Palisade does not evaluate.
-    pub unsupported: Vec<String>,
-}
-
-fn builtin_acls() -> Vec<(&'static str, &'static str, &'static [&'static str])> {
-    // Predefined by squid 5.7 (checked with `squid -k parse`: these parse
-    // without definitions; `to_linklocal` does not). Redefining one with the
-    // same type adds values, as for any ACL.
-    vec![
+/// What squid predefines, by version (`cf.data.pre` of each release):
+/// name, type and values. Redefining one with the same type adds values, as
+/// for any ACL.
+fn builtin_acls(
+    version: SquidVersion,
+) -> Vec<(&'static str, &'static str, &'static [&'static str])> {
+    let mut acls: Vec<(&str, &str, &[&str])> = vec![
+        // Squid writes it `src all`; its two networks are the same
+        // addresses, in the form plugins of contract 0.1 read.
         ("all", "src", &["0.0.0.0/0", "::/0"]),
         ("localhost", "src", &["127.0.0.1/32", "::1/128"]),
         (
@@ -177,12 +298,29 @@ fn builtin_acls() -> Vec<(&'static str, &'static str, &'static [&'static str])> 
             &["127.0.0.0/8", "0.0.0.0/32", "::1/128", "::/128"],
         ),
         ("CONNECT", "method", &["CONNECT"]),
-        (
+    ];
+    if version >= SquidVersion::V5_8 {
+        acls.push(("to_linklocal", "dst", &["169.254.0.0/16", "fe80::/10"]));
+    }
+    if version >= SquidVersion::V7 {
+        acls.push((
             "manager",
             "url_regex",
-            &["^cache_object://", "^https?://[^/]+/squid-internal-mgr/"],
-        ),
-    ]
+            &["+i", "^[^:]+://[^/]+/squid-internal-mgr/"],
+        ));
+    } else {
+        acls.push((
+            "manager",
+            "url_regex",
+            &[
+                "-i",
+                "^cache_object://",
+                "+i",
+                "^[^:]+://[^/]+/squid-internal-mgr/",
+            ],
+        ));
+    }
+    acls
 }
 
 fn parse_ports(values: &[String]) -> Result<Vec<(u16, u16)>, String> {
@@ -200,18 +338,52 @@ fn parse_ports(values: &[String]) -> Result<Vec<(u16, u16)>, String> {
         .collect()
 }
 
-fn parse_nets(values: &[String]) -> Result<Vec<IpNet>, String> {
-    values
-        .iter()
-        .map(|v| {
-            if v == "all" {
-                return "0.0.0.0/0".parse().map_err(|_| String::new());
-            }
-            v.parse::<IpNet>()
-                .or_else(|_| v.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("invalid address `{v}`"))
-        })
-        .collect()
+/// Regular expressions with squid's flags: `-i` makes the following ones
+/// case-insensitive, `+i` case-sensitive again.
+fn parse_regexes(values: &[String]) -> Result<Vec<regex::Regex>, String> {
+    let mut insensitive = false;
+    let mut out = Vec::new();
+    for v in values {
+        match v.as_str() {
+            "-i" => insensitive = true,
+            "+i" => insensitive = false,
+            v => out.push(
+                regex::RegexBuilder::new(v)
+                    .case_insensitive(insensitive)
+                    .build()
+                    .map_err(|e| format!("invalid regex `{v}`: {e}"))?,
+            ),
+        }
+    }
+    Ok(out)
+}
+
+/// `-i` and `+i`, the case switches of regex ACLs.
+fn is_flag(v: &str) -> bool {
+    v == "-i" || v == "+i"
+}
+
+/// The value of an ACL of type `kind` (values with their `-i`/`+i`
+/// switches; `no_lookup` is `-n`).
+fn acl_kind(kind: &str, values: &[String], no_lookup: bool) -> Result<AclKind, String> {
+    let plain: Vec<String> = values.iter().filter(|v| !is_flag(v)).cloned().collect();
+    Ok(match kind {
+        "src" => AclKind::Src(addr::parse_all(&plain)?),
+        "dst" => AclKind::Dst(addr::parse_all(&plain)?),
+        "dstdomain" => AclKind::DstDomain(
+            plain.iter().map(|v| v.to_ascii_lowercase()).collect(),
+            no_lookup,
+        ),
+        "dstdom_regex" => AclKind::DstDomRegex(parse_regexes(values)?, no_lookup),
+        "url_regex" => AclKind::UrlRegex(parse_regexes(values)?),
+        "urlpath_regex" => AclKind::UrlPathRegex(parse_regexes(values)?),
+        "port" => AclKind::Port(parse_ports(&plain)?),
+        "localport" => AclKind::LocalPort(parse_ports(&plain)?),
+        "method" => AclKind::Method(plain),
+        "proto" => AclKind::Proto(plain.iter().map(|v| v.to_ascii_uppercase()).collect()),
+        "myportname" => AclKind::MyPortName(plain),
+        other => AclKind::Unsupported(other.to_string()),
+    })
 }
 
 /// What one parse may still read, and the includes being read.
@@ -289,25 +461,31 @@ impl LineMap {
 }
 
 impl SquidConfig {
-    fn with_builtins() -> SquidConfig {
-        let mut c = SquidConfig::default();
-        for (name, kind, values) in builtin_acls() {
+    fn with_builtins(options: &SquidOptions) -> SquidConfig {
+        let mut c = SquidConfig {
+            version: options.version,
+            ..SquidConfig::default()
+        };
+        for (name, kind, values) in builtin_acls(options.version) {
             let values: Vec<String> = values.iter().map(|s| s.to_string()).collect();
-            let kind_value = match kind {
-                "src" => AclKind::Src(parse_nets(&values).unwrap_or_default()),
-                "dst" => AclKind::Dst(parse_nets(&values).unwrap_or_default()),
-                "method" => AclKind::Method(values.clone()),
-                other => AclKind::Unsupported(other.to_string()),
-            };
+            let kind_value =
+                acl_kind(kind, &values, false).unwrap_or(AclKind::Unsupported(kind.to_string()));
+            let shown = values.iter().filter(|v| !is_flag(v)).cloned().collect();
             c.acls.insert(
                 name.to_string(),
                 Acl {
                     kind: kind_value,
                     lines: Vec::new(),
-                    values,
+                    values: shown,
                     type_name: kind.to_string(),
                 },
             );
+        }
+        for (name, ips) in &options.hosts {
+            c.hosts.insert(name.to_ascii_lowercase(), ips.clone());
+            for ip in ips {
+                c.hosts_order.push((*ip, name.to_ascii_lowercase()));
+            }
         }
         c
     }
@@ -328,7 +506,18 @@ impl SquidConfig {
     /// [`AccessLine::line`] and [`Listener::line`] carry the real file and
     /// line; [`LineMap`] maps numbers back for findings.
     pub(crate) fn parse(file: &str, text: &str, files: &Files, line_offset: u32) -> SquidConfig {
-        let mut c = SquidConfig::with_builtins();
+        SquidConfig::parse_with(file, text, files, line_offset, &SquidOptions::default())
+    }
+
+    /// [`SquidConfig::parse`] for a given release and known names.
+    pub(crate) fn parse_with(
+        file: &str,
+        text: &str,
+        files: &Files,
+        line_offset: u32,
+        options: &SquidOptions,
+    ) -> SquidConfig {
+        let mut c = SquidConfig::with_builtins(options);
         let top_lines = count_lines(text);
         let (root, dir, canonical) = match files {
             Files::None => (Err(String::new()), None, None),
@@ -523,15 +712,65 @@ impl SquidConfig {
             cx.halted = true;
             return;
         }
-        cx.includes += 1;
-        let path = match root.resolve(dir, target) {
-            Ok(p) => p,
-            Err(r) => {
-                let m = format!("`include {target}`: {}", r.describe(&root));
-                self.error(file, line, m);
-                return;
+        let paths = if target.contains(['*', '?', '[']) {
+            match files::glob(&root, dir, target) {
+                Ok(paths) if paths.is_empty() => {
+                    let m = format!(
+                        "`include {target}`: no file matches the pattern (squid stops: \"Unable to find configuration file\")"
+                    );
+                    self.error(file, line, m);
+                    return;
+                }
+                Ok(paths) => paths,
+                Err(r) => {
+                    let m = format!("`include {target}`: {}", r.describe(&root));
+                    self.error(file, line, m);
+                    return;
+                }
+            }
+        } else {
+            match root.resolve(dir, target) {
+                Ok(p) => vec![p],
+                Err(r) => {
+                    let m = format!("`include {target}`: {}", r.describe(&root));
+                    self.error(file, line, m);
+                    return;
+                }
             }
         };
+        for path in paths {
+            if cx.halted {
+                return;
+            }
+            if cx.includes >= MAX_INCLUDES {
+                let m = format!(
+                    "`include {target}`: more than {MAX_INCLUDES} includes: the rest is not read"
+                );
+                self.error(file, line, m);
+                cx.halted = true;
+                return;
+            }
+            cx.includes += 1;
+            self.include_file(cx, src, line, target, path, &root, depth);
+        }
+    }
+
+    /// Reads and parses one file `include target` names.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one call site; the parse state travels together"
+    )]
+    fn include_file(
+        &mut self,
+        cx: &mut Reader<'_>,
+        src: &Text<'_>,
+        line: u32,
+        target: &str,
+        path: PathBuf,
+        root: &Root,
+        depth: u32,
+    ) {
+        let file = src.name;
         let name = root.display(&path);
         if let Some(i) = cx.stack.iter().position(|(p, _)| *p == path) {
             let cycle: Vec<&str> = cx
@@ -551,7 +790,7 @@ impl SquidConfig {
         let text = match read_regular(&path, MAX_FILE_BYTES) {
             Ok(t) => t,
             Err(r) => {
-                let m = format!("`include {target}`: {}", r.describe(&root));
+                let m = format!("`include {target}`: {}", r.describe(root));
                 self.error(file, line, m);
                 return;
             }
@@ -633,6 +872,7 @@ impl SquidConfig {
             cx.halted = true;
             return;
         }
+        self.hosts_file_read = true;
         for l in text.lines() {
             let l = l.split('#').next().unwrap_or("");
             let mut parts = l.split_whitespace();
@@ -656,14 +896,13 @@ impl SquidConfig {
             self.error(file, line, "`acl` needs a name, a type and values".into());
             return;
         };
-        let mut case_insensitive = false;
         let mut no_lookup = false;
+        // Values with the `-i`/`+i` switches where they stand (regex types
+        // read them in order).
         let mut values: Vec<String> = Vec::new();
         for v in rest {
             match *v {
-                "-i" => case_insensitive = true,
                 "-n" => no_lookup = true,
-                "+i" => {}
                 v if v.starts_with('"') => {
                     self.error(
                         file,
@@ -675,81 +914,48 @@ impl SquidConfig {
                 v => values.push(v.to_string()),
             }
         }
-        if values.is_empty() {
+        if values.iter().all(|v| is_flag(v)) {
             self.error(file, line, format!("acl `{name}` has no values"));
             return;
         }
-        let parsed = match *kind {
-            "src" => parse_nets(&values).map(AclKind::Src),
-            "dst" => parse_nets(&values).map(AclKind::Dst),
-            "dstdomain" => Ok(AclKind::DstDomain(
-                values.iter().map(|v| v.to_ascii_lowercase()).collect(),
-                no_lookup,
-            )),
-            "dstdom_regex" => values
-                .iter()
-                .map(|v| {
-                    regex::RegexBuilder::new(v)
-                        .case_insensitive(case_insensitive)
-                        .build()
-                        .map_err(|e| format!("invalid regex `{v}`: {e}"))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(|r| AclKind::DstDomRegex(r, no_lookup)),
-            "port" => parse_ports(&values).map(AclKind::Port),
-            "localport" => parse_ports(&values).map(AclKind::LocalPort),
-            "method" => Ok(AclKind::Method(values.clone())),
-            "proto" => Ok(AclKind::Proto(
-                values.iter().map(|v| v.to_ascii_uppercase()).collect(),
-            )),
-            "myportname" => Ok(AclKind::MyPortName(values.clone())),
-            other => Ok(AclKind::Unsupported(other.to_string())),
-        };
-        let kind_value = match parsed {
+        let kind_value = match acl_kind(kind, &values, no_lookup) {
             Ok(k) => k,
             Err(m) => {
                 self.error(file, line, format!("acl `{name}`: {m}"));
                 return;
             }
         };
-        match self.acls.get_mut(*name) {
-            Some(existing) => {
-                if existing.type_name != *kind {
-                    let m = format!(
-                        "acl `{name}` is redefined with type `{kind}` (it was `{}`)",
-                        existing.type_name
-                    );
-                    self.error(file, line, m);
-                    return;
-                }
-                existing.lines.push(number);
-                existing.values.extend(values);
-                // Several lines add to one ACL.
-                match (&mut existing.kind, kind_value) {
-                    (AclKind::Src(a), AclKind::Src(b)) | (AclKind::Dst(a), AclKind::Dst(b)) => {
-                        a.extend(b)
-                    }
-                    (AclKind::DstDomain(a, _), AclKind::DstDomain(b, _)) => a.extend(b),
-                    (AclKind::DstDomRegex(a, _), AclKind::DstDomRegex(b, _)) => a.extend(b),
-                    (AclKind::Port(a), AclKind::Port(b))
-                    | (AclKind::LocalPort(a), AclKind::LocalPort(b)) => a.extend(b),
-                    (AclKind::Method(a), AclKind::Method(b))
-                    | (AclKind::Proto(a), AclKind::Proto(b))
-                    | (AclKind::MyPortName(a), AclKind::MyPortName(b)) => a.extend(b),
-                    _ => {}
-                }
-            }
-            None => {
-                self.acls.insert(
-                    name.to_string(),
-                    Acl {
-                        kind: kind_value,
-                        lines: vec![number],
-                        values,
-                        type_name: kind.to_string(),
-                    },
-                );
-            }
+        let values: Vec<String> = values.into_iter().filter(|v| !is_flag(v)).collect();
+        if let Some(existing) = self.acls.get(*name)
+            && existing.type_name != *kind
+        {
+            let m = format!(
+                "acl `{name}` is redefined with type `{kind}` (it was `{}`)",
+                existing.type_name
+            );
+            self.error(file, line, m);
+            return;
+        }
+        let acl = self.acls.entry(name.to_string()).or_insert_with(|| Acl {
+            kind: kind_value.emptied(),
+            lines: Vec::new(),
+            values: Vec::new(),
+            type_name: kind.to_string(),
+        });
+        acl.lines.push(number);
+        acl.values.extend(values);
+        // Several lines add to one ACL, value by value, as squid adds them.
+        let mut warnings = Vec::new();
+        let merged = acl.kind.merge(kind_value, &mut warnings);
+        for w in warnings {
+            self.warnings.push(ConfigError {
+                file: file.to_string(),
+                line,
+                message: format!("acl `{name}`: {w}"),
+            });
+        }
+        if let Err(m) = merged {
+            self.error(file, line, format!("acl `{name}`: {m}"));
         }
     }
 
@@ -771,147 +977,6 @@ impl SquidConfig {
             );
         }
     }
-
-    /// The addresses a host resolves to: itself when it is an IP, else the
-    /// `hosts_file` entries.
-    fn resolve(&self, host: &str) -> Vec<IpAddr> {
-        match host.trim_matches(['[', ']']).parse::<IpAddr>() {
-            Ok(ip) => vec![ip],
-            Err(_) => self
-                .hosts
-                .get(&host.to_ascii_lowercase())
-                .cloned()
-                .unwrap_or_default(),
-        }
-    }
-
-    /// The first host name `hosts_file` gives an IP-literal host.
-    fn reverse(&self, host: &str) -> Option<String> {
-        let ip: IpAddr = host.trim_matches(['[', ']']).parse().ok()?;
-        self.hosts_order
-            .iter()
-            .find(|(a, _)| *a == ip)
-            .map(|(_, name)| name.clone())
-    }
-
-    /// Whether one ACL matches the request; unsupported types never match
-    /// and are recorded.
-    fn acl_matches(&self, acl: &Acl, req: &ProxyRequest, unsupported: &mut Vec<String>) -> bool {
-        let host = req.host.to_ascii_lowercase();
-        match &acl.kind {
-            AclKind::Src(nets) => nets.iter().any(|n| n.contains(&req.client)),
-            AclKind::Dst(nets) => self
-                .resolve(&host)
-                .iter()
-                .any(|ip| nets.iter().any(|n| n.contains(ip))),
-            AclKind::DstDomain(domains, no_lookup) => {
-                let matches = |name: &str| {
-                    domains.iter().any(|d| {
-                        if let Some(suffix) = d.strip_prefix('.') {
-                            name == suffix
-                                || name.ends_with(&format!(".{suffix}"))
-                                || suffix.is_empty()
-                        } else {
-                            name == d
-                        }
-                    })
-                };
-                // For an IP-literal request squid also tries the name a
-                // reverse lookup gives (here: the hosts_file), unless `-n`.
-                matches(&host) || (!no_lookup && self.reverse(&host).is_some_and(|n| matches(&n)))
-            }
-            AclKind::DstDomRegex(res, no_lookup) => {
-                res.iter().any(|r| r.is_match(&host))
-                    || (!no_lookup
-                        && self
-                            .reverse(&host)
-                            .is_some_and(|n| res.iter().any(|r| r.is_match(&n))))
-            }
-            AclKind::Port(ranges) => ranges.iter().any(|(a, b)| (*a..=*b).contains(&req.port)),
-            AclKind::LocalPort(ranges) => req
-                .local_port
-                .is_some_and(|p| ranges.iter().any(|(a, b)| (*a..=*b).contains(&p))),
-            AclKind::Method(methods) => methods.contains(&req.method),
-            AclKind::Proto(protos) => {
-                let proto = if req.method == "CONNECT" {
-                    "AUTHORITY"
-                } else {
-                    "HTTP"
-                };
-                protos.iter().any(|p| p == proto)
-            }
-            AclKind::MyPortName(names) => {
-                let port_name = self
-                    .listeners
-                    .iter()
-                    .find(|l| Some(l.port) == req.local_port)
-                    .and_then(|l| {
-                        l.options
-                            .iter()
-                            .find_map(|o| o.strip_prefix("name=").map(str::to_string))
-                            .or_else(|| Some(format!("{}", l.port)))
-                    });
-                port_name.is_some_and(|n| names.contains(&n))
-            }
-            AclKind::Unsupported(t) => {
-                if !unsupported.contains(t) {
-                    unsupported.push(t.clone());
-                }
-                false
-            }
-        }
-    }
-
-    /// Evaluates `http_access` for a request.
-    pub(crate) fn evaluate(&self, req: &ProxyRequest) -> ProxyVerdict {
-        let mut unsupported = Vec::new();
-        for line in &self.access {
-            let all = line.acls.iter().all(|name| {
-                let (negate, bare) = match name.strip_prefix('!') {
-                    Some(b) => (true, b),
-                    None => (false, name.as_str()),
-                };
-                let hit = self
-                    .acls
-                    .get(bare)
-                    .is_some_and(|acl| self.acl_matches(acl, req, &mut unsupported));
-                hit != negate
-            });
-            if all {
-                return ProxyVerdict {
-                    allowed: line.allow,
-                    reason: format!(
-                        "{}:{}: `http_access {} {}` matches",
-                        line.file,
-                        line.line,
-                        if line.allow { "allow" } else { "deny" },
-                        line.acls.join(" ")
-                    ),
-                    line: Some(line.clone()),
-                    unsupported,
-                };
-            }
-        }
-        match self.access.last() {
-            Some(last) => ProxyVerdict {
-                allowed: !last.allow,
-                reason: format!(
-                    "no `http_access` line matches: the implicit last rule is the opposite of the last line ({}:{}, {})",
-                    last.file,
-                    last.line,
-                    if last.allow { "allow" } else { "deny" }
-                ),
-                line: None,
-                unsupported,
-            },
-            None => ProxyVerdict {
-                allowed: false,
-                reason: "there are no `http_access` lines: squid denies every request".into(),
-                line: None,
-                unsupported,
-            },
-        }
-    }
 }
 
 /// A squid configuration loaded for the library API.
@@ -924,8 +989,17 @@ impl ProxyConfig {
     /// Reads a squid configuration file. `include` and `hosts_file` are
     /// followed only to regular files inside the file's directory (relative
     /// paths are relative to the including file); the file itself must be a
-    /// regular file of at most 16 MiB.
+    /// regular file of at most 16 MiB. It is read as squid
+    /// [`SquidVersion::DEFAULT`] reads it.
     pub fn from_file(path: impl AsRef<Path>) -> Result<ProxyConfig, crate::Error> {
+        ProxyConfig::from_file_with(path, &SquidOptions::default())
+    }
+
+    /// [`ProxyConfig::from_file`] for a given squid release and known names.
+    pub fn from_file_with(
+        path: impl AsRef<Path>,
+        options: &SquidOptions,
+    ) -> Result<ProxyConfig, crate::Error> {
         let path = path.as_ref();
         let cannot = |why: String| {
             crate::Error::new(
@@ -946,7 +1020,7 @@ impl ProxyConfig {
             root: parent_dir(path),
         };
         Ok(ProxyConfig {
-            inner: SquidConfig::parse(&path.display().to_string(), &text, &files, 0),
+            inner: SquidConfig::parse_with(&path.display().to_string(), &text, &files, 0, options),
         })
     }
 
@@ -954,6 +1028,17 @@ impl ProxyConfig {
     pub fn errors(&self) -> Vec<String> {
         self.inner
             .errors
+            .iter()
+            .map(|e| format!("{}:{}: {}", e.file, e.line, e.message))
+            .collect()
+    }
+
+    /// What squid accepts with a warning that changes what the
+    /// configuration means (an ACL value it ignores), as `file:line:
+    /// message`.
+    pub fn warnings(&self) -> Vec<String> {
+        self.inner
+            .warnings
             .iter()
             .map(|e| format!("{}:{}: {}", e.file, e.line, e.message))
             .collect()
@@ -970,8 +1055,14 @@ impl ProxyConfig {
         &self.inner.listeners
     }
 
+    /// The squid release the configuration is read as.
+    pub fn version(&self) -> SquidVersion {
+        self.inner.version
+    }
+
     /// Whether `client` may send `method` to `host:port` (through the squid
-    /// port `local_port`, when it matters), and which line decides.
+    /// port `local_port`, when it matters), and which line decides:
+    /// `CONNECT host:port`, or `METHOD http://host:port/`.
     pub fn trace(
         &self,
         client: IpAddr,
@@ -980,13 +1071,25 @@ impl ProxyConfig {
         port: u16,
         local_port: Option<u16>,
     ) -> ProxyVerdict {
-        self.inner.evaluate(&ProxyRequest {
-            client,
-            method: method.to_string(),
-            host: host.to_string(),
-            port,
-            local_port: local_port.or_else(|| self.inner.listeners.first().map(|l| l.port)),
-        })
+        let local_port = local_port.or_else(|| self.inner.listeners.first().map(|l| l.port));
+        self.inner.evaluate(&ProxyRequest::to_host(
+            client, method, host, port, local_port,
+        ))
+    }
+
+    /// Whether `client` may send `method` (not CONNECT) for an absolute
+    /// URL, so that URL, path and scheme ACLs are evaluated too.
+    pub fn trace_url(
+        &self,
+        client: IpAddr,
+        method: &str,
+        url: &str,
+        local_port: Option<u16>,
+    ) -> Result<ProxyVerdict, crate::Error> {
+        let local_port = local_port.or_else(|| self.inner.listeners.first().map(|l| l.port));
+        let req = ProxyRequest::to_url(client, method, url, local_port)
+            .map_err(|m| crate::Error::new(crate::ErrorKind::Input, m))?;
+        Ok(self.inner.evaluate(&req))
     }
 }
 
@@ -1001,13 +1104,7 @@ mod tests {
     }
 
     fn req(client: &str, method: &str, host: &str, port: u16) -> ProxyRequest {
-        ProxyRequest {
-            client: client.parse().unwrap(),
-            method: method.into(),
-            host: host.into(),
-            port,
-            local_port: Some(3128),
-        }
+        ProxyRequest::to_host(client.parse().unwrap(), method, host, port, Some(3128))
     }
 
     #[test]
@@ -1121,8 +1218,11 @@ mod tests {
         );
         let embedded = config(&text);
         assert!(embedded.hosts.is_empty(), "{:?}", embedded.hosts);
+        // Unread, the hosts file gives the name no address: the `dst`
+        // allow depends on DNS (never a silent miss).
         let v = embedded.evaluate(&req("10.0.0.1", "GET", "only-in-the-hosts-file.test", 80));
-        assert!(!v.allowed, "{}", v.reason);
+        assert!(v.allowed && v.depends_on_dns, "{}", v.reason);
+        assert_eq!(v.outcomes.len(), 2, "{:?}", v.outcomes);
         // The same lines in a file configuration whose hosts file lies
         // inside its root do resolve the name.
         let hosts_in_root = tree.write("root/hosts", "127.0.0.9 only-in-the-hosts-file.test\n");
@@ -1132,7 +1232,7 @@ mod tests {
         ));
         assert!(file.errors.is_empty(), "{:?}", file.errors);
         let v = file.evaluate(&req("10.0.0.1", "GET", "only-in-the-hosts-file.test", 80));
-        assert!(v.allowed, "{}", v.reason);
+        assert!(v.allowed && !v.depends_on_dns, "{}", v.reason);
     }
 
     #[test]
@@ -1354,6 +1454,291 @@ mod tests {
         );
     }
 
+    fn config_as(version: &str, text: &str) -> SquidConfig {
+        let options = SquidOptions {
+            version: version.parse().unwrap(),
+            ..SquidOptions::default()
+        };
+        SquidConfig::parse_with("squid.conf", text, &Files::None, 0, &options)
+    }
+
+    #[test]
+    fn predefined_acls_follow_the_version() {
+        let text = "http_access deny to_linklocal\nhttp_access allow all\n";
+        let old = config_as("5.7", text);
+        assert_eq!(
+            messages(&old),
+            ["squid.conf:1: `http_access` uses undefined acl `to_linklocal`"]
+        );
+        for v in ["5.8", "6", "6.13", "7"] {
+            let c = config_as(v, text);
+            assert!(c.errors.is_empty(), "{v}: {:?}", c.errors);
+            for (host, allowed) in [
+                ("169.254.169.254", false),
+                ("fe80::1", false),
+                ("10.0.0.1", true),
+            ] {
+                let verdict = c.evaluate(&req("10.0.0.1", "GET", host, 80));
+                assert_eq!(verdict.allowed, allowed, "{v} {host}: {}", verdict.reason);
+            }
+        }
+        // Squid 7 has no cache_object:// scheme: `manager` is the
+        // squid-internal-mgr URLs only.
+        let text = "http_access deny manager\nhttp_access allow all\n";
+        let mgr = |v: &str, url: &str| {
+            let r = ProxyRequest::to_url("127.0.0.1".parse().unwrap(), "GET", url, None).unwrap();
+            config_as(v, text).evaluate(&r).allowed
+        };
+        assert!(!mgr("6", "cache_object://127.0.0.1/info"));
+        assert!(mgr("7", "cache_object://127.0.0.1/info"));
+        for v in ["5.7", "6", "7"] {
+            assert!(
+                !mgr(v, "http://127.0.0.1:3128/squid-internal-mgr/info"),
+                "{v}"
+            );
+            assert!(!mgr(v, "https://proxy.test/squid-internal-mgr/menu"), "{v}");
+            assert!(mgr(v, "http://example.com/other"), "{v}");
+        }
+    }
+
+    #[test]
+    fn a_name_without_a_known_address_depends_on_dns() {
+        let text = "acl clients src 10.0.0.0/8\nhttp_access deny to_localhost\nhttp_access allow clients\nhttp_access deny all\n";
+        let c = config(text);
+        // `localhost` resolves as squid's default /etc/hosts says.
+        let v = c.evaluate(&req("10.1.1.1", "GET", "localhost", 10249));
+        assert!(!v.allowed && !v.depends_on_dns, "{}", v.reason);
+        assert_eq!(v.line.unwrap().line, 2);
+        // Any other name might resolve to loopback: both outcomes.
+        let v = c.evaluate(&req("10.1.1.1", "GET", "example.com", 80));
+        assert!(v.allowed && v.depends_on_dns, "{}", v.reason);
+        let got: Vec<(bool, Option<u32>)> = v
+            .outcomes
+            .iter()
+            .map(|o| (o.allowed, o.line.as_ref().map(|l| l.line)))
+            .collect();
+        assert_eq!(got, [(false, Some(2)), (true, Some(3))]);
+        assert_eq!(
+            v.outcomes[0].assuming,
+            ["`example.com` resolves to an address in acl `to_localhost`"]
+        );
+        // The allowing outcome is the deciding line.
+        assert_eq!(v.line.unwrap().line, 3);
+        // `.invalid` never resolves (RFC 6761).
+        let v = c.evaluate(&req("10.1.1.1", "GET", "canary.invalid", 80));
+        assert!(v.allowed && !v.depends_on_dns, "{}", v.reason);
+        // A known address makes the answer definite.
+        let options = SquidOptions {
+            hosts: BTreeMap::from([(
+                "example.com".to_string(),
+                vec!["127.0.0.2".parse().unwrap()],
+            )]),
+            ..SquidOptions::default()
+        };
+        let known = SquidConfig::parse_with("squid.conf", text, &Files::None, 0, &options);
+        let v = known.evaluate(&req("10.1.1.1", "GET", "example.com", 80));
+        assert!(!v.allowed && !v.depends_on_dns, "{}", v.reason);
+        // Outcomes that agree are one verdict, not "depends".
+        let c = config(
+            "acl clients src 10.0.0.0/8\nhttp_access deny to_localhost\nhttp_access deny all\n",
+        );
+        let v = c.evaluate(&req("10.1.1.1", "GET", "example.com", 80));
+        assert!(!v.allowed && !v.depends_on_dns, "{}", v.reason);
+        assert_eq!(v.outcomes.len(), 2);
+        assert!(
+            v.reason.starts_with("denied whatever DNS answers"),
+            "{}",
+            v.reason
+        );
+        // A negated unknown is unknown too.
+        let c = config("http_access allow !to_localhost\nhttp_access deny all\n");
+        let v = c.evaluate(&req("10.1.1.1", "GET", "example.com", 80));
+        assert!(v.allowed && v.depends_on_dns, "{}", v.reason);
+        assert!(
+            v.outcomes[0].assuming[0].starts_with("not: "),
+            "{:?}",
+            v.outcomes
+        );
+    }
+
+    #[test]
+    fn reverse_lookups_of_public_ip_literals_depend_on_dns() {
+        let c = config(
+            "acl ok dstdomain .allowed.test\nacl okn dstdomain -n .other.test\nhttp_access allow ok\nhttp_access deny all\n",
+        );
+        // Its PTR record is whoever owns the address: it may name
+        // anything.allowed.test.
+        let v = c.evaluate(&req("10.1.1.1", "GET", "203.0.114.7", 80));
+        assert!(v.allowed && v.depends_on_dns, "{}", v.reason);
+        assert!(
+            v.outcomes[0].assuming[0].contains("reverse lookup of `203.0.114.7`"),
+            "{:?}",
+            v.outcomes
+        );
+        // Internal addresses' names are the operator's: no name assumed.
+        for internal in ["10.0.0.9", "169.254.169.254", "127.0.0.1", "fd00::1"] {
+            let v = c.evaluate(&req("10.1.1.1", "GET", internal, 80));
+            assert!(!v.allowed && !v.depends_on_dns, "{internal}: {}", v.reason);
+        }
+        // `-n`: no lookup at all.
+        let c = config(
+            "acl okn dstdomain -n .other.test\nhttp_access allow okn\nhttp_access deny all\n",
+        );
+        let v = c.evaluate(&req("10.1.1.1", "GET", "203.0.114.7", 80));
+        assert!(!v.allowed && !v.depends_on_dns, "{}", v.reason);
+    }
+
+    #[test]
+    fn url_path_scheme_and_case_switches() {
+        let c = config(
+            "acl api urlpath_regex ^/api/\nacl img url_regex -i \\.PNG$ +i /Big/\nacl tls proto HTTPS\nhttp_access allow api\nhttp_access allow img\nhttp_access allow tls\nhttp_access deny all\n",
+        );
+        let ask = |method: &str, url: &str| {
+            let r = ProxyRequest::to_url("10.0.0.1".parse().unwrap(), method, url, None).unwrap();
+            c.evaluate(&r).allowed
+        };
+        assert!(ask("GET", "http://a.test/api/v1?q=1"));
+        assert!(!ask("GET", "http://a.test/v1/api/"));
+        assert!(ask("GET", "http://a.test/logo.png"));
+        assert!(ask("GET", "http://a.test/logo.PnG"));
+        // `+i` made the second pattern case-sensitive again.
+        assert!(ask("GET", "http://cdn.test/Big/x"));
+        assert!(!ask("GET", "http://cdn.test/big/x"));
+        assert_eq!(c.acls["img"].values, ["\\.PNG$", "/Big/"]);
+        assert!(ask("GET", "https://b.test/"));
+        assert!(!ask("GET", "http://b.test/"));
+        // CONNECT has no path and the AUTHORITY protocol.
+        let v = c.evaluate(&req("10.0.0.1", "CONNECT", "a.test", 443));
+        assert!(!v.allowed, "{}", v.reason);
+    }
+
+    #[test]
+    fn address_syntax_squid_accepts() {
+        let c = config(
+            "acl localnet src 0.0.0.1-0.255.255.255 10.0.0.0/255.0.0.0 fc00::/7\nhttp_access allow localnet\nhttp_access deny all\n",
+        );
+        for (client, allowed) in [
+            ("0.1.2.3", true),
+            ("10.200.0.1", true),
+            ("fd12::1", true),
+            ("0.0.0.0", false),
+            ("11.0.0.1", false),
+        ] {
+            assert_eq!(
+                c.evaluate(&req(client, "GET", "a.test", 80)).allowed,
+                allowed,
+                "{client}"
+            );
+        }
+        // A backwards range is accepted (as squid does) and matches nothing.
+        let c = SquidConfig::parse("s.conf", "acl x src 10.0.0.9-10.0.0.1\n", &Files::None, 0);
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        let c = SquidConfig::parse("s.conf", "acl x src [::1]\n", &Files::None, 0);
+        assert_eq!(messages(&c), ["s.conf:1: acl `x`: invalid address `[::1]`"]);
+    }
+
+    #[test]
+    fn acl_values_are_added_as_squid_adds_them() {
+        // The broader network written second is ignored: 10.2.0.1 is not
+        // in `a`.
+        let c = config(
+            "acl a src 10.1.0.0/16\nacl a src 10.0.0.0/8 10.1.2.3\nhttp_access allow a\nhttp_access deny all\n",
+        );
+        assert!(c.evaluate(&req("10.1.9.9", "GET", "x.test", 80)).allowed);
+        assert!(!c.evaluate(&req("10.2.0.1", "GET", "x.test", 80)).allowed);
+        let w: Vec<String> = c
+            .warnings
+            .iter()
+            .map(|e| format!("{}: {}", e.line, e.message))
+            .collect();
+        assert_eq!(
+            w,
+            [
+                "2: acl `a`: `10.0.0.0/8` overlaps `10.1.0.0/16`: squid ignores `10.0.0.0/8` (remove one of them)",
+                "2: acl `a`: `10.1.2.3` overlaps `10.1.0.0/16`: squid ignores `10.1.2.3` (remove one of them)",
+            ]
+        );
+        // Domains: duplicates are dropped, a name under a wildcard already
+        // there is ignored with a warning…
+        let c = config(
+            "acl d dstdomain .example.com www.example.com .example.com .a.example.com\nhttp_access allow d\n",
+        );
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+        match &c.acls["d"].kind {
+            AclKind::DstDomain(d, _) => assert_eq!(d, &[".example.com"]),
+            other => panic!("{other:?}"),
+        }
+        // …and the orders squid refuses are errors at their line.
+        for (text, bad) in [
+            (
+                "acl d dstdomain www.example.com .example.com\n",
+                "`www.example.com` is a subdomain of `.example.com`",
+            ),
+            (
+                "acl d dstdomain example.com\nacl d dstdomain .EXAMPLE.com\n",
+                "`.example.com` is a subdomain of `example.com`",
+            ),
+            (
+                "acl d dstdomain .example.com example.com\n",
+                "`.example.com` is a subdomain of `example.com`",
+            ),
+            (
+                "acl d dstdomain x.y.example.com .y.example.com\n",
+                "`x.y.example.com` is a subdomain of `.y.example.com`",
+            ),
+        ] {
+            let c = SquidConfig::parse("s.conf", text, &Files::None, 0);
+            let m = messages(&c);
+            let line = text.lines().count();
+            assert!(
+                m.len() == 1 && m[0].starts_with(&format!("s.conf:{line}: acl `d`: {bad}")),
+                "{text}: {m:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn include_patterns_read_matches_in_byte_order() {
+        let tree = Tree::new();
+        tree.write("root/conf.d/b.conf", "acl b src 10.0.0.2\n");
+        tree.write("root/conf.d/a-1.conf", "acl a src 10.0.0.1\n");
+        tree.write("root/conf.d/A.conf", "acl upper src 10.0.0.3\n");
+        tree.write("root/conf.d/.hidden.conf", "http_access allow all\n");
+        tree.write("root/conf.d/notes.txt", "http_access allow all\n");
+        tree.write("outside.conf", "http_access allow all\n");
+        let c = tree.parse("include conf.d/*.conf\nhttp_access deny all\n");
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        let names: Vec<&str> = c
+            .included
+            .iter()
+            .map(|f| f.name.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(names, ["A.conf", "a-1.conf", "b.conf"]);
+        assert_eq!(c.access.len(), 1);
+        // A pattern matching nothing is an error at its line.
+        let c = tree.parse("include none.d/*.conf\n");
+        assert_eq!(
+            messages(&c),
+            [
+                "squid.conf:1: `include none.d/*.conf`: no file matches the pattern (squid stops: \"Unable to find configuration file\")"
+            ]
+        );
+        // A match that is a symlink out of the root is refused.
+        std::os::unix::fs::symlink(tree.path("outside.conf"), tree.path("root/conf.d/z.conf"))
+            .unwrap();
+        let c = tree.parse("include conf.d/*.conf\n");
+        let m = messages(&c);
+        assert!(
+            m.len() == 1 && m[0].contains("Palisade reads no file outside it"),
+            "{m:?}"
+        );
+        // A pattern that climbs out is refused before anything is listed.
+        let c = tree.parse("include ../*.conf\n");
+        let m = messages(&c);
+        assert!(m.len() == 1 && m[0].contains("is outside"), "{m:?}");
+    }
+
     #[test]
     fn included_lines_map_back_to_their_file() {
         let map = LineMap(BTreeMap::from([(
@@ -1417,6 +1802,7 @@ impl Proxies {
     pub(crate) fn collect(
         loaded: &mut crate::input::Loaded,
         files: impl Fn(&crate::input::SourceFile) -> Files,
+        options: &SquidOptions,
     ) -> (Proxies, Vec<crate::Diagnostic>) {
         let mut out = Proxies::default();
         let mut diags = Vec::new();
@@ -1437,7 +1823,13 @@ impl Proxies {
             };
             let file_index = obj.file;
             let parsed = if obj.id.kind == crate::input::SQUID_KIND {
-                Some(SquidConfig::parse(&file.name, &file.text, &files(file), 0))
+                Some(SquidConfig::parse_with(
+                    &file.name,
+                    &file.text,
+                    &files(file),
+                    0,
+                    options,
+                ))
             } else if obj.id.kind == "ConfigMap" && obj.id.api_version == "v1" {
                 obj.value
                     .pointer("/data/squid.conf")
@@ -1447,12 +1839,13 @@ impl Proxies {
                             .locate(obj, Some("/data/squid.conf"))
                             .map_or(0, |l| l.line);
                         if written_literally(text, &file.text, key) {
-                            SquidConfig::parse(&file.name, text, &Files::None, key)
+                            SquidConfig::parse_with(&file.name, text, &Files::None, key, options)
                         } else {
                             // Not the file's lines (one quoted line with `\n`
                             // escapes, a folded scalar): every problem points at
                             // the key.
-                            let mut c = SquidConfig::parse(&file.name, text, &Files::None, 0);
+                            let mut c =
+                                SquidConfig::parse_with(&file.name, text, &Files::None, 0, options);
                             for e in &mut c.errors {
                                 e.line = key;
                             }
@@ -1527,13 +1920,16 @@ impl Proxies {
                 let Ok(client) = q.client.parse::<IpAddr>() else {
                     continue;
                 };
-                let v = c.evaluate(&ProxyRequest {
+                // Plugins of contract 0.1 get one boolean: "squid may let it
+                // through", so a verdict that depends on DNS counts as
+                // allowed (reachable), the safe reading for SSRF rules.
+                let v = c.evaluate(&ProxyRequest::to_host(
                     client,
-                    method: q.method.to_ascii_uppercase(),
-                    host: q.host.clone(),
-                    port: q.port,
-                    local_port: c.listeners.first().map(|l| l.port),
-                });
+                    &q.method,
+                    &q.host,
+                    q.port,
+                    c.listeners.first().map(|l| l.port),
+                ));
                 out.push(crate::runtime::wit::ProxyAnswer {
                     config: index(ci),
                     query: index(qi),
