@@ -447,6 +447,7 @@ impl Engine {
                 .map(|p| policy.dir.join(p))
                 .collect(),
             today: crate::Date::today(),
+            network_plugin: policy.network_plugin,
         })
     }
 }
@@ -526,6 +527,7 @@ pub struct Checker {
     annotation_exemptions: bool,
     today: crate::Date,
     proxy_configs: Vec<std::path::PathBuf>,
+    network_plugin: crate::NetworkPlugin,
 }
 
 impl Checker {
@@ -694,7 +696,7 @@ impl Checker {
             inputs = inputs.squid_config(p);
         }
         let mut loaded = input::load(&inputs, &self.load_options);
-        let (model, model_diags) = model::build(&loaded, true);
+        let (model, model_diags) = model::build(&loaded, true, self.network_plugin);
         let (rbac, rbac_diags) = crate::rbac::Rbac::build(&loaded.objects, true, &loaded);
         let (proxies, proxy_diags) =
             crate::squid::Proxies::collect(&mut loaded, crate::squid::Files::of);
