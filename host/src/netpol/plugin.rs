@@ -162,14 +162,14 @@ impl Corner {
 }
 
 // The sources, each written once.
-const K8S_HOST_NETWORK: &str = "Kubernetes documentation, Network Policies, 'NetworkPolicy and hostNetwork pods' (https://kubernetes.io/docs/concepts/services-networking/network-policies/#networkpolicy-and-hostnetwork-pods): behaviour is undefined, limited to two possibilities: the plugin applies NetworkPolicy to hostNetwork pods like to other pods, or it ignores them in podSelector/namespaceSelector and treats their traffic as traffic of the node IP (the most common implementation)";
+const K8S_HOST_NETWORK: &str = "Kubernetes documentation, Network Policies, 'NetworkPolicy and hostNetwork pods' (<https://kubernetes.io/docs/concepts/services-networking/network-policies/#networkpolicy-and-hostnetwork-pods>): behaviour is undefined, limited to two possibilities: the plugin applies NetworkPolicy to hostNetwork pods like to other pods, or it ignores them in podSelector/namespaceSelector and treats their traffic as traffic of the node IP (the most common implementation)";
 const K8S_IPBLOCK: &str = "Kubernetes API reference, IPBlock, and the upstream e2e suite test/e2e/network/netpol (the CIDR cases select pods by their pod IPs)";
 const K8S_NAT: &str = "Kubernetes documentation, Network Policies, ipBlock: whether NAT (Service VIPs, source NAT) happens before or after policy is undefined; the engine has no Services or NAT rules to apply";
 const K8S_SELF: &str = "Kubernetes documentation, Network Policies: policies govern traffic between a pod and other endpoints; a pod's loopback is not network traffic";
 const K8S_NAMED_PORT: &str = "Kubernetes API reference, NetworkPolicyPort: a named port is looked up on the destination pods' container ports";
 const CALICO_CONVERSION: &str = "Calico source, projectcalico/calico libcalico-go/lib/backend/k8s/conversion/conversion.go: `IsValidCalicoWorkloadEndpoint` makes no workload endpoint for a hostNetwork pod, so Kubernetes NetworkPolicies (converted to Calico policies over workload endpoints) neither select it nor match it with pod or namespace selectors; `k8sPeerToCalicoFields` turns an ipBlock into plain `nets`/`notNets` address matches, which apply to any address, pod or node";
-const CILIUM_CIDR: &str = "Cilium documentation, Layer 3 Policies, IP/CIDR based (https://docs.cilium.io/en/latest/security/policy/layer3/, the policy language page in older releases): 'CIDR rules do not apply to traffic where both sides of the connection are either managed by Cilium or use an IP belonging to a node in the cluster (including host networking pods)' (node IPs match only with the non-default `policy-cidr-match-mode: nodes`); the Caveats page (https://docs.cilium.io/en/latest/security/policy/caveats/) states the difference from Kubernetes NetworkPolicy";
-const CILIUM_HOST: &str = "Cilium documentation, Host Policies (https://docs.cilium.io/en/latest/security/policy/host/): host policies (a CiliumClusterwideNetworkPolicy with a nodeSelector) apply to the host namespace, including host-networking pods; Kubernetes NetworkPolicies become endpoint (pod) policies, which do not, and a host-networking pod's traffic has the host's identity (`host` or `remote-node`), not its pod labels";
+const CILIUM_CIDR: &str = "Cilium documentation, Layer 3 Policies, IP/CIDR based (<https://docs.cilium.io/en/latest/security/policy/layer3/>, the policy language page in older releases): 'CIDR rules do not apply to traffic where both sides of the connection are either managed by Cilium or use an IP belonging to a node in the cluster (including host networking pods)' (node IPs match only with the non-default `policy-cidr-match-mode: nodes`); the Caveats page (<https://docs.cilium.io/en/latest/security/policy/caveats/>) states the difference from Kubernetes NetworkPolicy";
+const CILIUM_HOST: &str = "Cilium documentation, Host Policies (<https://docs.cilium.io/en/latest/security/policy/host/>): host policies (a CiliumClusterwideNetworkPolicy with a nodeSelector) apply to the host namespace, including host-networking pods; Kubernetes NetworkPolicies become endpoint (pod) policies, which do not, and a host-networking pod's traffic has the host's identity (`host` or `remote-node`), not its pod labels";
 
 const IPBLOCK_POD_IP: Row = Row {
     question: "does an ipBlock peer match a pod by its pod IPs?",
@@ -308,7 +308,7 @@ pub(crate) fn markdown() -> String {
             .zip(row.sources)
         {
             let n = cite(source);
-            cells.push(format!("{} [{n}]", if reading.0 { "yes" } else { "no" }));
+            cells.push(format!("{} ({n})", if reading.0 { "yes" } else { "no" }));
         }
         out.push_str(&format!(
             "| `{}` | {} | {} |\n",
