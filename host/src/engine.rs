@@ -448,6 +448,7 @@ impl Engine {
                 .collect(),
             squid: policy.squid.clone(),
             today: crate::Date::today(),
+            network_plugin: policy.network_plugin,
         })
     }
 }
@@ -528,6 +529,7 @@ pub struct Checker {
     today: crate::Date,
     proxy_configs: Vec<std::path::PathBuf>,
     squid: crate::SquidOptions,
+    network_plugin: crate::NetworkPlugin,
 }
 
 impl Checker {
@@ -696,7 +698,7 @@ impl Checker {
             inputs = inputs.squid_config(p);
         }
         let mut loaded = input::load(&inputs, &self.load_options);
-        let (model, model_diags) = model::build(&loaded, true);
+        let (model, model_diags) = model::build(&loaded, true, self.network_plugin);
         let (rbac, rbac_diags) = crate::rbac::Rbac::build(&loaded.objects, true, &loaded);
         let (proxies, proxy_diags) =
             crate::squid::Proxies::collect(&mut loaded, crate::squid::Files::of, &self.squid);

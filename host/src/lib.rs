@@ -31,8 +31,8 @@ pub use error::{Error, ErrorKind};
 pub use exempt::{Baseline, Date, EXEMPT_ANNOTATION, Exempted, Exemptions};
 pub use identity::RULE_ID_PATTERN;
 pub use input::{DEFAULT_MAX_FILE_BYTES, Inputs};
-pub use netpol::NetworkAnalysis;
 pub use netpol::trace::{AllowingRule, NearMiss, SideTrace, Trace};
+pub use netpol::{NetworkAnalysis, NetworkPlugin};
 pub use policy::PolicySet;
 pub use rbac::{AccessRequest, Grant, RbacAnalysis, RbacRule, Subject};
 pub use report::{

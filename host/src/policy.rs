@@ -12,6 +12,7 @@
 //!   exemptions: ./exemptions.yaml        # relative to this file
 //!   annotationExemptions: true           # honour palisade.dev/exempt (never on control paths)
 //!   proxyConfigs: [../proxy/squid.conf]  # squid configurations checked with every input
+//!   networkPlugin: cilium                # generic (default) | calico | cilium
 //!   plugins:
 //!     - builtin: default-deny
 //!       disabledRules: [NP002]
@@ -29,6 +30,7 @@ use serde_json::Value;
 
 use crate::error::{Error, ErrorKind};
 use crate::input::ConfigFile;
+use crate::netpol::NetworkPlugin;
 use crate::report::{Location, Severity};
 
 /// The policy set embedded in the binary (`policies/default.yaml`).
@@ -49,6 +51,8 @@ pub struct PolicySet {
     pub(crate) proxy_configs: Vec<PathBuf>,
     /// How squid configurations are read: the release, known names.
     pub(crate) squid: crate::SquidOptions,
+    /// Whose reading of NetworkPolicy's undefined corners applies.
+    pub(crate) network_plugin: NetworkPlugin,
 }
 
 /// Where a plugin of a policy set comes from.
@@ -103,6 +107,8 @@ struct RawSpec {
     annotation_exemptions: Option<bool>,
     #[serde(default)]
     proxy_configs: Vec<String>,
+    #[serde(default)]
+    network_plugin: Option<String>,
     #[serde(default)]
     squid: RawSquid,
 }
@@ -202,6 +208,7 @@ impl PolicySet {
             annotation_exemptions: true,
             proxy_configs: Vec::new(),
             squid: crate::SquidOptions::default(),
+            network_plugin: NetworkPlugin::Generic,
         }
     }
 
@@ -244,6 +251,16 @@ impl PolicySet {
                 at("/apiVersion"),
             ));
         }
+        let network_plugin = match raw.spec.network_plugin.as_deref() {
+            None => NetworkPlugin::Generic,
+            Some(name) => NetworkPlugin::parse(name).ok_or_else(|| {
+                Error::at(
+                    ErrorKind::Policy,
+                    format!("unknown network plugin `{name}` (expected generic, calico or cilium)"),
+                    at("/spec/networkPlugin"),
+                )
+            })?,
+        };
         let mut plugins = Vec::new();
         for (n, p) in raw.spec.plugins.into_iter().enumerate() {
             let base = format!("/spec/plugins/{n}");
@@ -316,6 +333,7 @@ impl PolicySet {
                 .into_iter()
                 .map(PathBuf::from)
                 .collect(),
+            network_plugin,
         })
     }
 
@@ -332,6 +350,12 @@ impl PolicySet {
     /// Namespaces whose objects are not reported on.
     pub fn excluded_namespaces(&self) -> &[String] {
         &self.excluded_namespaces
+    }
+
+    /// `spec.networkPlugin`: whose reading of NetworkPolicy's undefined
+    /// corners applies ([`NetworkPlugin::Generic`] when not set).
+    pub fn network_plugin(&self) -> NetworkPlugin {
+        self.network_plugin
     }
 }
 
@@ -364,6 +388,33 @@ mod tests {
         let err = PolicySet::parse("p.yaml", text).unwrap_err();
         assert!(err.to_string().contains("sha256"), "{err}");
         assert_eq!(err.location().unwrap().line, 5);
+    }
+
+    #[test]
+    fn network_plugin_is_read_and_checked_in_place() {
+        let head = "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n";
+        let set = PolicySet::parse("p.yaml", &format!("{head}  ignoreKinds: []\n")).unwrap();
+        assert_eq!(set.network_plugin(), NetworkPlugin::Generic);
+        for (name, plugin) in [
+            ("generic", NetworkPlugin::Generic),
+            ("calico", NetworkPlugin::Calico),
+            ("cilium", NetworkPlugin::Cilium),
+        ] {
+            let set =
+                PolicySet::parse("p.yaml", &format!("{head}  networkPlugin: {name}\n")).unwrap();
+            assert_eq!(set.network_plugin(), plugin);
+        }
+        let err = PolicySet::parse(
+            "p.yaml",
+            &format!("{head}  excludedNamespaces: []\n  networkPlugin: weave\n"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "unknown network plugin `weave` (expected generic, calico or cilium)"
+        );
+        assert_eq!(err.kind(), ErrorKind::Policy);
+        assert_eq!(err.location().unwrap().to_string(), "p.yaml:5:3");
     }
 
     #[test]

@@ -193,3 +193,10 @@ pub fn load(inputs: &crate::Inputs) -> (usize, usize) {
     let loaded = crate::input::load(inputs, &crate::input::LoadOptions::default());
     (loaded.objects.len(), loaded.diagnostics.len())
 }
+
+/// The NetworkPolicy assumption table (each undefined corner, each network
+/// plugin profile's reading, the sources) in Markdown, as README.md carries
+/// it.
+pub fn network_plugin_table() -> String {
+    crate::netpol::plugin::markdown()
+}

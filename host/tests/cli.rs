@@ -1114,3 +1114,129 @@ fn included_squid_files_are_shown_under_the_path_the_user_named() {
     assert!(!text.contains("/real/"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `palisade netpol matrix FIXTURE --ports 5432/TCP ARGS` as a set of pairs.
+fn cni_matrix(args: &[&str]) -> std::collections::BTreeSet<(String, String)> {
+    let mut all = vec![
+        "netpol",
+        "matrix",
+        "tests/netpol/cni/cluster.yaml",
+        "--ports",
+        "5432/TCP",
+        "--external",
+        "10.0.1.99,192.168.0.9",
+    ];
+    all.extend_from_slice(args);
+    let out = palisade(&all);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: std::collections::BTreeMap<String, Vec<(String, String)>> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    v.into_values().flatten().collect()
+}
+
+#[test]
+fn netpol_network_plugin_flag_and_policy_set_setting() {
+    let calico = cni_matrix(&["--network-plugin", "calico"]);
+    let cilium = cni_matrix(&["--network-plugin", "cilium"]);
+    let generic = cni_matrix(&[]);
+    let pair = |f: &str, t: &str| (f.to_string(), t.to_string());
+    // Calico matches ipBlocks against pod IPs and node (hostNetwork) IPs;
+    // Cilium against neither. Nothing else differs.
+    let only_calico: Vec<_> = calico.difference(&cilium).cloned().collect();
+    assert_eq!(
+        only_calico,
+        [
+            pair("app/api", "app/db"),
+            pair("app/client", "app/db"),
+            pair("app/web", "app/agent"),
+        ]
+    );
+    assert!(cilium.is_subset(&calico));
+    // The default, generic, also lets selectors match the hostNetwork agent.
+    let only_generic: Vec<_> = generic.difference(&calico).cloned().collect();
+    assert_eq!(only_generic, [pair("app/agent", "app/api")]);
+    assert!(calico.is_subset(&generic));
+
+    // A policy set chooses the profile; the flag overrides it.
+    let dir = std::env::temp_dir().join(format!("palisade-cni-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  networkPlugin: cilium\n",
+    )
+    .unwrap();
+    let policy = policy.to_str().unwrap();
+    assert_eq!(cni_matrix(&["--policy", policy]), cilium);
+    assert_eq!(
+        cni_matrix(&["--policy", policy, "--network-plugin", "calico"]),
+        calico
+    );
+    let trace = palisade(&[
+        "netpol",
+        "trace",
+        "tests/netpol/cni/cluster.yaml",
+        "--from",
+        "app/web",
+        "--to",
+        "app/agent",
+        "--port",
+        "5432/TCP",
+        "--policy",
+        policy,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(trace.status.code(), Some(0), "{}", stderr(&trace));
+    let v: serde_json::Value = serde_json::from_slice(&trace.stdout).unwrap();
+    assert_eq!(v["verdict"], "denied");
+    assert_eq!(v["network_plugin"], "cilium");
+    let relies: Vec<&str> = v["relies_on"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_str().unwrap())
+        .collect();
+    assert!(relies.contains(&"host-network-ipblock"), "{relies:?}");
+
+    // An unknown plugin in the policy set is located; on the command line it
+    // is a usage error.
+    let bad = dir.join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  networkPlugin: weave\n",
+    )
+    .unwrap();
+    let out = palisade(&[
+        "netpol",
+        "matrix",
+        "tests/netpol/cni/cluster.yaml",
+        "--ports",
+        "80/TCP",
+        "--policy",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains(":4:3: unknown network plugin `weave` (expected generic, calico or cilium)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = palisade(&[
+        "netpol",
+        "matrix",
+        "tests/netpol/cni/cluster.yaml",
+        "--ports",
+        "80/TCP",
+        "--network-plugin",
+        "weave",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("generic, calico, cilium"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

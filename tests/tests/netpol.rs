@@ -11,16 +11,19 @@
 
 use std::collections::BTreeMap;
 
-use palisade::{Inputs, NetworkAnalysis};
+use palisade::{Inputs, NetworkAnalysis, NetworkPlugin};
 use palisade_tests::workspace;
 use serde::Deserialize;
 
 /// One case file. Unknown fields are rejected so a typo cannot skip an
 /// assertion.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct Case {
     note: String,
+    /// The network plugin profile (default: generic).
+    #[serde(default)]
+    network_plugin: Option<String>,
     ports: Vec<String>,
     external: Vec<String>,
     manifests: String,
@@ -40,8 +43,17 @@ fn cases_from_the_api_documentation() {
         let text = std::fs::read_to_string(&file).unwrap();
         let case: Case = palisade::testing::from_yaml(&text)
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let analysis =
-            NetworkAnalysis::new(&Inputs::new().text("case.yaml", case.manifests.clone()));
+        let plugin = case
+            .network_plugin
+            .as_deref()
+            .map_or(NetworkPlugin::Generic, |p| {
+                NetworkPlugin::parse(p)
+                    .unwrap_or_else(|| panic!("{}: unknown plugin", file.display()))
+            });
+        let analysis = NetworkAnalysis::with_network_plugin(
+            &Inputs::new().text("case.yaml", case.manifests.clone()),
+            plugin,
+        );
         assert!(
             analysis.diagnostics().is_empty(),
             "{}: {:#?}",

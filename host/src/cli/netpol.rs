@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
-use palisade::{Inputs, NetworkAnalysis};
+use palisade::{Inputs, NetworkAnalysis, NetworkPlugin, PolicySet};
 
 use super::{Status, inputs_of, print, print_human, refuse_problems};
 
@@ -43,6 +43,53 @@ enum TraceFormat {
     Json,
 }
 
+/// `--network-plugin`: whose reading of the corners the NetworkPolicy API
+/// leaves undefined applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PluginArg {
+    /// Conservative: allows whatever some conforming plugin may allow
+    Generic,
+    /// Calico's documented behaviour
+    Calico,
+    /// Cilium's documented behaviour (default configuration)
+    Cilium,
+}
+
+impl From<PluginArg> for NetworkPlugin {
+    fn from(p: PluginArg) -> NetworkPlugin {
+        match p {
+            PluginArg::Generic => NetworkPlugin::Generic,
+            PluginArg::Calico => NetworkPlugin::Calico,
+            PluginArg::Cilium => NetworkPlugin::Cilium,
+        }
+    }
+}
+
+/// Where the network plugin profile comes from: the flag, else the policy
+/// set's `spec.networkPlugin`, else the embedded policy set's.
+#[derive(Debug, Args)]
+struct ProfileArgs {
+    /// Network plugin whose reading of NetworkPolicy's undefined corners applies [default: the policy set's spec.networkPlugin, else generic]
+    #[arg(long, value_enum, value_name = "PLUGIN")]
+    network_plugin: Option<PluginArg>,
+    /// Policy set file whose spec.networkPlugin applies (default: the embedded policies/default.yaml)
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+}
+
+impl ProfileArgs {
+    fn network_plugin(&self) -> anyhow::Result<NetworkPlugin> {
+        if let Some(p) = self.network_plugin {
+            // The flag overrides the policy set, which is then not read.
+            return Ok(p.into());
+        }
+        Ok(match &self.policy {
+            Some(path) => PolicySet::from_file(path)?.network_plugin(),
+            None => PolicySet::builtin_default().network_plugin(),
+        })
+    }
+}
+
 #[derive(Debug, Args)]
 struct MatrixArgs {
     /// Manifests (files or directories)
@@ -57,6 +104,8 @@ struct MatrixArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = MatrixFormat::Json)]
     format: MatrixFormat,
+    #[command(flatten)]
+    profile: ProfileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +125,8 @@ struct TraceArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = TraceFormat::Human)]
     format: TraceFormat,
+    #[command(flatten)]
+    profile: ProfileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -102,14 +153,15 @@ pub(crate) fn run(args: NetpolArgs) -> anyhow::Result<Status> {
     }
 }
 
-fn analyse(files: &[PathBuf]) -> anyhow::Result<NetworkAnalysis> {
-    let analysis = NetworkAnalysis::new(&inputs_of(files));
+fn analyse(files: &[PathBuf], profile: &ProfileArgs) -> anyhow::Result<NetworkAnalysis> {
+    let plugin = profile.network_plugin()?;
+    let analysis = NetworkAnalysis::with_network_plugin(&inputs_of(files), plugin);
     refuse_problems(analysis.diagnostics())?;
     Ok(analysis)
 }
 
 fn matrix(args: MatrixArgs) -> anyhow::Result<Status> {
-    let analysis = analyse(&args.files)?;
+    let analysis = analyse(&args.files, &args.profile)?;
     let external: Vec<String> = args
         .external
         .into_iter()
@@ -181,7 +233,7 @@ fn table(
 }
 
 fn trace(args: TraceArgs) -> anyhow::Result<Status> {
-    let analysis = analyse(&args.files)?;
+    let analysis = analyse(&args.files, &args.profile)?;
     let t = analysis.trace(&args.from, &args.to, &args.port)?;
     let text = match args.format {
         TraceFormat::Human => palisade::render::trace(&t),

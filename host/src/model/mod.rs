@@ -39,7 +39,12 @@ pub(crate) struct Model {
 /// Builds the model; problems with single objects become diagnostics. With
 /// `resolve`, rule peers are resolved to what they match and workloads get
 /// their flows (what plugins receive; NetworkPolicy analysis does without).
-pub(crate) fn build(loaded: &Loaded, resolve: bool) -> (Model, Vec<Diagnostic>) {
+/// `plugin` decides the corners the API leaves to the network plugin.
+pub(crate) fn build(
+    loaded: &Loaded,
+    resolve: bool,
+    plugin: crate::NetworkPlugin,
+) -> (Model, Vec<Diagnostic>) {
     let mut model = Model::default();
     let mut diags = Vec::new();
     for (i, obj) in loaded.objects.iter().enumerate() {
@@ -97,9 +102,9 @@ pub(crate) fn build(loaded: &Loaded, resolve: bool) -> (Model, Vec<Diagnostic>) 
     for (pi, policy) in model.network_policies.iter_mut().enumerate() {
         for (wi, w) in model.workloads.iter_mut().enumerate() {
             let labels = workload_labels.get(wi);
-            // Interpretation `host-network`: policies do not apply to pods on
-            // the node's network.
-            if !w.host_network
+            // Corner `host-network`: whether policies apply to pods on the
+            // node's network.
+            if (!w.host_network || plugin.reads(crate::netpol::plugin::Corner::HostNetwork))
                 && w.namespace == policy.namespace
                 && labels.is_some_and(|l| selector::matches(&policy.pod_selector, l))
             {
@@ -114,7 +119,7 @@ pub(crate) fn build(loaded: &Loaded, resolve: bool) -> (Model, Vec<Diagnostic>) 
         }
     }
     if resolve {
-        resolve_flows(&mut model);
+        resolve_flows(&mut model, plugin);
     }
     (model, diags)
 }
@@ -122,8 +127,8 @@ pub(crate) fn build(loaded: &Loaded, resolve: bool) -> (Model, Vec<Diagnostic>) 
 /// Resolves every rule's peers to what they match among the inputs (once
 /// per rule), and gives each workload the flows of the policies isolating
 /// it: references (policy, rule, peer), not copies.
-fn resolve_flows(model: &mut Model) {
-    let cluster = crate::netpol::Cluster::new(model);
+fn resolve_flows(model: &mut Model, plugin: crate::NetworkPlugin) {
+    let cluster = crate::netpol::Cluster::new(model, plugin);
     let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, e) in cluster.endpoints.iter().enumerate() {
         by_namespace
@@ -726,7 +731,7 @@ mod tests {
 
     fn model(text: &str) -> Model {
         let loaded = load(&Inputs::new().text("t.yaml", text), &LoadOptions::default());
-        let (model, diags) = build(&loaded, true);
+        let (model, diags) = build(&loaded, true, crate::NetworkPlugin::Generic);
         assert!(diags.is_empty(), "{diags:?}");
         model
     }

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
+use super::plugin::Corner;
 use super::{Cluster, Port, Target};
 use crate::model::selector;
 use crate::runtime::wit;
@@ -131,8 +132,10 @@ impl Matrix {
         }
 
         // Bitsets over targets per namespace, and for the classes that pod
-        // selectors may match (hostNetwork pods never are).
+        // selectors may match (hostNetwork pods only where the profile's
+        // reading of `host-network-selectors` says so).
         let model = cluster.model;
+        let selectors_see_host_network = cluster.plugin.reads(Corner::HostNetworkSelectors);
         let mut namespace_bits: BTreeMap<&str, Bits> = BTreeMap::new();
         let mut pod_network = Bits::new(n_targets, false);
         for (ns, cs) in &classes_by_ns {
@@ -142,7 +145,7 @@ impl Matrix {
                 if cluster
                     .endpoints
                     .get(rep(c))
-                    .is_some_and(|e| !e.host_network)
+                    .is_some_and(|e| !e.host_network || selectors_see_host_network)
                 {
                     pod_network.set(c);
                 }

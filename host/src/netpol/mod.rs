@@ -2,8 +2,10 @@
 //!
 //! Everything here follows the `networking.k8s.io/v1` API reference and the
 //! upstream e2e suite (`test/e2e/network/netpol`). Where the API leaves
-//! behaviour undefined, the choices are listed in one place,
-//! [`INTERPRETATIONS`], and findings that rely on one can cite it.
+//! behaviour undefined (to the network plugin, mostly), the readings are
+//! listed in one place, the assumption table [`plugin::CORNERS`], per
+//! [`NetworkPlugin`] profile; evaluation asks it through
+//! [`NetworkPlugin::reads`], and traces cite its IDs.
 //!
 //! Two evaluators share the same rule matching:
 //! - [`Cluster::allowed`] decides one connection directly (the oracle, and
@@ -12,6 +14,7 @@
 //!   evaluates every selector once per class, for whole-cluster matrices.
 
 pub(crate) mod matrix;
+pub(crate) mod plugin;
 pub(crate) mod trace;
 
 use std::collections::BTreeMap;
@@ -21,30 +24,8 @@ use ipnet::IpNet;
 
 use crate::model::{Model, selector};
 use crate::runtime::wit;
-
-/// Choices where the API leaves behaviour undefined: (ID, statement).
-pub(crate) const INTERPRETATIONS: &[(&str, &str)] = &[
-    (
-        "host-network",
-        "NetworkPolicies do not apply to hostNetwork pods and podSelector/namespaceSelector peers never match them; their traffic is node traffic, matched only by ipBlock on their IPs (Kubernetes docs: 'NetworkPolicy and hostNetwork pods')",
-    ),
-    (
-        "ipblock-pod-ip",
-        "ipBlock peers match pods by their pod IPs (status.podIP/podIPs) when the inputs give them, as the upstream e2e CIDR tests expect; pods without known IPs are never matched by ipBlock",
-    ),
-    (
-        "no-snat",
-        "traffic is evaluated with its original source and destination addresses: no Service VIP rewriting or source NAT is modelled",
-    ),
-    (
-        "self-traffic",
-        "a pod's traffic to itself is always allowed and is not evaluated (the matrix omits self pairs)",
-    ),
-    (
-        "named-port-external",
-        "a named port never matches an external destination: names resolve only on the destination pod's container ports",
-    ),
-];
+use plugin::Corner;
+pub use plugin::NetworkPlugin;
 
 /// An L4 protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -138,6 +119,8 @@ pub(crate) struct Cluster<'m> {
     pub(crate) model: &'m Model,
     pub(crate) endpoints: Vec<Endpoint>,
     pub(crate) namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
+    /// Whose reading of the undefined corners applies.
+    pub(crate) plugin: NetworkPlugin,
     /// Parsed ipBlocks per (policy, direction is egress, rule, peer).
     blocks: BTreeMap<PeerKey, (IpNet, Vec<IpNet>)>,
 }
@@ -175,9 +158,9 @@ impl Side {
 }
 
 impl<'m> Cluster<'m> {
-    /// Indexes the model. Every workload is an endpoint named
-    /// `namespace/name`.
-    pub(crate) fn new(model: &'m Model) -> Cluster<'m> {
+    /// Indexes the model, read as `plugin` reads the undefined corners.
+    /// Every workload is an endpoint named `namespace/name`.
+    pub(crate) fn new(model: &'m Model, plugin: NetworkPlugin) -> Cluster<'m> {
         let namespace_labels = model
             .namespaces
             .iter()
@@ -237,6 +220,7 @@ impl<'m> Cluster<'m> {
             model,
             endpoints,
             namespace_labels,
+            plugin,
             blocks,
         }
     }
@@ -273,10 +257,13 @@ impl<'m> Cluster<'m> {
                     |ip: &IpAddr| cidr.contains(ip) && !except.iter().any(|e| e.contains(ip));
                 match target {
                     Target::External(ip) => in_block(&ip),
-                    Target::Pod(e) => self
-                        .endpoints
-                        .get(e)
-                        .is_some_and(|e| e.ips.iter().any(in_block)),
+                    Target::Pod(e) => self.endpoints.get(e).is_some_and(|e| {
+                        self.plugin.reads(if e.host_network {
+                            Corner::HostNetworkIpBlock
+                        } else {
+                            Corner::IpBlockPodIp
+                        }) && e.ips.iter().any(in_block)
+                    }),
                 }
             }
             wit::Peer::Pods(pp) => {
@@ -286,7 +273,7 @@ impl<'m> Cluster<'m> {
                 let Some(ep) = self.endpoints.get(e) else {
                     return false;
                 };
-                if ep.host_network {
+                if ep.host_network && !self.plugin.reads(Corner::HostNetworkSelectors) {
                     return false;
                 }
                 let Some(p) = self.model.network_policies.get(policy) else {
@@ -412,6 +399,7 @@ impl<'m> Cluster<'m> {
 #[derive(Debug)]
 pub struct NetworkAnalysis {
     model: Model,
+    plugin: NetworkPlugin,
     diagnostics: Vec<crate::Diagnostic>,
     files: usize,
 }
@@ -424,18 +412,32 @@ enum Named {
 }
 
 impl NetworkAnalysis {
-    /// Loads the inputs and builds the model. Problems are in
-    /// [`diagnostics`](Self::diagnostics); everything else is analysed.
+    /// Loads the inputs and builds the model, reading the corners the API
+    /// leaves undefined as [`NetworkPlugin::Generic`] does (the conservative
+    /// profile). Problems are in [`diagnostics`](Self::diagnostics);
+    /// everything else is analysed.
     pub fn new(inputs: &crate::Inputs) -> NetworkAnalysis {
+        NetworkAnalysis::with_network_plugin(inputs, NetworkPlugin::Generic)
+    }
+
+    /// Like [`new`](Self::new), reading the undefined corners as `plugin`
+    /// does.
+    pub fn with_network_plugin(inputs: &crate::Inputs, plugin: NetworkPlugin) -> NetworkAnalysis {
         let loaded = crate::input::load(inputs, &crate::input::LoadOptions::default());
-        let (model, model_diags) = crate::model::build(&loaded, false);
+        let (model, model_diags) = crate::model::build(&loaded, false, plugin);
         let mut diagnostics = loaded.diagnostics.clone();
         diagnostics.extend(model_diags);
         NetworkAnalysis {
             model,
+            plugin,
             diagnostics,
             files: loaded.files.len(),
         }
+    }
+
+    /// The profile whose reading of the undefined corners applies.
+    pub fn network_plugin(&self) -> NetworkPlugin {
+        self.plugin
     }
 
     /// Input problems (unparsable files, invalid policies, …).
@@ -450,7 +452,7 @@ impl NetworkAnalysis {
 
     /// Endpoints (pods and workloads), as `namespace/name`.
     pub fn endpoints(&self) -> Vec<String> {
-        Cluster::new(&self.model)
+        Cluster::new(&self.model, self.plugin)
             .endpoints
             .into_iter()
             .map(|e| e.id)
@@ -466,7 +468,7 @@ impl NetworkAnalysis {
         Ok((
             parse_ports(ports)?,
             parse_ips(externals)?,
-            Cluster::new(&self.model),
+            Cluster::new(&self.model, self.plugin),
         ))
     }
 
@@ -563,7 +565,7 @@ impl NetworkAnalysis {
             .into_iter()
             .next()
             .ok_or_else(|| crate::Error::new(crate::ErrorKind::Input, "missing port"))?;
-        let cluster = Cluster::new(&self.model);
+        let cluster = Cluster::new(&self.model, self.plugin);
         let target = |n: Named| match n {
             Named::Pod(i) => Target::Pod(i),
             Named::Ip(ip) => Target::External(ip),

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::{Cluster, Port, RuleRef, Side, Target};
+use super::plugin::Corner;
+use super::{Cluster, NetworkPlugin, Port, RuleRef, Side, Target};
 
 /// A rule that selected the pod but missed on the peer or the port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,8 +58,10 @@ pub struct Trace {
     pub egress: SideTrace,
     /// The destination's ingress side.
     pub ingress: SideTrace,
-    /// Interpretations of behaviour the API leaves undefined that this
-    /// verdict relies on (IDs and statements).
+    /// The network plugin profile whose readings the verdict relies on.
+    pub network_plugin: NetworkPlugin,
+    /// Readings of behaviour the API leaves undefined that this verdict
+    /// relies on: the corner's ID and the profile's reading of it.
     pub relies_on: Vec<(String, String)>,
 }
 
@@ -83,22 +86,44 @@ pub(crate) fn trace(
     let egress = side_trace(cluster, s, d, port, true, &s_name);
     let ingress = side_trace(cluster, d, s, port, false, &d_name);
     let allowed = s == d || (egress.verdict == "allowed" && ingress.verdict == "allowed");
-    let mut relies_on = Vec::new();
-    let host = |t: Target| matches!(t, Target::Pod(e) if cluster.endpoints.get(e).is_some_and(|e| e.host_network));
-    let has_ip = |t: Target| matches!(t, Target::Pod(e) if cluster.endpoints.get(e).is_some_and(|e| !e.ips.is_empty()));
+    let plugin = cluster.plugin;
+    let endpoint = |t: Target| match t {
+        Target::Pod(e) => cluster.endpoints.get(e),
+        Target::External(_) => None,
+    };
+    let host = |t: Target| endpoint(t).is_some_and(|e| e.host_network);
+    let pod_network = |t: Target| endpoint(t).is_some_and(|e| !e.host_network);
+    // An ipBlock can match a pod only by a known IP: without one, no reading
+    // changes the verdict.
+    let has_ip = |t: Target, host_network: bool| {
+        endpoint(t).is_some_and(|e| e.host_network == host_network && !e.ips.is_empty())
+    };
     let external = |t: Target| matches!(t, Target::External(_));
-    for (id, applies) in [
-        ("host-network", host(s) || host(d)),
-        ("ipblock-pod-ip", has_ip(s) || has_ip(d)),
-        ("no-snat", external(s) || external(d)),
-        ("named-port-external", external(d)),
-        ("self-traffic", s == d),
+    // A hostNetwork pod facing another pod: that pod's selectors may or may
+    // not see it.
+    let host_peer = (host(s) && endpoint(d).is_some()) || (host(d) && endpoint(s).is_some());
+    let mut relies_on = Vec::new();
+    for (corner, applies) in [
+        (Corner::HostNetwork, host(s) || host(d)),
+        (Corner::HostNetworkSelectors, host_peer),
+        (
+            Corner::HostNetworkIpBlock,
+            (has_ip(s, true) && pod_network(d)) || (has_ip(d, true) && pod_network(s)),
+        ),
+        (Corner::IpBlockPodIp, has_ip(s, false) || has_ip(d, false)),
+        (Corner::NoSnat, external(s) || external(d)),
+        (Corner::NamedPortExternal, external(d)),
+        (Corner::SelfTraffic, s == d),
     ] {
-        if applies && let Some((_, text)) = super::INTERPRETATIONS.iter().find(|(i, _)| *i == id) {
-            relies_on.push((id.to_string(), text.to_string()));
+        if applies {
+            relies_on.push((
+                corner.id().to_string(),
+                plugin.statement(corner).to_string(),
+            ));
         }
     }
     Trace {
+        network_plugin: plugin,
         relies_on,
         from: s_name,
         to: d_name,
@@ -135,7 +160,8 @@ fn side_trace(
                 verdict: "allowed",
                 reason: if host {
                     format!(
-                        "`{name}` uses the host network: NetworkPolicies do not apply to it (interpretation `host-network`)"
+                        "`{name}` uses the host network: NetworkPolicies do not apply to it (`host-network` under network plugin `{}`)",
+                        cluster.plugin
                     )
                 } else {
                     format!("no NetworkPolicy isolates `{name}` for {direction}")
@@ -249,7 +275,10 @@ pub(crate) fn human(t: &Trace) -> String {
         }
     }
     for (id, text) in &t.relies_on {
-        out.push_str(&format!("  relies on `{id}`: {text}\n"));
+        out.push_str(&format!(
+            "  relies on `{id}` under network plugin `{}`: {text}\n",
+            t.network_plugin
+        ));
     }
     out
 }
