@@ -36,7 +36,7 @@ pub use netpol::trace::{AllowingRule, NearMiss, SideTrace, Trace};
 pub use policy::PolicySet;
 pub use rbac::{AccessRequest, Grant, RbacAnalysis, RbacRule, Subject};
 pub use report::{
-    Diagnostic, DiagnosticKind, Finding, Location, ObjectRef, PluginFailure, Report, Severity,
-    Summary,
+    Diagnostic, DiagnosticKind, Finding, Location, ObjectRef, PluginFailure, RelatedLocation,
+    Report, Severity, Summary,
 };
 pub use squid::{AccessLine, Listener, ProxyConfig, ProxyVerdict};
