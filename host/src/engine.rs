@@ -575,7 +575,14 @@ impl Checker {
     /// fails as a whole: unreadable inputs and failing plugins are
     /// diagnostics in the report, and everything else is still evaluated.
     pub fn check(&self, inputs: &Inputs) -> Report {
-        let (loaded, mut request, diagnostics, rbac, proxies) = self.prepare_with_rbac(inputs);
+        let Prepared {
+            loaded,
+            mut request,
+            diagnostics,
+            rbac,
+            proxies,
+            env,
+        } = self.prepare_with_rbac(inputs);
         let mut report = Report {
             diagnostics,
             ..Report::default()
@@ -614,7 +621,7 @@ impl Checker {
             match result {
                 Ok(findings) => {
                     for f in findings {
-                        report.findings.push(self.finding(c, f, &loaded));
+                        report.findings.push(self.finding(c, f, &loaded, &env));
                     }
                 }
                 Err((cause, message)) => report.diagnostics.push(Diagnostic::plugin(
@@ -679,20 +686,11 @@ impl Checker {
     /// Loads inputs and builds the request every plugin receives (settings
     /// and enabled rules are filled in per plugin).
     fn prepare(&self, inputs: &Inputs) -> (input::Loaded, wit::Request, Vec<Diagnostic>) {
-        let (loaded, request, diagnostics, _, _) = self.prepare_with_rbac(inputs);
-        (loaded, request, diagnostics)
+        let p = self.prepare_with_rbac(inputs);
+        (p.loaded, p.request, p.diagnostics)
     }
 
-    fn prepare_with_rbac(
-        &self,
-        inputs: &Inputs,
-    ) -> (
-        input::Loaded,
-        wit::Request,
-        Vec<Diagnostic>,
-        crate::rbac::Rbac,
-        crate::squid::Proxies,
-    ) {
+    fn prepare_with_rbac(&self, inputs: &Inputs) -> Prepared {
         let mut inputs = inputs.clone();
         for p in &self.proxy_configs {
             inputs = inputs.squid_config(p);
@@ -718,7 +716,14 @@ impl Checker {
             proxies: proxies.facts.clone(),
             proxy_answers: Vec::new(),
         };
-        (loaded, request, diagnostics, rbac, proxies)
+        Prepared {
+            loaded,
+            request,
+            diagnostics,
+            rbac,
+            proxies,
+            env: model.env,
+        }
     }
 
     /// Benchmark support for `palisade bench`: per plugin, the median time
@@ -898,9 +903,29 @@ impl Checker {
         Ok(kept)
     }
 
-    fn finding(&self, c: &Configured, f: wit::Finding, loaded: &input::Loaded) -> Finding {
+    /// A plugin's finding as the report has it: located through the
+    /// position maps, or, for a container variable whose value comes from a
+    /// ConfigMap key, at that key with the workload as related location
+    /// (`model::env::EnvFacts::relocate`, the one place that decides it).
+    fn finding(
+        &self,
+        c: &Configured,
+        f: wit::Finding,
+        loaded: &input::Loaded,
+        env: &model::env::EnvFacts,
+    ) -> Finding {
         let object = loaded.objects.get(f.object as usize);
-        let location = object.and_then(|o| loaded.locate(o, f.path.as_deref()));
+        let relocated = f
+            .path
+            .as_deref()
+            .and_then(|p| env.relocate(loaded, f.object as usize, p));
+        let (location, related) = match relocated {
+            Some(r) => (r.location, r.related.into_iter().collect()),
+            None => (
+                object.and_then(|o| loaded.locate(o, f.path.as_deref())),
+                Vec::new(),
+            ),
+        };
         let severity = c
             .severity
             .get(&f.rule)
@@ -922,8 +947,21 @@ impl Checker {
             location,
             path: f.path,
             remediation: f.remediation,
+            related,
         }
     }
+}
+
+/// Everything a check needs before any plugin runs.
+struct Prepared {
+    loaded: input::Loaded,
+    request: wit::Request,
+    diagnostics: Vec<Diagnostic>,
+    rbac: crate::rbac::Rbac,
+    proxies: crate::squid::Proxies,
+    /// Each container's environment with its provenance, for locating
+    /// findings.
+    env: model::env::EnvFacts,
 }
 
 fn severity_from_wit(s: wit::Severity) -> Severity {

@@ -303,6 +303,7 @@ fn host_finding(
         location,
         path: None,
         remediation: Some(fix.into()),
+        related: Vec::new(),
     }
 }
 

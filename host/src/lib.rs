@@ -36,8 +36,8 @@ pub use netpol::{NetworkAnalysis, NetworkPlugin};
 pub use policy::PolicySet;
 pub use rbac::{AccessRequest, Grant, RbacAnalysis, RbacRule, Subject};
 pub use report::{
-    Diagnostic, DiagnosticKind, Finding, Location, ObjectRef, PluginFailure, Report, Severity,
-    Summary,
+    Diagnostic, DiagnosticKind, Finding, Location, ObjectRef, PluginFailure, RelatedLocation,
+    Report, Severity, Summary,
 };
 pub use squid::{
     AccessLine, Listener, ProxyConfig, ProxyOutcome, ProxyVerdict, SquidOptions, SquidVersion,

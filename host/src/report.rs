@@ -110,6 +110,25 @@ pub struct Finding {
     /// How to fix it, when the rule says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remediation: Option<String>,
+    /// Other places that explain the finding, set by the host: when a
+    /// finding about a container's variable is located at the ConfigMap key
+    /// its value comes from, the workload that consumes that key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<RelatedLocation>,
+}
+
+/// A place related to a finding, with what it has to do with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RelatedLocation {
+    /// How this place relates to the finding (written by the host).
+    pub message: String,
+    /// The object it is in.
+    pub object: ObjectRef,
+    /// JSON pointer to the field inside the object.
+    pub path: String,
+    /// Where that field is written.
+    pub location: Option<Location>,
 }
 
 /// Why a plugin evaluation failed.

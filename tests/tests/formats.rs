@@ -77,6 +77,78 @@ fn sarif_validates_against_the_official_schema_and_points_at_fields() {
     }
 }
 
+/// The PX005 fixture whose HTTPS_PROXY comes from a Secret (and NO_PROXY
+/// from a ConfigMap), checked with that rule's suite.
+fn secret_fixture() -> Report {
+    let dir = workspace().join("tests/fixtures/rules/proxy-egress/PX005");
+    let checker = palisade::suite::Suite::load(&dir.join("suite.yaml"))
+        .and_then(|s| s.checker(engine()))
+        .unwrap();
+    let name = "tests/fixtures/rules/proxy-egress/PX005/fail-secret-value-is-never-shown.yaml";
+    let text = std::fs::read_to_string(workspace().join(name)).unwrap();
+    checker.check(&Inputs::new().text(name, text))
+}
+
+#[test]
+fn a_secret_value_appears_in_no_output_format() {
+    const SECRET: &str = "Sup3rS3cretPr0xyPassw0rd";
+    let report = secret_fixture();
+    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+    // Something is reported about this workload, so the outputs have
+    // content that could leak it.
+    assert!(report.findings.iter().any(|f| f.rule == "PX005"));
+    for (name, render) in [
+        ("human", render::human as fn(&Report) -> String),
+        ("json", render::json),
+        ("sarif", render::sarif),
+        ("junit", render::junit),
+        ("github", render::github),
+        ("policyreport", render::policyreport),
+        ("plugin log", render::plugin_log),
+    ] {
+        let text = render(&report);
+        assert!(!text.contains(SECRET), "{name} shows the secret:\n{text}");
+    }
+    for f in &report.findings {
+        assert!(!format!("{f:?}").contains(SECRET), "{f:?}");
+    }
+}
+
+#[test]
+fn a_finding_at_a_config_map_key_lists_the_workload_as_related_location() {
+    let report = secret_fixture();
+    let finding = report.findings.iter().find(|f| f.rule == "PX005").unwrap();
+    let loc = finding.location.as_ref().unwrap();
+    // At the ConfigMap's `NO_PROXY:` line; the path still names the
+    // workload's (appended) entry, so fingerprints do not move.
+    assert_eq!(loc.line, 15);
+    assert_eq!(
+        finding.path.as_deref(),
+        Some("/spec/template/spec/containers/0/env/1/value")
+    );
+    let related = &finding.related[0];
+    assert_eq!(related.object.kind, "Deployment");
+    assert_eq!(related.path, "/spec/template/spec/containers/0/envFrom/0");
+    assert_eq!(related.location.as_ref().unwrap().line, 29);
+
+    let json: serde_json::Value = serde_json::from_str(&render::json(&report)).unwrap();
+    assert_eq!(
+        json["findings"][0]["related"][0]["path"],
+        "/spec/template/spec/containers/0/envFrom/0"
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&render::sarif(&report)).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(
+        result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"],
+        29
+    );
+    let path = workspace().join("../shared/data/sarif-schema-2.1.0.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let errors = schema::validate(&schema, &sarif);
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 #[test]
 fn a_failed_check_is_not_a_successful_sarif_run() {
     let checker = engine()

@@ -7,6 +7,7 @@
 //! select and isolate which workload. Plugins receive these facts through
 //! WIT and never re-derive them.
 
+pub(crate) mod env;
 pub(crate) mod selector;
 mod typed;
 
@@ -34,6 +35,9 @@ pub(crate) struct Model {
     pub(crate) namespaces: Vec<wit::Namespace>,
     pub(crate) workloads: Vec<wit::Workload>,
     pub(crate) network_policies: Vec<wit::NetworkPolicy>,
+    /// Each container's effective environment with its provenance (host
+    /// only: plugins get the values through `wit::Container::env`).
+    pub(crate) env: env::EnvFacts,
 }
 
 /// Builds the model; problems with single objects become diagnostics. With
@@ -79,12 +83,14 @@ pub(crate) fn build(
         .collect();
 
     // Workloads and policies.
+    let sources = env::Sources::of(loaded);
     let mut workload_labels: Vec<BTreeMap<String, String>> = Vec::new();
     for (i, obj) in loaded.objects.iter().enumerate() {
-        match workload(i, obj, loaded) {
-            Ok(Some((w, labels))) => {
+        match workload(i, obj, loaded, &sources) {
+            Ok(Some((w, labels, envs))) => {
                 model.workloads.push(w);
                 workload_labels.push(labels);
+                model.env.insert(i, envs);
             }
             Ok(None) => {}
             Err(d) => diags.extend(d),
@@ -315,12 +321,17 @@ fn pod_paths(api_version: &str, kind: &str) -> Option<(&'static str, &'static st
     }
 }
 
-type WorkloadAndLabels = (wit::Workload, BTreeMap<String, String>);
+type WorkloadAndLabels = (
+    wit::Workload,
+    BTreeMap<String, String>,
+    Vec<env::ContainerEnv>,
+);
 
 fn workload(
     i: usize,
     obj: &Object,
     loaded: &Loaded,
+    sources: &env::Sources<'_>,
 ) -> Result<Option<WorkloadAndLabels>, Vec<Diagnostic>> {
     let Some((spec_path, labels_path)) = pod_paths(&obj.id.api_version, &obj.id.kind) else {
         return Ok(None);
@@ -351,14 +362,22 @@ fn workload(
     let labels_segments: Vec<&str> = labels_path.split('/').filter(|s| !s.is_empty()).collect();
     let labels = labels_at(&obj.value, &labels_segments);
 
+    let namespace = obj.id.namespace.as_deref().unwrap_or("default");
     let mut containers = Vec::new();
+    let mut envs = Vec::new();
     let all = spec
         .init_containers
         .iter()
         .flatten()
-        .map(|c| (c, true))
-        .chain(spec.containers.iter().map(|c| (c, false)));
-    for (c, init) in all {
+        .enumerate()
+        .map(|(n, c)| (c, true, format!("{spec_path}/initContainers/{n}")))
+        .chain(
+            spec.containers
+                .iter()
+                .enumerate()
+                .map(|(n, c)| (c, false, format!("{spec_path}/containers/{n}"))),
+        );
+    for (c, init, pointer) in all {
         let mut ports = Vec::new();
         for p in c.ports.iter().flatten() {
             let Ok(port) = u16::try_from(p.container_port) else {
@@ -389,25 +408,15 @@ fn workload(
                 protocol,
             });
         }
+        let env = env::container_env(loaded, sources, namespace, pointer, c);
         containers.push(wit::Container {
             name: c.name.clone(),
             image: c.image.clone().unwrap_or_default(),
             init,
             ports,
-            env: c
-                .env
-                .iter()
-                .flatten()
-                .map(|e| wit::EnvVar {
-                    name: e.name.clone(),
-                    value: if e.value_from.is_some() {
-                        None
-                    } else {
-                        Some(e.value.clone().unwrap_or_default())
-                    },
-                })
-                .collect(),
+            env: env.entries.iter().map(env::EnvEntry::wit).collect(),
         });
+        envs.push(env);
     }
 
     let mut pod_ips: Vec<String> = Vec::new();
@@ -469,7 +478,7 @@ fn workload(
         ingress_flows: Vec::new(),
         egress_flows: Vec::new(),
     };
-    Ok(Some((w, labels)))
+    Ok(Some((w, labels, envs)))
 }
 
 fn protocol(p: Option<&str>) -> Option<wit::Protocol> {

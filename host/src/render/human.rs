@@ -69,6 +69,13 @@ pub fn human(report: &Report) -> String {
         if let Some(fix) = &f.remediation {
             let _ = writeln!(out, "{pad} = fix: {}", esc(fix));
         }
+        for r in &f.related {
+            let at = r
+                .location
+                .as_ref()
+                .map_or_else(|| r.object.to_string(), ToString::to_string);
+            let _ = writeln!(out, "{pad} = note: {} ({})", esc(&r.message), esc(&at));
+        }
         let _ = writeln!(out, "{pad} = {} (plugin {})", esc(&object), esc(&f.plugin));
         out.push('\n');
     }

@@ -7,6 +7,8 @@
 //!                 "object": {"apiVersion", "kind", "namespace"?, "name"},
 //!                 "location": {"file", "line", "column"} | null,
 //!                 "path": "/json/pointer" | null, "remediation"?,
+//!                 "related"?: [{"message", "object", "path",
+//!                               "location": {...} | null}],
 //!                 "fingerprint"}],
 //!   "errors": [{"kind": "input" | "plugin", "message",
 //!               "location": {...} | null, "plugin"?, "cause"?}],

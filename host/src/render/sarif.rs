@@ -1,6 +1,8 @@
 //! SARIF 2.1.0: one run; the driver lists every loaded rule with its summary
 //! and documentation; each result points at the exact field (line and
-//! column), with an artifact URI relative to the working directory.
+//! column), with an artifact URI relative to the working directory, and
+//! lists the places related to it (the workload consuming a ConfigMap key a
+//! finding is located at) as `relatedLocations`.
 //! Failures (input and plugin errors) are tool execution notifications, and
 //! make `executionSuccessful` false.
 
@@ -82,6 +84,31 @@ pub fn sarif(report: &Report) -> String {
             }
             if let Some(fix) = &f.remediation {
                 result["properties"]["remediation"] = json!(fix);
+            }
+            if !f.related.is_empty() {
+                let related: Vec<Value> = f
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(id, r)| {
+                        let mut rel = json!({
+                            "id": id,
+                            "message": {"text": r.message},
+                            "logicalLocations": [{
+                                "fullyQualifiedName": r.object.to_string(),
+                                "kind": "resource",
+                            }],
+                        });
+                        if let Some(loc) = &r.location {
+                            rel["physicalLocation"] = json!({
+                                "artifactLocation": {"uri": uri(&loc.file)},
+                                "region": {"startLine": loc.line, "startColumn": loc.column},
+                            });
+                        }
+                        rel
+                    })
+                    .collect();
+                result["relatedLocations"] = json!(related);
             }
             result
         })

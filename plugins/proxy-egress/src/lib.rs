@@ -686,6 +686,15 @@ Containers' `HTTP_PROXY`/`HTTPS_PROXY` (any case) must point at the proxy: a
 `*.<proxy namespace>.svc` name, a proxy CIDR, or a host in `proxy.hosts`.
 `NO_PROXY` must not be `*` nor list external domains or public addresses.
 
+The values are the container's effective environment as the host resolves
+it: `env` (with `$(VAR)` references expanded), `valueFrom.configMapKeyRef`,
+and ConfigMaps consumed through `envFrom` (the usual way to set these
+variables for a whole namespace), with Kubernetes' precedence. A finding on a
+value from a ConfigMap points at the ConfigMap's key, with a note naming the
+workload that consumes it. Values from Secrets are never read, and values the
+inputs do not determine (a ConfigMap missing from them, `fieldRef`) are not
+judged.
+
 ## Why it matters
 
 Clients send to whatever their environment names: a typo or a third-party
