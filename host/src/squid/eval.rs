@@ -169,6 +169,12 @@ fn split_authority(a: &str) -> Option<(&str, Option<u16>)> {
     }
 }
 
+/// Most DNS-dependent outcomes a verdict lists (both verdicts are always
+/// among them).
+const MAX_OUTCOMES: usize = 8;
+/// Most "not (…)" conditions an outcome spells out; the rest are counted.
+const MAX_ASSUMPTIONS: usize = 4;
+
 /// Whether an ACL matches: squid's three answers, with the unknown one
 /// saying which lookup it waits for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -426,9 +432,20 @@ impl SquidConfig {
     /// Evaluates `http_access` for a request.
     pub(crate) fn evaluate(&self, req: &ProxyRequest) -> ProxyVerdict {
         let mut unsupported = Vec::new();
-        let mut outcomes = Vec::new();
-        // Conditions under which squid got past the lines tried so far.
+        let mut outcomes: Vec<ProxyOutcome> = Vec::new();
+        // Conditions under which squid got past the lines tried so far: the
+        // first few, then a count (a configuration of many DNS-dependent
+        // lines must not cost lines² strings per request).
         let mut passed: Vec<String> = Vec::new();
+        let mut passed_more = 0usize;
+        let assumptions = |passed: &[String], more: usize| {
+            let mut a = passed.to_vec();
+            if more > 0 {
+                a.push(format!("not the conditions of {more} more lines"));
+            }
+            a
+        };
+        let mut elided = 0usize;
         let mut decided = false;
         for line in &self.access {
             match self.line_matches(line, req, &mut unsupported) {
@@ -437,20 +454,31 @@ impl SquidConfig {
                     outcomes.push(ProxyOutcome {
                         allowed: line.allow,
                         line: Some(line.clone()),
-                        assuming: passed.clone(),
+                        assuming: assumptions(&passed, passed_more),
                     });
                     decided = true;
                     break;
                 }
                 Match::DependsOnDns(why) => {
-                    let mut assuming = passed.clone();
-                    assuming.push(why.clone());
-                    outcomes.push(ProxyOutcome {
-                        allowed: line.allow,
-                        line: Some(line.clone()),
-                        assuming,
-                    });
-                    passed.push(format!("not ({why})"));
+                    // Both verdicts are always represented; past that, at
+                    // most MAX_OUTCOMES are listed.
+                    let new_verdict = outcomes.iter().all(|o| o.allowed != line.allow);
+                    if outcomes.len() < MAX_OUTCOMES || new_verdict {
+                        let mut assuming = assumptions(&passed, passed_more);
+                        assuming.push(why.clone());
+                        outcomes.push(ProxyOutcome {
+                            allowed: line.allow,
+                            line: Some(line.clone()),
+                            assuming,
+                        });
+                    } else {
+                        elided += 1;
+                    }
+                    if passed.len() < MAX_ASSUMPTIONS {
+                        passed.push(format!("not ({why})"));
+                    } else {
+                        passed_more += 1;
+                    }
                 }
             }
         }
@@ -458,7 +486,7 @@ impl SquidConfig {
             outcomes.push(ProxyOutcome {
                 allowed: self.access.last().is_some_and(|l| !l.allow),
                 line: None,
-                assuming: passed,
+                assuming: assumptions(&passed, passed_more),
             });
         }
         let allowed = outcomes.iter().any(|o| o.allowed);
@@ -489,6 +517,11 @@ impl SquidConfig {
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
+            let each = if elided > 0 {
+                format!("{each}; and {elided} more outcomes like these")
+            } else {
+                each
+            };
             reason = if depends_on_dns {
                 format!("depends on DNS: {each}")
             } else {

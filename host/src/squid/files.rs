@@ -185,15 +185,21 @@ pub(crate) fn read_regular(path: &Path, max: u64) -> Result<String, Refusal> {
     String::from_utf8(bytes).map_err(|_| Refusal::Unreadable("it is not UTF-8 text".into()))
 }
 
-/// Most directory entries one `include` pattern may look at.
-const MAX_GLOB_ENTRIES: usize = 100_000;
+/// Most directory entries the `include` patterns of one configuration may
+/// look at, all patterns counted.
+pub(crate) const MAX_GLOB_ENTRIES: usize = 100_000;
 
 /// The files an `include` pattern names, as glob(3) gives them to squid:
 /// sorted byte-wise (squid runs in the C locale), `*` and `?` not matching a
 /// leading dot, and each one resolved as [`Root::resolve`] resolves a plain
 /// path (so a match that is a symlink out of the root is refused, not
 /// read). Directories named by the pattern are read only inside the root.
-pub(crate) fn glob(root: &Root, dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, Refusal> {
+pub(crate) fn glob(
+    root: &Root,
+    dir: &Path,
+    pattern: &str,
+    seen_entries: &mut usize,
+) -> Result<Vec<PathBuf>, Refusal> {
     let lexical = normalize(&dir.join(pattern));
     if !(lexical.starts_with(&root.canonical) || lexical.starts_with(&root.absolute)) {
         return Err(Refusal::Outside);
@@ -206,7 +212,6 @@ pub(crate) fn glob(root: &Root, dir: &Path, pattern: &str) -> Result<Vec<PathBuf
     // Directories reached so far (canonical, inside the root), each with
     // the path as it will be shown to `Root::resolve`.
     let mut frontier: Vec<PathBuf> = vec![PathBuf::new()];
-    let mut seen_entries = 0usize;
     let components: Vec<Component<'_>> = lexical.components().collect();
     for (i, c) in components.iter().enumerate() {
         let last = i + 1 == components.len();
@@ -238,10 +243,10 @@ pub(crate) fn glob(root: &Root, dir: &Path, pattern: &str) -> Result<Vec<PathBuf
                 continue;
             };
             for e in entries.flatten() {
-                seen_entries += 1;
-                if seen_entries > MAX_GLOB_ENTRIES {
+                *seen_entries += 1;
+                if *seen_entries > MAX_GLOB_ENTRIES {
                     return Err(Refusal::Unresolved(format!(
-                        "the pattern looks at more than {MAX_GLOB_ENTRIES} directory entries"
+                        "the configuration's `include` patterns look at more than {MAX_GLOB_ENTRIES} directory entries"
                     )));
                 }
                 let file_name = e.file_name();

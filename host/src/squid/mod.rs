@@ -395,6 +395,8 @@ struct Reader<'a> {
     /// first: an include of one of them is a cycle.
     stack: Vec<(PathBuf, String)>,
     includes: usize,
+    /// Directory entries `include` patterns looked at.
+    glob_entries: usize,
     lines: u64,
     bytes: u64,
     /// The next free line number (see [`SquidConfig::parse`]).
@@ -540,6 +542,7 @@ impl SquidConfig {
             root,
             stack: Vec::new(),
             includes: 0,
+            glob_entries: 0,
             lines: 0,
             bytes: 0,
             next: line_offset.saturating_add(top_lines).saturating_add(1),
@@ -704,6 +707,8 @@ impl SquidConfig {
             self.error(file, line, m);
             return;
         };
+        // Every `include` counts, read or not, so that failing ones are
+        // not free; so does every file read.
         if cx.includes >= MAX_INCLUDES {
             let m = format!(
                 "`include {target}`: more than {MAX_INCLUDES} includes: the rest is not read"
@@ -712,8 +717,9 @@ impl SquidConfig {
             cx.halted = true;
             return;
         }
+        cx.includes += 1;
         let paths = if target.contains(['*', '?', '[']) {
-            match files::glob(&root, dir, target) {
+            match files::glob(&root, dir, target, &mut cx.glob_entries) {
                 Ok(paths) if paths.is_empty() => {
                     let m = format!(
                         "`include {target}`: no file matches the pattern (squid stops: \"Unable to find configuration file\")"
@@ -1430,15 +1436,29 @@ mod tests {
         // Halted: no include after the budget ran out was followed.
         assert!(c.included.len() < 60);
         tree.write("root/empty.conf", "");
+        // Each `include` counts, and so does each file it reads.
         let c = tree.parse(&"include empty.conf\n".repeat(MAX_INCLUDES + 5));
         let m = messages(&c);
         assert_eq!(m.len(), 1, "{m:?}");
         assert!(
             m[0].starts_with(&format!(
                 "squid.conf:{}: `include empty.conf`: more than {MAX_INCLUDES} includes",
-                MAX_INCLUDES + 1
+                MAX_INCLUDES / 2 + 1
             )),
             "{m:?}"
+        );
+        // Includes that fail are not free: a million of them would cost a
+        // million resolutions (or pattern walks).
+        let c = tree.parse(&"include missing-*.conf\n".repeat(MAX_INCLUDES + 5));
+        let m = messages(&c);
+        assert_eq!(m.len(), MAX_INCLUDES + 1, "{:?}", m.last());
+        assert!(
+            m[MAX_INCLUDES].starts_with(&format!(
+                "squid.conf:{}: `include missing-*.conf`: more than {MAX_INCLUDES} includes",
+                MAX_INCLUDES + 1
+            )),
+            "{:?}",
+            m.last()
         );
         // `hosts_file` reads count too: a million of them cost a million
         // opens otherwise, each silent.
@@ -1559,6 +1579,36 @@ mod tests {
             "{:?}",
             v.outcomes
         );
+    }
+
+    #[test]
+    fn many_dns_dependent_lines_give_a_bounded_verdict() {
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(&format!("acl d{i} dst 10.{}.{}.0/24\n", i / 256, i % 256));
+            text.push_str(&format!("http_access deny d{i}\n"));
+        }
+        text.push_str("http_access allow all\n");
+        let c = config(&text);
+        let start = std::time::Instant::now();
+        let v = c.evaluate(&req("10.1.1.1", "GET", "example.com", 80));
+        assert!(v.allowed && v.depends_on_dns, "{}", &v.reason[..200]);
+        assert!(v.outcomes.len() <= 10, "{}", v.outcomes.len());
+        assert!(v.outcomes.iter().all(|o| o.assuming.len() <= 6));
+        assert!(v.reason.len() < 10_000, "{}", v.reason.len());
+        // Both verdicts are listed, the allowing one last.
+        assert!(v.outcomes.iter().any(|o| !o.allowed));
+        assert!(
+            v.outcomes
+                .last()
+                .is_some_and(|o| o.allowed && o.line.is_some())
+        );
+        assert!(
+            v.reason.contains("more outcomes like these"),
+            "{}",
+            &v.reason[..200]
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
@@ -1696,6 +1746,29 @@ mod tests {
                 "{text}: {m:?}"
             );
         }
+    }
+
+    #[test]
+    fn include_patterns_share_one_budget_of_directory_entries() {
+        let tree = Tree::new();
+        for i in 0..40 {
+            tree.write(&format!("root/d/f{i:02}.txt"), "");
+        }
+        for i in 0..8 {
+            std::os::unix::fs::symlink(".", tree.path(&format!("root/d/s{i}"))).unwrap();
+        }
+        // 48 entries per directory, four levels of symlinks back to it:
+        // 48^4 entries for one pattern if nothing stopped it.
+        let c = tree.parse(&"include d/*/*/*/*/nomatch\n".repeat(50));
+        let m = messages(&c);
+        assert!(
+            m.iter().any(|m| m.contains(&format!(
+                "more than {} directory entries",
+                files::MAX_GLOB_ENTRIES
+            ))),
+            "{:?}",
+            &m[..m.len().min(3)]
+        );
     }
 
     #[test]
