@@ -252,7 +252,20 @@ impl EnvFacts {
 #[derive(Debug, Default)]
 pub(crate) struct Sources<'a> {
     by_name: BTreeMap<(&'a str, SourceKindKey, &'a str), usize>,
+    /// Variables `envFrom` may still add, all containers counted: a
+    /// ConfigMap of many keys consumed by many containers must not cost
+    /// keys × containers entries.
+    budget: std::cell::Cell<usize>,
+    /// The budget ran out: some `envFrom` sources were not read.
+    pub(crate) exhausted: std::cell::Cell<bool>,
 }
+
+/// Most variables `envFrom` adds to the model, all containers counted.
+pub(crate) const MAX_ENV_FROM_ENTRIES: usize = 1_000_000;
+/// Longest value `$(VAR)` expansion may build: past it the value is
+/// unknown (references that double a value at every step would otherwise
+/// grow it exponentially).
+pub(crate) const MAX_EXPANDED_BYTES: usize = 64 << 10;
 
 /// `SourceKind` as a map key.
 type SourceKindKey = u8;
@@ -276,7 +289,26 @@ impl<'a> Sources<'a> {
             let ns = o.id.namespace.as_deref().unwrap_or("default");
             by_name.insert((ns, kind_key(kind), o.id.name.as_str()), i);
         }
-        Sources { by_name }
+        Sources {
+            by_name,
+            budget: std::cell::Cell::new(MAX_ENV_FROM_ENTRIES),
+            exhausted: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Takes `n` entries from the budget; false (and nothing taken) when
+    /// fewer are left.
+    fn take(&self, n: usize) -> bool {
+        match self.budget.get().checked_sub(n) {
+            Some(left) => {
+                self.budget.set(left);
+                true
+            }
+            None => {
+                self.exhausted.set(true);
+                false
+            }
+        }
     }
 
     fn get(&self, namespace: &str, kind: SourceKind, name: &str) -> Option<usize> {
@@ -422,7 +454,12 @@ pub(crate) fn expand(
                 Some(close) => {
                     let name = after.get(1..close).unwrap_or_default();
                     match vars.get(name) {
-                        Some(EnvValue::Known(v)) => out.push_str(v),
+                        Some(EnvValue::Known(v)) => {
+                            if out.len().saturating_add(v.len()) > MAX_EXPANDED_BYTES {
+                                return EnvValue::Unknown;
+                            }
+                            out.push_str(v);
+                        }
                         Some(EnvValue::Secret) => secret = true,
                         Some(EnvValue::Unknown) => unknown = true,
                         Some(EnvValue::Unset) | None => match undefined(name) {
@@ -485,8 +522,15 @@ pub(crate) fn container_env(
         let Some(obj) = loaded.objects.get(i) else {
             continue;
         };
+        let keys = keys_of(obj, kind);
+        if !sources.take(keys.len()) {
+            // Not read: what it would set is unknown, as for a source
+            // missing from the inputs (the model reports the budget).
+            missing_sources.push(k);
+            continue;
+        }
         let prefix = source.prefix.as_deref().unwrap_or_default();
-        for key in keys_of(obj, kind) {
+        for key in keys {
             let var = format!("{prefix}{key}");
             if !valid_name(&var) {
                 continue;
@@ -832,6 +876,28 @@ mod tests {
             CM,
         ));
         assert_eq!(env.entries[0].wit().value.as_deref(), Some("$(LATER):.svc"));
+    }
+
+    #[test]
+    fn doubling_references_stop_at_a_bounded_size() {
+        // V{n} = $(V{n-1})$(V{n-1}): 2^40 bytes if nothing stopped it.
+        let mut env = String::from("[{name: V0, value: xxxxxxxxxxxxxxxx}");
+        for i in 1..=40 {
+            env.push_str(&format!(
+                ", {{name: V{i}, value: '$(V{p})$(V{p})'}}",
+                p = i - 1
+            ));
+        }
+        env.push(']');
+        let (_, env) = env_of(&pod(&env, "[]", ""));
+        let sizes: Vec<Option<usize>> = env
+            .entries
+            .iter()
+            .map(|e| e.wit().value.map(|v| v.len()))
+            .collect();
+        // 16 · 2^12 = 64 KiB is the largest that fits; beyond, unknown.
+        assert_eq!(sizes[12], Some(MAX_EXPANDED_BYTES));
+        assert!(sizes[13..].iter().all(Option::is_none), "{sizes:?}");
     }
 
     #[test]

@@ -103,6 +103,16 @@ pub(crate) fn build(
         }
     }
 
+    if sources.exhausted.get() {
+        diags.push(crate::Diagnostic::input(
+            format!(
+                "containers take more than {} variables from ConfigMaps and Secrets through `envFrom`, all counted: the rest are unknown",
+                env::MAX_ENV_FROM_ENTRIES
+            ),
+            None,
+        ));
+    }
+
     // Which workloads each policy selects, and so which policies isolate
     // each workload per direction.
     for (pi, policy) in model.network_policies.iter_mut().enumerate() {
