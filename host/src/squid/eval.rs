@@ -258,10 +258,10 @@ impl SquidConfig {
         if let Ok(ip) = host.parse::<IpAddr>() {
             return Lookup::Known(vec![ip]);
         }
-        if let Some(ips) = self.hosts.get(host) {
+        if let Some(ips) = self.known.get(host).or_else(|| self.hosts.get(host)) {
             return Lookup::Known(ips.clone());
         }
-        if host == "localhost" && !self.hosts_file_read {
+        if host == "localhost" && !self.hosts_file_read && !self.hosts_file_none {
             // Squid's default `hosts_file` is /etc/hosts, which names
             // localhost on every distribution and in every pod.
             return Lookup::Known(vec![
@@ -278,16 +278,22 @@ impl SquidConfig {
     /// The names of an IP-literal host, for `dstdomain` (`None`: unknown).
     fn reverse(&self, ip: IpAddr) -> Option<Vec<String>> {
         let named: Vec<String> = self
-            .hosts_order
+            .known_order
             .iter()
+            .chain(&self.hosts_order)
             .filter(|(a, _)| *a == ip)
             .map(|(_, name)| name.clone())
             .take(1)
             .collect();
-        if !named.is_empty() || !is_public(ip) {
+        if !named.is_empty() {
             return Some(named);
         }
-        None
+        if ip.is_loopback() && !self.hosts_file_read && !self.hosts_file_none {
+            // The default /etc/hosts names the loopback addresses
+            // `localhost`, as the forward lookup assumes.
+            return Some(vec!["localhost".to_string()]);
+        }
+        (!is_public(ip)).then(Vec::new)
     }
 
     fn acl_matches(
@@ -299,15 +305,19 @@ impl SquidConfig {
     ) -> Match {
         let yes = |b: bool| if b { Match::Yes } else { Match::No };
         match &acl.kind {
-            AclKind::Src(ranges) => yes(ranges.iter().any(|r| r.contains(&req.client))),
-            AclKind::Dst(ranges) => match self.lookup(&req.host) {
+            AclKind::Src(acl) => self.ip_acl(name, acl, &[req.client], "the client's address"),
+            AclKind::Dst(acl) => match self.lookup(&req.host) {
                 Lookup::Known(ips) => {
-                    yes(ips.iter().any(|ip| ranges.iter().any(|r| r.contains(ip))))
+                    self.ip_acl(name, acl, &ips, &format!("an address of `{}`", req.host))
                 }
-                Lookup::Unknown => Match::DependsOnDns(format!(
-                    "`{}` resolves to an address in acl `{name}`",
-                    req.host
-                )),
+                Lookup::Unknown => {
+                    // Addresses in the ACL itself may still settle it: none
+                    // can, for a name whose addresses are unknown.
+                    Match::DependsOnDns(format!(
+                        "`{}` resolves to an address in acl `{name}`",
+                        req.host
+                    ))
+                }
             },
             AclKind::DstDomain(domains, no_lookup) => {
                 let matches = |host: &str| {
@@ -331,15 +341,20 @@ impl SquidConfig {
                 let url = req.url();
                 yes(res.iter().any(|r| r.is_match(&url)))
             }
-            AclKind::UrlPathRegex(res) => yes(res.iter().any(|r| r.is_match(&req.path))),
+            // CONNECT has no path: `urlpath_regex` never matches it (so its
+            // negation does), on squid 5.7 and 6.13.
+            AclKind::UrlPathRegex(res) => {
+                yes(!req.is_connect() && res.iter().any(|r| r.is_match(&req.path)))
+            }
             AclKind::Port(ranges) => yes(ranges.iter().any(|(a, b)| (*a..=*b).contains(&req.port))),
             AclKind::LocalPort(ranges) => yes(req
                 .local_port
                 .is_some_and(|p| ranges.iter().any(|(a, b)| (*a..=*b).contains(&p)))),
             AclKind::Method(methods) => yes(methods.contains(&req.method)),
             AclKind::Proto(protos) => {
+                // A CONNECT request's protocol is NONE to `proto` (5.7, 6.13).
                 let proto = if req.is_connect() {
-                    "AUTHORITY".to_string()
+                    "NONE".to_string()
                 } else {
                     req.scheme.to_ascii_uppercase()
                 };
@@ -364,6 +379,36 @@ impl SquidConfig {
                 }
                 Match::No
             }
+        }
+    }
+
+    /// Whether one of `ips` is in an IP ACL: its ranges, then the names
+    /// squid resolved when it loaded the configuration.
+    fn ip_acl(&self, name: &str, acl: &super::IpAcl, ips: &[IpAddr], what: &str) -> Match {
+        if ips
+            .iter()
+            .any(|ip| acl.ranges.iter().any(|r| r.contains(ip)))
+        {
+            return Match::Yes;
+        }
+        let mut unknown = Vec::new();
+        for n in &acl.names {
+            match self.lookup(n) {
+                Lookup::Known(addrs) => {
+                    if addrs.iter().any(|a| ips.contains(a)) {
+                        return Match::Yes;
+                    }
+                }
+                Lookup::Unknown => unknown.push(n.as_str()),
+            }
+        }
+        if unknown.is_empty() {
+            Match::No
+        } else {
+            Match::DependsOnDns(format!(
+                "{what} is what `{}` (in acl `{name}`) resolves to",
+                unknown.join("` or `")
+            ))
         }
     }
 
@@ -412,7 +457,7 @@ impl SquidConfig {
                 Some(b) => (true, b),
                 None => (false, name.as_str()),
             };
-            let Some(acl) = self.acls.get(bare) else {
+            let Some(acl) = self.acls.get(&bare.to_ascii_lowercase()) else {
                 return Match::No;
             };
             match (self.acl_matches(bare, acl, req, unsupported), negate) {

@@ -17,8 +17,21 @@
 //! |------|-----|-----------|---|----------|
 //! | predefined `to_linklocal` (169.254.0.0/16, fe80::/10; Bug 5241) | no | yes | yes | yes |
 //! | `manager` matches `cache_object://` URLs | yes | yes | no (scheme removed) | yes |
-//! | address forms, overlap warnings, `dstdomain` order errors | same | same | same | yes |
-//! | `include` with a pattern matching nothing: fatal | same | same | same | yes |
+//! | a value overlapping one already in an address ACL | ignored, with a warning (even the broader one) | same | combined (PR #1632) | yes |
+//! | a `.wildcard` after a name it covers, `x` with `.x` | refused | refused | the broader kept, a warning | yes |
+//! | a name under a `.wildcard` already there; an exact duplicate | ignored (warning; silently) | same | same | yes |
+//! | address forms (ranges, dotted masks, `0.0.0.0/0` as `all`, `::/0` as nothing, one IPv6 space) | same | same | same (not run) | yes |
+//! | `include` of a pattern matching nothing: fatal; of a directory: nothing | same | same | same (not run) | yes |
+//! | an invalid regex | reported at its line, skipped | fatal | fatal | an error in both |
+//! | `http_access` with neither allow nor deny | reported at its line, skipped | same | same | an error |
+//! | ACL names | case-insensitive | same | same | yes |
+//! | CONNECT: `proto` is `NONE`, `urlpath_regex` never matches | same | same | same (not run) | yes |
+//! | unknown directives | "unrecognized", exit 1 | same | same | no: ignored |
+//!
+//! 5.7 and 6.13 rows are checked by `tests/tests/squid.rs` on Debian's
+//! binaries; squid 7 is not packaged by Debian stable, so its column comes
+//! from its release notes and source (`src/acl/SplayInserter.h`) and is
+//! not run.
 //!
 //! Directives Palisade does not model are ignored whatever the version
 //! (squid rejects unknown ones; Palisade does not try to list them).
@@ -36,7 +49,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use addr::AddrRange;
+use addr::IpAcl;
 pub(crate) use eval::ProxyRequest;
 pub use eval::{ProxyOutcome, ProxyVerdict};
 pub(crate) use files::Files;
@@ -65,8 +78,8 @@ pub(crate) struct ConfigError {
 /// The value of one ACL.
 #[derive(Debug, Clone)]
 pub(crate) enum AclKind {
-    Src(Vec<AddrRange>),
-    Dst(Vec<AddrRange>),
+    Src(IpAcl),
+    Dst(IpAcl),
     /// Domains; a leading dot matches the domain and its subdomains. The
     /// flag is `-n`: no reverse lookup for IP-literal requests.
     DstDomain(Vec<String>, bool),
@@ -90,8 +103,8 @@ impl AclKind {
     /// The same type with no values.
     fn emptied(&self) -> AclKind {
         match self {
-            AclKind::Src(_) => AclKind::Src(Vec::new()),
-            AclKind::Dst(_) => AclKind::Dst(Vec::new()),
+            AclKind::Src(_) => AclKind::Src(IpAcl::default()),
+            AclKind::Dst(_) => AclKind::Dst(IpAcl::default()),
             AclKind::DstDomain(_, n) => AclKind::DstDomain(Vec::new(), *n),
             AclKind::DstDomRegex(_, n) => AclKind::DstDomRegex(Vec::new(), *n),
             AclKind::UrlRegex(_) => AclKind::UrlRegex(Vec::new()),
@@ -117,15 +130,32 @@ impl AclKind {
     ///   over a domain already in it, and `example.com` with
     ///   `.example.com` in either order, make squid refuse the
     ///   configuration.
-    fn merge(&mut self, new: AclKind, warnings: &mut Vec<String>) -> Result<(), String> {
+    fn merge(
+        &mut self,
+        new: AclKind,
+        version: SquidVersion,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), String> {
+        // Squid 7 (PR #1632) keeps every value: overlapping addresses are
+        // combined and a broader domain replaces the names it covers, with a
+        // warning, never a refusal.
+        let union = version >= SquidVersion::V7;
         match (self, new) {
             (AclKind::Src(a), AclKind::Src(b)) | (AclKind::Dst(a), AclKind::Dst(b)) => {
-                for r in b {
+                a.names.extend(b.names);
+                let a = &mut a.ranges;
+                for r in b.ranges {
                     if r.is_empty() {
-                        warnings.push(format!("`{r}` is a backwards range: it matches no address"));
+                        warnings.push(format!("`{r}` matches no address in squid"));
                         continue;
                     }
                     match a.iter().find(|e| e.overlaps(&r)) {
+                        Some(e) if union => {
+                            warnings.push(format!(
+                                "`{r}` overlaps `{e}`: squid {version} combines them"
+                            ));
+                            a.push(r);
+                        }
                         Some(e) => warnings.push(format!(
                             "`{r}` overlaps `{e}`: squid ignores `{r}` (remove one of them)"
                         )),
@@ -135,8 +165,14 @@ impl AclKind {
             }
             (AclKind::DstDomain(a, _), AclKind::DstDomain(b, _)) => {
                 for d in b {
-                    if let Some(w) = add_domain(a, d)? {
-                        warnings.push(w);
+                    match add_domain(a, d.clone()) {
+                        Ok(Some(w)) => warnings.push(w),
+                        Ok(None) => {}
+                        Err(m) if union => {
+                            warnings.push(format!("{m}: squid {version} keeps the broader one"));
+                            a.push(d);
+                        }
+                        Err(m) => return Err(format!("{m}: squid refuses the configuration")),
                     }
                 }
             }
@@ -166,7 +202,7 @@ fn add_domain(domains: &mut Vec<String>, d: String) -> Result<Option<String>, St
         if bare(e) == bare(&d) {
             let (wild, plain) = if e.starts_with('.') { (e, &d) } else { (&d, e) };
             return Err(format!(
-                "`{wild}` is a subdomain of `{plain}`: squid refuses the configuration (keep one of them)"
+                "`{wild}` is a subdomain of `{plain}` (keep one of them)"
             ));
         }
         if e.starts_with('.') && under(&d, e) {
@@ -176,7 +212,7 @@ fn add_domain(domains: &mut Vec<String>, d: String) -> Result<Option<String>, St
         }
         if d.starts_with('.') && under(e, &d) {
             return Err(format!(
-                "`{e}` is a subdomain of `{d}`, which comes after it: squid refuses the configuration (remove `{e}`)"
+                "`{e}` is a subdomain of `{d}`, which comes after it (remove `{e}`)"
             ));
         }
     }
@@ -269,6 +305,13 @@ pub(crate) struct SquidConfig {
     /// A `hosts_file` was read: its names replace squid's default
     /// `/etc/hosts` (see [`eval`]).
     pub(crate) hosts_file_read: bool,
+    /// `hosts_file none`: no hosts file at all, so even `localhost` goes
+    /// to DNS.
+    pub(crate) hosts_file_none: bool,
+    /// Names and addresses the policy set or `--resolve` gives; they come
+    /// first and a later `hosts_file` does not drop them.
+    pub(crate) known: BTreeMap<String, Vec<IpAddr>>,
+    pub(crate) known_order: Vec<(IpAddr, String)>,
 }
 
 /// What a configuration is read and evaluated with, besides its text.
@@ -347,6 +390,8 @@ fn parse_regexes(values: &[String]) -> Result<Vec<regex::Regex>, String> {
         match v.as_str() {
             "-i" => insensitive = true,
             "+i" => insensitive = false,
+            // Squid 6 stops at a bad pattern; 5 reports it at its line and
+            // goes on without it. Both complain at the line: an error.
             v => out.push(
                 regex::RegexBuilder::new(v)
                     .case_insensitive(insensitive)
@@ -368,8 +413,11 @@ fn is_flag(v: &str) -> bool {
 fn acl_kind(kind: &str, values: &[String], no_lookup: bool) -> Result<AclKind, String> {
     let plain: Vec<String> = values.iter().filter(|v| !is_flag(v)).cloned().collect();
     Ok(match kind {
-        "src" => AclKind::Src(addr::parse_all(&plain)?),
-        "dst" => AclKind::Dst(addr::parse_all(&plain)?),
+        "src" | "dst" => match addr::parse_acl(&plain)? {
+            Some(acl) if kind == "src" => AclKind::Src(acl),
+            Some(acl) => AclKind::Dst(acl),
+            None => AclKind::Unsupported(format!("{kind} ipv4/ipv6")),
+        },
         "dstdomain" => AclKind::DstDomain(
             plain.iter().map(|v| v.to_ascii_lowercase()).collect(),
             no_lookup,
@@ -474,7 +522,7 @@ impl SquidConfig {
                 acl_kind(kind, &values, false).unwrap_or(AclKind::Unsupported(kind.to_string()));
             let shown = values.iter().filter(|v| !is_flag(v)).cloned().collect();
             c.acls.insert(
-                name.to_string(),
+                name.to_ascii_lowercase(),
                 Acl {
                     kind: kind_value,
                     lines: Vec::new(),
@@ -484,9 +532,9 @@ impl SquidConfig {
             );
         }
         for (name, ips) in &options.hosts {
-            c.hosts.insert(name.to_ascii_lowercase(), ips.clone());
+            c.known.insert(name.to_ascii_lowercase(), ips.clone());
             for ip in ips {
-                c.hosts_order.push((*ip, name.to_ascii_lowercase()));
+                c.known_order.push((*ip, name.to_ascii_lowercase()));
             }
         }
         c
@@ -656,10 +704,18 @@ impl SquidConfig {
                     Some(v) => self.access_logs.push((v.to_string(), number)),
                     None => self.error(file, line, "`access_log` needs a value".into()),
                 },
-                "include" => match args.first() {
-                    Some(target) => self.include(cx, src, line, target, depth),
-                    None => self.error(file, line, "`include` needs a file".into()),
-                },
+                // Every argument is a file or a pattern, read in order.
+                "include" if args.is_empty() => {
+                    self.error(file, line, "`include` needs a file".into())
+                }
+                "include" => {
+                    for target in args {
+                        if cx.halted {
+                            break;
+                        }
+                        self.include(cx, src, line, target, depth);
+                    }
+                }
                 "hosts_file" => {
                     if let Some(target) = args.first() {
                         self.hosts_file(cx, src, line, target);
@@ -777,6 +833,11 @@ impl SquidConfig {
         depth: u32,
     ) {
         let file = src.name;
+        // Squid accepts an `include` of a directory and reads nothing from
+        // it (5.7 and 6.13). `path` is canonical and inside the root.
+        if path.is_dir() {
+            return;
+        }
         let name = root.display(&path);
         if let Some(i) = cx.stack.iter().position(|(p, _)| *p == path) {
             let cycle: Vec<&str> = cx
@@ -836,6 +897,15 @@ impl SquidConfig {
     /// Reads the names and addresses of `hosts_file target`, when the
     /// access rule allows it.
     fn hosts_file(&mut self, cx: &mut Reader<'_>, src: &Text<'_>, line: u32, target: &str) {
+        // One value, the last one written: a later `hosts_file` replaces
+        // what an earlier one gave.
+        self.hosts.clear();
+        self.hosts_order.clear();
+        self.hosts_file_read = false;
+        self.hosts_file_none = target == "none";
+        if self.hosts_file_none {
+            return;
+        }
         // An embedded config's `hosts_file` (often `/etc/hosts`) names a
         // file of the proxy's pod, not of the machine running Palisade: it
         // is not read, and not an error either, as such ConfigMaps are
@@ -924,6 +994,7 @@ impl SquidConfig {
             self.error(file, line, format!("acl `{name}` has no values"));
             return;
         }
+        let mut warnings = Vec::new();
         let kind_value = match acl_kind(kind, &values, no_lookup) {
             Ok(k) => k,
             Err(m) => {
@@ -932,7 +1003,10 @@ impl SquidConfig {
             }
         };
         let values: Vec<String> = values.into_iter().filter(|v| !is_flag(v)).collect();
-        if let Some(existing) = self.acls.get(*name)
+        // ACL names are case-insensitive in squid: one ACL, keyed in lower
+        // case.
+        let key = name.to_ascii_lowercase();
+        if let Some(existing) = self.acls.get(&key)
             && existing.type_name != *kind
         {
             let m = format!(
@@ -942,7 +1016,7 @@ impl SquidConfig {
             self.error(file, line, m);
             return;
         }
-        let acl = self.acls.entry(name.to_string()).or_insert_with(|| Acl {
+        let acl = self.acls.entry(key).or_insert_with(|| Acl {
             kind: kind_value.emptied(),
             lines: Vec::new(),
             values: Vec::new(),
@@ -951,8 +1025,7 @@ impl SquidConfig {
         acl.lines.push(number);
         acl.values.extend(values);
         // Several lines add to one ACL, value by value, as squid adds them.
-        let mut warnings = Vec::new();
-        let merged = acl.kind.merge(kind_value, &mut warnings);
+        let merged = acl.kind.merge(kind_value, self.version, &mut warnings);
         for w in warnings {
             self.warnings.push(ConfigError {
                 file: file.to_string(),
@@ -970,7 +1043,7 @@ impl SquidConfig {
         for a in &self.access {
             for name in &a.acls {
                 let bare = name.trim_start_matches('!');
-                if !self.acls.contains_key(bare) {
+                if !self.acls.contains_key(&bare.to_ascii_lowercase()) {
                     missing.push((a.file.clone(), a.line, bare.to_string()));
                 }
             }
@@ -1157,7 +1230,7 @@ mod tests {
     fn malformed_lines_and_undefined_acls_are_errors_with_lines() {
         let c = SquidConfig::parse(
             "s.conf",
-            "acl a src nonsense\nhttp_access permit all\nhttp_access allow nobody\nhttp_port abc\n",
+            "acl a src 300.1.1.1\nhttp_access permit all\nhttp_access allow nobody\nhttp_port abc\n",
             &Files::None,
             0,
         );
@@ -1411,10 +1484,10 @@ mod tests {
         assert_eq!(m.len(), 2, "{m:?}");
         assert!(m[0].starts_with("squid.conf:1: `include pipe.conf`: not a regular file"));
         assert!(m[1].starts_with("squid.conf:2: `hosts_file pipe.conf`: not a regular file"));
-        // A directory is no file either.
+        // A directory adds nothing, as in squid.
         let c = tree.parse("include .\n");
         assert!(
-            messages(&c)[0].contains("not a regular file"),
+            c.errors.is_empty() && c.included.is_empty(),
             "{:?}",
             c.errors
         );
@@ -1657,9 +1730,17 @@ mod tests {
         assert_eq!(c.acls["img"].values, ["\\.PNG$", "/Big/"]);
         assert!(ask("GET", "https://b.test/"));
         assert!(!ask("GET", "http://b.test/"));
-        // CONNECT has no path and the AUTHORITY protocol.
+        // CONNECT has no path and the protocol NONE.
         let v = c.evaluate(&req("10.0.0.1", "CONNECT", "a.test", 443));
         assert!(!v.allowed, "{}", v.reason);
+        let c = config(
+            "acl none proto NONE\nacl any_path urlpath_regex .*\nhttp_access allow none !any_path\nhttp_access deny all\n",
+        );
+        assert!(
+            c.evaluate(&req("10.0.0.1", "CONNECT", "a.test", 443))
+                .allowed
+        );
+        assert!(!c.evaluate(&req("10.0.0.1", "GET", "a.test", 80)).allowed);
     }
 
     #[test]
@@ -1680,8 +1761,8 @@ mod tests {
                 "{client}"
             );
         }
-        // A backwards range is accepted (as squid does) and matches nothing.
-        let c = SquidConfig::parse("s.conf", "acl x src 10.0.0.9-10.0.0.1\n", &Files::None, 0);
+        // `::/0` is accepted (as squid does) and matches nothing.
+        let c = SquidConfig::parse("s.conf", "acl x src ::/0\n", &Files::None, 0);
         assert!(c.errors.is_empty(), "{:?}", c.errors);
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         let c = SquidConfig::parse("s.conf", "acl x src [::1]\n", &Files::None, 0);
@@ -1746,6 +1827,69 @@ mod tests {
                 "{text}: {m:?}"
             );
         }
+    }
+
+    #[test]
+    fn squid_7_keeps_every_value() {
+        let text = "acl n src 10.1.0.0/16\nacl n src 10.0.0.0/8\nacl d dstdomain www.example.com .example.com\nhttp_access allow n\nhttp_access deny all\n";
+        let six = config_as("6", text);
+        assert_eq!(six.errors.len(), 1, "{:?}", six.errors);
+        assert!(!six.evaluate(&req("10.2.3.4", "GET", "a.test", 80)).allowed);
+        let seven = config_as("7", text);
+        assert!(seven.errors.is_empty(), "{:?}", seven.errors);
+        assert!(
+            seven
+                .evaluate(&req("10.2.3.4", "GET", "a.test", 80))
+                .allowed
+        );
+        assert_eq!(seven.warnings.len(), 2, "{:?}", seven.warnings);
+    }
+
+    #[test]
+    fn acl_names_are_case_insensitive() {
+        let c = config(
+            "acl Clients src 10.0.0.0/8\nacl CLIENTS src 192.168.0.0/16\nhttp_access allow clients\nhttp_access deny ALL\n",
+        );
+        assert!(c.evaluate(&req("192.168.1.1", "GET", "a.test", 80)).allowed);
+        assert_eq!(c.acls["clients"].lines, [1, 2]);
+    }
+
+    #[test]
+    fn names_hosts_files_and_several_includes() {
+        let tree = Tree::new();
+        tree.write("root/a.hosts", "127.0.0.1 x.test\n");
+        tree.write("root/b.hosts", "10.0.0.1 x.test\n");
+        tree.write("root/one.conf", "acl one src 10.1.0.0/16\n");
+        tree.write("root/two.conf", "acl two src 10.2.0.0/16\n");
+        // The last `hosts_file` is the one squid reads.
+        let c = tree.parse("hosts_file a.hosts\nhosts_file b.hosts\nhttp_access deny to_localhost\nhttp_access allow all\n");
+        assert!(c.evaluate(&req("10.0.0.1", "GET", "x.test", 80)).allowed);
+        // `none`: not even localhost is known.
+        let c =
+            tree.parse("hosts_file none\nhttp_access deny to_localhost\nhttp_access allow all\n");
+        let v = c.evaluate(&req("10.0.0.1", "GET", "localhost", 80));
+        assert!(v.depends_on_dns, "{}", v.reason);
+        // Every argument of `include` is read.
+        let c =
+            tree.parse("include one.conf two.conf\nhttp_access allow one\nhttp_access allow two\n");
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        assert_eq!(c.included.len(), 2);
+        // Names in address ACLs resolve like request hosts.
+        let c = config(
+            "acl lh dst localhost\nacl far src build.example.com\nhttp_access deny lh\nhttp_access allow far\nhttp_access deny all\n",
+        );
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        assert!(!c.evaluate(&req("10.0.0.1", "GET", "127.0.0.1", 80)).allowed);
+        let v = c.evaluate(&req("10.0.0.1", "GET", "10.9.9.9", 80));
+        assert!(v.allowed && v.depends_on_dns, "{}", v.reason);
+        assert!(
+            v.outcomes[0].assuming[0].contains("`build.example.com` (in acl `far`)"),
+            "{:?}",
+            v.outcomes
+        );
+        // The reverse name of loopback is localhost, as /etc/hosts says.
+        let c = config("acl l dstdomain localhost\nhttp_access deny l\nhttp_access allow all\n");
+        assert!(!c.evaluate(&req("10.0.0.1", "GET", "127.0.0.1", 80)).allowed);
     }
 
     #[test]
