@@ -114,6 +114,56 @@ fn a_secret_value_appears_in_no_output_format() {
     }
 }
 
+/// A plugin that prints every object it is given, `raw-json` and
+/// annotations included, learns a Secret's keys and never its values.
+#[test]
+fn plugins_never_see_a_secrets_values() {
+    const SECRET: &str = "Sup3rS3cretPr0xyPassw0rd";
+    let bytes = std::fs::read(guests::HOSTILE).unwrap();
+    let sha = engine().load_plugin(&bytes).unwrap().sha256().to_string();
+    let policy = PolicySet::parse(
+        "leak.yaml",
+        &format!(
+            "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nmetadata: {{name: leak}}\nspec:\n  plugins:\n    - path: {}\n      sha256: {sha}\n      settings: {{behaviour: raw-json}}\n",
+            guests::HOSTILE
+        ),
+    )
+    .unwrap();
+    let secret = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: proxy\n  namespace: shop\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{{\"stringData\":{{\"PASSWORD\":\"{SECRET}\"}}}}'\ndata:\n  TOKEN: {}\nstringData:\n  PASSWORD: {SECRET}\n",
+        "U3VwM3JTM2NyZXRQcjB4eVBhc3N3MHJk"
+    );
+    let report = engine()
+        .checker(&policy, Vec::new())
+        .unwrap()
+        .check(&Inputs::new().text("secret.yaml", secret));
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "HOSTILE001")
+        .unwrap();
+    // The keys are there, the values are not.
+    assert!(
+        f.message.contains("\"PASSWORD\":\"<redacted>\""),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.message.contains("\"TOKEN\":\"<redacted>\""),
+        "{}",
+        f.message
+    );
+    for text in [
+        render::human(&report),
+        render::json(&report),
+        render::plugin_log(&report),
+    ] {
+        assert!(!text.contains(SECRET), "{text}");
+        assert!(!text.contains("U3VwM3JTM2NyZXRQcjB4eVBhc3N3MHJk"), "{text}");
+    }
+}
+
 #[test]
 fn a_finding_at_a_config_map_key_lists_the_workload_as_related_location() {
     let report = secret_fixture();

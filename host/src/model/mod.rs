@@ -269,16 +269,50 @@ fn index(i: usize) -> u32 {
 }
 
 fn source_object(i: usize, obj: &Object) -> wit::SourceObject {
+    let value = if obj.id.kind == "Secret" && obj.id.api_version == "v1" {
+        std::borrow::Cow::Owned(redacted_secret(&obj.value))
+    } else {
+        std::borrow::Cow::Borrowed(&obj.value)
+    };
     wit::SourceObject {
         id: index(i),
         api_version: obj.id.api_version.clone(),
         kind: obj.id.kind.clone(),
         namespace: obj.id.namespace.clone(),
         name: obj.id.name.clone(),
-        labels: to_labels(&labels_at(&obj.value, &["metadata", "labels"])),
-        annotations: to_labels(&labels_at(&obj.value, &["metadata", "annotations"])),
-        raw_json: obj.value.to_string(),
+        labels: to_labels(&labels_at(&value, &["metadata", "labels"])),
+        annotations: to_labels(&labels_at(&value, &["metadata", "annotations"])),
+        raw_json: value.to_string(),
     }
+}
+
+/// What plugins see of a Secret: its keys, never its values. `data` and
+/// `stringData` values become `<redacted>`, and so does kubectl's
+/// last-applied annotation, which holds the whole object. A plugin could
+/// otherwise print a value in a message or its log.
+fn redacted_secret(value: &Value) -> Value {
+    const REDACTED: &str = "<redacted>";
+    let mut v = value.clone();
+    for field in ["data", "stringData"] {
+        if let Some(map) = v.get_mut(field).and_then(Value::as_object_mut) {
+            for value in map.values_mut() {
+                *value = Value::String(REDACTED.into());
+            }
+        } else if let Some(other) = v.get_mut(field) {
+            *other = Value::String(REDACTED.into());
+        }
+    }
+    if let Some(annotations) = v
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        for (key, value) in annotations.iter_mut() {
+            if key == "kubectl.kubernetes.io/last-applied-configuration" {
+                *value = Value::String(REDACTED.into());
+            }
+        }
+    }
+    v
 }
 
 /// The string map at `path` (labels, annotations); missing: empty.

@@ -76,7 +76,7 @@ impl Guest for Hostile {
         match behaviour(&settings).as_str() {
             "ok" | "loop" | "alloc" | "recurse" | "panic" | "many-findings" | "huge-message"
             | "undeclared-rule" | "unknown-object" | "bad-path" | "error" | "wasi-call"
-            | "many-queries" | "echo" => Ok(()),
+            | "many-queries" | "echo" | "raw-json" => Ok(()),
             other => Err(format!("unknown behaviour `{other}`")),
         }
     }
@@ -141,6 +141,26 @@ impl Guest for Hostile {
                             finding("HOSTILE001", o.id, setting(&request.settings, "message"));
                         f.remediation = Some(setting(&request.settings, "fix"));
                         f
+                    })
+                    .collect())
+            }
+            // Repeats every object as the host gave it, in messages and
+            // the log: what a careless (or greedy) plugin could print.
+            "raw-json" => {
+                for o in &request.objects {
+                    palisade_sdk::log(palisade_sdk::LogLevel::Info, &o.raw_json);
+                }
+                Ok(request
+                    .objects
+                    .iter()
+                    .map(|o| {
+                        let annotations: Vec<String> =
+                            o.annotations.iter().map(|l| l.value.clone()).collect();
+                        finding(
+                            "HOSTILE001",
+                            o.id,
+                            format!("{} {}", o.raw_json, annotations.join(" ")),
+                        )
                     })
                     .collect())
             }
