@@ -919,11 +919,16 @@ impl Checker {
             .path
             .as_deref()
             .and_then(|p| env.relocate(loaded, f.object as usize, p));
-        let (location, related) = match relocated {
-            Some(r) => (r.location, r.related.into_iter().collect()),
+        let (location, related, path) = match relocated {
+            Some(r) => (
+                r.location,
+                r.related.into_iter().collect(),
+                r.path.or(f.path),
+            ),
             None => (
                 object.and_then(|o| loaded.locate(o, f.path.as_deref())),
                 Vec::new(),
+                f.path,
             ),
         };
         let severity = c
@@ -945,7 +950,7 @@ impl Checker {
                     name: String::new(),
                 }),
             location,
-            path: f.path,
+            path,
             remediation: f.remediation,
             related,
         }

@@ -169,13 +169,30 @@ fn a_finding_at_a_config_map_key_lists_the_workload_as_related_location() {
     let report = secret_fixture();
     let finding = report.findings.iter().find(|f| f.rule == "PX005").unwrap();
     let loc = finding.location.as_ref().unwrap();
-    // At the ConfigMap's `NO_PROXY:` line; the path still names the
-    // workload's (appended) entry, so fingerprints do not move.
+    // At the ConfigMap's `NO_PROXY:` line; the path names the workload's
+    // `envFrom` source and the variable, so that it does not move when the
+    // ConfigMap gains or loses keys.
     assert_eq!(loc.line, 15);
     assert_eq!(
         finding.path.as_deref(),
-        Some("/spec/template/spec/containers/0/env/1/value")
+        Some("/spec/template/spec/containers/0/envFrom/0/NO_PROXY")
     );
+    let fingerprint = finding.fingerprint();
+    let dir = workspace().join("tests/fixtures/rules/proxy-egress/PX005");
+    let checker = palisade::suite::Suite::load(&dir.join("suite.yaml"))
+        .and_then(|s| s.checker(engine()))
+        .unwrap();
+    let name = "tests/fixtures/rules/proxy-egress/PX005/fail-secret-value-is-never-shown.yaml";
+    let text = std::fs::read_to_string(workspace().join(name))
+        .unwrap()
+        .replace("  NO_PROXY: \"*\"", "  A_FIRST: a\n  NO_PROXY: \"*\"");
+    let more_keys = checker.check(&Inputs::new().text(name, text));
+    let again = more_keys
+        .findings
+        .iter()
+        .find(|f| f.rule == "PX005")
+        .unwrap();
+    assert_eq!(again.fingerprint(), fingerprint, "{:?}", again.path);
     let related = &finding.related[0];
     assert_eq!(related.object.kind, "Deployment");
     assert_eq!(related.path, "/spec/template/spec/containers/0/envFrom/0");

@@ -177,6 +177,12 @@ pub(crate) struct EnvFacts {
 pub(crate) struct Relocated {
     pub(crate) location: Option<Location>,
     pub(crate) related: Option<RelatedLocation>,
+    /// The finding's path, when the plugin's cannot stay: an appended
+    /// variable's index moves whenever a source gains or loses a key, so
+    /// its findings are named `<container>/envFrom/<k>/<NAME>` (the
+    /// source, then the variable), which fingerprints and exemptions can
+    /// hold on to.
+    pub(crate) path: Option<String>,
 }
 
 impl EnvFacts {
@@ -213,6 +219,13 @@ impl EnvFacts {
             let entry_index: usize = index.parse().ok()?;
             let entry = c.entries.get(entry_index)?;
             let appended = entry_index >= c.declared;
+            let path = appended.then(|| {
+                format!(
+                    "{}/{}",
+                    entry.declared,
+                    entry.name.replace('~', "~0").replace('/', "~1")
+                )
+            });
             if !appended && (below == "name" || below.starts_with("name/")) {
                 return None;
             }
@@ -236,10 +249,12 @@ impl EnvFacts {
                         path: entry.declared.clone(),
                         location: loaded.locate(workload, Some(&entry.declared)),
                     }),
+                    path,
                 }),
                 _ if appended => Some(Relocated {
                     location: loaded.locate(workload, Some(&entry.declared)),
                     related: None,
+                    path,
                 }),
                 _ => None,
             };
