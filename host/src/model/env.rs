@@ -86,6 +86,12 @@ pub(crate) enum EnvValue {
     Secret,
     /// Not determined by the inputs (see the module documentation).
     Unknown,
+    /// Known text around `$(NAME)` references Palisade cannot resolve (a
+    /// runtime field, a variable a missing `envFrom` source or a Service
+    /// link may define), which stay as written, as the kubelet leaves a
+    /// reference it cannot resolve. `http://evil.example$(X_PORT)` still
+    /// names its host.
+    Partial(String),
     /// The entry sets nothing: an `optional` reference to a key that its
     /// object, present in the inputs, lacks.
     Unset,
@@ -144,7 +150,7 @@ impl EnvEntry {
         wit::EnvVar {
             name: self.name.clone(),
             value: match &self.value {
-                EnvValue::Known(v) => Some(v.clone()),
+                EnvValue::Known(v) | EnvValue::Partial(v) => Some(v.clone()),
                 EnvValue::Secret | EnvValue::Unknown | EnvValue::Unset => None,
             },
         }
@@ -441,7 +447,8 @@ fn service_link_like(name: &str) -> bool {
 /// the whole value `v`.
 ///
 /// The result is [`EnvValue::Secret`] when any referenced value is a
-/// Secret's, else [`EnvValue::Unknown`] when any is unknown.
+/// Secret's, else [`EnvValue::Partial`] when any is unknown (kept as
+/// written).
 pub(crate) fn expand(
     input: &str,
     vars: &BTreeMap<String, EnvValue>,
@@ -449,7 +456,7 @@ pub(crate) fn expand(
 ) -> EnvValue {
     let mut out = String::with_capacity(input.len());
     let mut secret = false;
-    let mut unknown = false;
+    let mut partial = false;
     let mut rest = input;
     while let Some(at) = rest.find('$') {
         out.push_str(rest.get(..at).unwrap_or_default());
@@ -468,23 +475,31 @@ pub(crate) fn expand(
             '(' => match after.find(')') {
                 Some(close) => {
                     let name = after.get(1..close).unwrap_or_default();
+                    let literal = |out: &mut String| {
+                        out.push_str("$(");
+                        out.push_str(name);
+                        out.push(')');
+                    };
                     match vars.get(name) {
-                        Some(EnvValue::Known(v)) => {
+                        Some(EnvValue::Known(v)) | Some(EnvValue::Partial(v)) => {
                             if out.len().saturating_add(v.len()) > MAX_EXPANDED_BYTES {
                                 return EnvValue::Unknown;
                             }
+                            partial |= matches!(vars.get(name), Some(EnvValue::Partial(_)));
                             out.push_str(v);
                         }
                         Some(EnvValue::Secret) => secret = true,
-                        Some(EnvValue::Unknown) => unknown = true,
+                        Some(EnvValue::Unknown) => {
+                            partial = true;
+                            literal(&mut out);
+                        }
                         Some(EnvValue::Unset) | None => match undefined(name) {
                             Some(EnvValue::Secret) => secret = true,
-                            Some(EnvValue::Unknown) => unknown = true,
-                            _ => {
-                                out.push_str("$(");
-                                out.push_str(name);
-                                out.push(')');
+                            Some(EnvValue::Unknown) => {
+                                partial = true;
+                                literal(&mut out);
                             }
+                            _ => literal(&mut out),
                         },
                     }
                     rest = after.get(close + 1..).unwrap_or_default();
@@ -505,8 +520,8 @@ pub(crate) fn expand(
     out.push_str(rest);
     if secret {
         EnvValue::Secret
-    } else if unknown {
-        EnvValue::Unknown
+    } else if partial {
+        EnvValue::Partial(out)
     } else {
         EnvValue::Known(out)
     }
@@ -781,15 +796,19 @@ mod tests {
             pairs(&[
                 ("A", None),
                 ("B", None),
-                // Likely defined by the missing source: unknown, not literal.
-                ("C", None),
+                // Perhaps defined by the missing source: kept as written,
+                // as a value with an unresolved part.
+                ("C", Some("$(UNDEFINED)")),
                 ("HTTPS_PROXY", Some("http://cm.example:3128")),
                 ("NO_PROXY", Some(".svc")),
             ])
         );
         assert_eq!(env.entries[0].value, EnvValue::Unknown);
         assert_eq!(env.entries[1].value, EnvValue::Unknown);
-        assert_eq!(env.entries[2].value, EnvValue::Unknown);
+        assert_eq!(
+            env.entries[2].value,
+            EnvValue::Partial("$(UNDEFINED)".into())
+        );
         // The known value is kept, and says what could override it.
         assert_eq!(env.entries[3].maybe_overridden_by, [1]);
     }
@@ -883,7 +902,12 @@ mod tests {
         assert_eq!(x("$()"), known("$()"));
         assert_eq!(x("€$é"), known("€$é"));
         assert_eq!(x("$(S)$(U)"), EnvValue::Secret);
-        assert_eq!(x("$(U)"), EnvValue::Unknown);
+        // Unknown references stay as written around what is known.
+        assert_eq!(x("$(U)"), EnvValue::Partial("$(U)".into()));
+        assert_eq!(
+            x("h://e.x$(U)/$(A)"),
+            EnvValue::Partial("h://e.x$(U)/a".into())
+        );
         // Only earlier entries and envFrom count: a later definition does not.
         let (_, env) = env_of(&pod(
             "[{name: X, value: '$(LATER):$(NO_PROXY)'}, {name: LATER, value: l}]",
@@ -910,19 +934,36 @@ mod tests {
             .iter()
             .map(|e| e.wit().value.map(|v| v.len()))
             .collect();
-        // 16 · 2^12 = 64 KiB is the largest that fits; beyond, unknown.
+        // 16 · 2^12 = 64 KiB is the largest that fits; the next is
+        // unknown, and those after it only repeat references to it.
         assert_eq!(sizes[12], Some(MAX_EXPANDED_BYTES));
-        assert!(sizes[13..].iter().all(Option::is_none), "{sizes:?}");
+        assert_eq!(sizes[13], None);
+        assert!(
+            sizes
+                .iter()
+                .all(|s| s.is_none_or(|s| s <= MAX_EXPANDED_BYTES)),
+            "{sizes:?}"
+        );
     }
 
     #[test]
-    fn service_link_references_and_runtime_fields_are_unknown() {
+    fn service_link_references_stay_as_written_and_runtime_fields_are_unknown() {
         let (_, env) = env_of(&pod(
             "[{name: P, value: 'http://$(SQUID_SERVICE_HOST):3128'}, {name: N, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}]",
             "[]",
             "",
         ));
-        assert_eq!(values(&env), pairs(&[("P", None), ("N", None)]));
+        assert_eq!(
+            values(&env),
+            pairs(&[
+                ("P", Some("http://$(SQUID_SERVICE_HOST):3128")),
+                ("N", None)
+            ])
+        );
+        assert_eq!(
+            env.entries[0].value,
+            EnvValue::Partial("http://$(SQUID_SERVICE_HOST):3128".into())
+        );
         assert_eq!(env.entries[1].origin, Origin::Runtime);
     }
 

@@ -744,6 +744,13 @@ names (`.svc`, `.cluster.local`) and private ranges.
                     let name = e.name.to_ascii_uppercase();
                     if name == "HTTP_PROXY" || name == "HTTPS_PROXY" {
                         let host = url_host(value);
+                        // A `$(NAME)` the host could not resolve (a Service
+                        // link, a runtime field) can be anything: the host
+                        // cannot be judged. Anywhere else in the value it
+                        // does not hide the host.
+                        if host.contains("$(") {
+                            continue;
+                        }
                         if !proxy_host_ok(s, host) {
                             out.report(
                                 w.object,
@@ -760,7 +767,7 @@ names (`.svc`, `.cluster.local`) and private ranges.
                         let bad: Vec<&str> = entries
                             .iter()
                             .copied()
-                            .filter(|x| *x == "*" || external_no_proxy(x))
+                            .filter(|x| !x.contains("$(") && (*x == "*" || external_no_proxy(x)))
                             .collect();
                         if !bad.is_empty() {
                             out.report(
