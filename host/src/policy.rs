@@ -148,10 +148,20 @@ fn squid_options(
     let mut options = crate::SquidOptions::default();
     if let Some(v) = raw.version {
         // `version: 6` and `version: 5.7` are YAML numbers; `"6.13"` a string.
+        // `version: 6` is a YAML integer; anything with a minor must be a
+        // string: the float 6.10 would read as 6.1.
         let text = match &v {
             Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            other => other.to_string(),
+            Value::Number(n) if n.is_u64() => n.to_string(),
+            _ => {
+                return Err(Error::at(
+                    ErrorKind::Policy,
+                    format!(
+                        "write the squid version as a string (`\"{v}\"`): a YAML number loses trailing zeros"
+                    ),
+                    at("/spec/squid/version"),
+                ));
+            }
         };
         options.version = text
             .parse()
@@ -422,5 +432,43 @@ mod tests {
         let text = "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  plugns: []\n";
         let err = PolicySet::parse("p.yaml", text).unwrap_err();
         assert!(err.to_string().contains("unknown field `plugns`"), "{err}");
+    }
+
+    #[test]
+    fn squid_settings_are_read_and_checked_where_written() {
+        let set = |squid: &str| {
+            PolicySet::parse(
+                "p.yaml",
+                &format!(
+                    "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  squid: {squid}\n"
+                ),
+            )
+        };
+        let ok =
+            set("{version: \"5.7\", hosts: {Proxy.Internal: [10.0.0.5, \"fd00::5\"]}}").unwrap();
+        assert_eq!(ok.squid_options().version.to_string(), "5.7");
+        assert_eq!(ok.squid_options().hosts["proxy.internal"].len(), 2);
+        assert_eq!(
+            set("{version: 7}")
+                .unwrap()
+                .squid_options()
+                .version
+                .to_string(),
+            "7"
+        );
+        for (bad, says) in [
+            ("{version: 6.10}", "write the squid version as a string"),
+            ("{version: \"4.17\"}", "not modelled"),
+            (
+                "{hosts: {proxy: [nonsense]}}",
+                "`nonsense` is not an IP address",
+            ),
+            ("{hosts: {10.0.0.1: [10.0.0.2]}}", "is not a host name"),
+            ("{versoin: 6}", "unknown field"),
+        ] {
+            let err = set(bad).unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+            assert!(err.starts_with("p.yaml:"), "located: {err}");
+        }
     }
 }

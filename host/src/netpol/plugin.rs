@@ -7,9 +7,10 @@
 //! else, so one row decides each corner everywhere (the matrix, the
 //! pair-by-pair evaluator, traces, and the facts handed to plugins).
 //!
-//! `generic` is the conservative profile: where plugins differ, it takes the
-//! reading that allows more, so it never reports a connection as impossible
-//! that some conforming plugin would let through.
+//! `generic` is the conservative profile: at each corner of the table, it
+//! takes the reading that allows more. Outside the table it is no wiser than
+//! the others: a pod without known IPs is never matched by an `ipBlock` in
+//! any profile, though a plugin that matches pod IPs may match it.
 
 use std::fmt;
 use std::str::FromStr;
