@@ -11,6 +11,18 @@
 use palisade::{Inputs, PolicySet, Report, render};
 use palisade_tests::{engine, guests, schema, workspace};
 
+type Render = fn(&Report) -> String;
+
+/// Every report format, by name.
+const FORMATS: &[(&str, Render)] = &[
+    ("human", render::human),
+    ("json", render::json),
+    ("sarif", render::sarif),
+    ("junit", render::junit),
+    ("github", render::github),
+    ("policyreport", render::policyreport),
+];
+
 fn demo() -> Report {
     let checker = engine()
         .checker(&PolicySet::builtin_default(), Vec::new())
@@ -97,15 +109,10 @@ fn a_secret_value_appears_in_no_output_format() {
     // Something is reported about this workload, so the outputs have
     // content that could leak it.
     assert!(report.findings.iter().any(|f| f.rule == "PX005"));
-    for (name, render) in [
-        ("human", render::human as fn(&Report) -> String),
-        ("json", render::json),
-        ("sarif", render::sarif),
-        ("junit", render::junit),
-        ("github", render::github),
-        ("policyreport", render::policyreport),
-        ("plugin log", render::plugin_log),
-    ] {
+    for (name, render) in FORMATS
+        .iter()
+        .chain(&[("plugin log", render::plugin_log as Render)])
+    {
         let text = render(&report);
         assert!(!text.contains(SECRET), "{name} shows the secret:\n{text}");
     }
@@ -240,14 +247,7 @@ fn a_failed_check_is_not_a_successful_sarif_run() {
 fn every_format_is_snapshotted_and_deterministic() {
     let a = demo();
     let b = demo();
-    for (name, render) in [
-        ("human", render::human as fn(&Report) -> String),
-        ("json", render::json),
-        ("sarif", render::sarif),
-        ("junit", render::junit),
-        ("github", render::github),
-        ("policyreport", render::policyreport),
-    ] {
+    for (name, render) in FORMATS {
         let text = render(&a);
         assert_eq!(
             text,
