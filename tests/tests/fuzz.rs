@@ -1342,8 +1342,8 @@ fn acl_value(kind: &'static str) -> BoxedStrategy<(String, bool)> {
         "src" | "dst" => prop_oneof![
             3 => good(&["10.0.0.0/8", "192.168.1.1", "0.0.0.0/0", "::1", "fd00::/8", "all", "169.254.169.254/32", "::/0", "10.0.0.1-10.0.0.5", "10.0.0.9-10.0.0.1", "10.0.0.0/255.0.0.0", "ipv6"]),
             1 => (any::<[u8; 4]>(), 0u8..=32).prop_map(|(a, p)| (format!("{}.{}.{}.{}/{p}", a[0], a[1], a[2], a[3]), true)),
-            1 => good(&["localhost", "proxy.internal", "::/0", "0/0"]),
-            1 => bad(&["[::1]", "300.1.1.1", "10.0.0.0/33", "non_sense", "::/129", "1.2.3", "10.0.0.1-::1", "name.test/24"]),
+            1 => good(&["localhost", "proxy.internal", "::/0", "0/0", "1.2.3", "127.1", "0x7f.1", "2130706433"]),
+            1 => bad(&["[::1]", "300.1.1.1", "10.0.0.0/33", "non_sense", "::/129", "1.2.3.256", "10.0.0.1-::1", "name.test/24"]),
         ]
         .boxed(),
         // No `.wildcard`s: one written after a name it covers is an error

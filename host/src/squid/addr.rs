@@ -6,7 +6,7 @@
 //! | written                      | meaning                                        |
 //! |------------------------------|------------------------------------------------|
 //! | `all`                        | every address                                  |
-//! | `10.1.2.3`, `::1`            | that address                                   |
+//! | `10.1.2.3`, `::1`            | that address (IPv4 in every `inet_aton` form)  |
 //! | `10.0.0.0/8`, `fe80::/10`    | a network (prefix length)                      |
 //! | `10.0.0.0/255.0.0.0`         | a network (dotted mask)                        |
 //! | `0.0.0.1-0.255.255.255`      | an inclusive range                             |
@@ -254,12 +254,59 @@ fn is_host_name(s: &str) -> bool {
 }
 
 /// An address as squid's numeric parser takes it (no brackets, no zone).
-fn address(s: &str) -> Option<IpAddr> {
+pub(crate) fn address(s: &str) -> Option<IpAddr> {
     if s.contains(':') {
         s.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
     } else {
-        s.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
+        ipv4_aton(s).map(IpAddr::V4)
     }
+}
+
+/// An IPv4 address in every form the C library's `inet_aton` takes, as
+/// squid (through `getaddrinfo`) does: one to four parts, each decimal,
+/// octal (a leading `0`) or hexadecimal (`0x`), the last filling the bytes
+/// left. `127.1`, `0177.0.0.1`, `0x7f.0.0.1` and `2130706433` are all
+/// 127.0.0.1 to squid 5.7 and 6.13 (checked with requests), and to an
+/// attacker writing a URL that dodges `to_localhost`.
+pub(crate) fn ipv4_aton(s: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(parts.len());
+    for p in &parts {
+        let v = if let Some(hex) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+            if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            u64::from_str_radix(hex, 16).ok()?
+        } else if p.len() > 1 && p.starts_with('0') {
+            if !p.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+                return None;
+            }
+            u64::from_str_radix(p, 8).ok()?
+        } else {
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            p.parse::<u64>().ok()?
+        };
+        values.push(v);
+    }
+    let (last, leading) = values.split_last()?;
+    if leading.iter().any(|v| *v > 0xff) {
+        return None;
+    }
+    let room = 8 * (4 - u32::try_from(leading.len()).ok()?);
+    if room < 64 && *last >= 1u64 << room {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for (i, v) in leading.iter().enumerate() {
+        n |= u32::try_from(*v).ok()? << (24 - 8 * i);
+    }
+    n |= u32::try_from(*last).ok()?;
+    Some(Ipv4Addr::from(n))
 }
 
 /// `/N` or a dotted (or IPv6-form) mask, in the single space.
@@ -385,6 +432,39 @@ mod tests {
     }
 
     #[test]
+    fn every_ipv4_form_inet_aton_reads() {
+        for (written, ip) in [
+            ("127.1", "127.0.0.1"),
+            ("127.0.1", "127.0.0.1"),
+            ("0177.0.0.1", "127.0.0.1"),
+            ("0x7f.0.0.1", "127.0.0.1"),
+            ("0X7F.1", "127.0.0.1"),
+            ("2130706433", "127.0.0.1"),
+            ("10", "0.0.0.10"),
+            ("1.2.3", "1.2.0.3"),
+            ("10.1.2.3", "10.1.2.3"),
+            ("0", "0.0.0.0"),
+        ] {
+            assert_eq!(ipv4_aton(written), Some(ip.parse().unwrap()), "{written}");
+        }
+        for bad in [
+            "",
+            ".",
+            "1..2",
+            "256.1",
+            "1.2.3.256",
+            "1.2.65536",
+            "09",
+            "0xg",
+            "-1",
+            "1.2.3.4.5",
+            " 1",
+        ] {
+            assert_eq!(ipv4_aton(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn names_are_kept_for_resolution() {
         assert_eq!(
             parse("localhost").unwrap(),
@@ -409,7 +489,10 @@ mod tests {
             "",
             "example.com/24",
             "a_b",
-            "1.2.3",
+            "1.2.3.256",
+            "1.2.3.4.5",
+            "08.0.0.1",
+            "4294967296",
         ] {
             assert!(parse(bad).is_err(), "{bad} must be refused");
         }

@@ -117,8 +117,10 @@ impl ProxyRequest {
         self.method == "CONNECT"
     }
 
+    /// The host as an address, in every numeric form squid reads
+    /// (`127.1` is 127.0.0.1).
     fn host_is_ip(&self) -> Option<IpAddr> {
-        self.host.parse().ok()
+        super::addr::address(&self.host)
     }
 
     /// What `url_regex` sees: the absolute URL as squid rebuilds it (the
@@ -255,7 +257,7 @@ enum Lookup {
 impl SquidConfig {
     /// The addresses of `host` (an IP is itself).
     fn lookup(&self, host: &str) -> Lookup {
-        if let Ok(ip) = host.parse::<IpAddr>() {
+        if let Some(ip) = super::addr::address(host) {
             return Lookup::Known(vec![ip]);
         }
         if let Some(ips) = self.known.get(host).or_else(|| self.hosts.get(host)) {
