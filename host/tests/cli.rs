@@ -1240,3 +1240,91 @@ fn netpol_network_plugin_flag_and_policy_set_setting() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `palisade rbac` takes resource names as kubectl does: the natural
+/// question finds who can, and a name nothing defines is an error, never a
+/// silent "no" or "no subject can".
+#[test]
+fn rbac_resource_names_resolve_as_kubectl_resolves_them() {
+    let demo = "tests/demo/insecure";
+    for resource in [
+        "networkpolicies",
+        "netpol",
+        "networkpolicy",
+        "networkpolicies.networking.k8s.io",
+        "networkpolicies.v1.networking.k8s.io",
+    ] {
+        let out = palisade(&["rbac", "who-can", "create", resource, "-n", "shop", demo]);
+        assert_eq!(out.status.code(), Some(0), "{resource}: {}", stderr(&out));
+        assert!(
+            stdout(&out)
+                .contains("Group shop-devs\n  via RoleBinding shop/shop-devs -> ClusterRole edit"),
+            "{resource}: {}",
+            stdout(&out)
+        );
+    }
+    for resource in ["deployments", "deploy", "deployments.apps"] {
+        let out = palisade(&[
+            "rbac",
+            "can-i",
+            "create",
+            resource,
+            "-n",
+            "shop",
+            "--as-group",
+            "shop-devs",
+            demo,
+        ]);
+        assert_eq!(stdout(&out), "yes\n", "{resource}: {}", stderr(&out));
+    }
+    // `--api-group` is taken as given: the core group has no deployments.
+    let out = palisade(&[
+        "rbac",
+        "can-i",
+        "create",
+        "deployments",
+        "--api-group",
+        "",
+        "-n",
+        "shop",
+        "--as-group",
+        "shop-devs",
+        demo,
+    ]);
+    assert_eq!(stdout(&out), "no\n");
+    for (resource, says) in [
+        ("nothings", "no resource `nothings`"),
+        ("pods.apps", "the API group `apps` has no resource `pods`"),
+    ] {
+        for command in ["who-can", "can-i"] {
+            let out = palisade(&["rbac", command, "get", resource, demo]);
+            assert_eq!(out.status.code(), Some(2), "{command} {resource}");
+            assert!(
+                stderr(&out).contains(says),
+                "{command} {resource}: {}",
+                stderr(&out)
+            );
+            assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+        }
+    }
+    // The batch contract keeps `apiGroup` as written; the kubectl form
+    // `resource.group` is split when no apiGroup is given.
+    let dir = tempfile::tempdir().unwrap();
+    let queries = dir.path().join("q.json");
+    std::fs::write(
+        &queries,
+        r#"[{"groups":["shop-devs"],"verb":"create","resource":"networkpolicies.networking.k8s.io","namespace":"shop"},
+            {"groups":["shop-devs"],"verb":"create","resource":"networkpolicies","namespace":"shop"},
+            {"groups":["shop-devs"],"verb":"create","apiGroup":"networking.k8s.io","resource":"networkpolicies","namespace":"shop"}]"#,
+    )
+    .unwrap();
+    let out = palisade(&[
+        "rbac",
+        "can-i",
+        "--manifests",
+        "tests/demo/insecure/rbac.yaml",
+        "--queries",
+        queries.to_str().unwrap(),
+    ]);
+    assert_eq!(stdout(&out), "[true,false,true]\n", "{}", stderr(&out));
+}

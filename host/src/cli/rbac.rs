@@ -4,8 +4,10 @@
 //! `can-i --manifests FILE... --queries QUERIES.json` is a contract other
 //! tools depend on: QUERIES.json is a JSON list of objects with `user`,
 //! `groups`, `verb`, `apiGroup`, `resource`, `subresource`, `namespace`,
-//! `name`, `nonResourceURL` (empty string: not set); the output is one JSON
-//! list of booleans in query order; exit 0. Keep it stable.
+//! `name`, `nonResourceURL` (empty string: not set; `apiGroup` empty is the
+//! core group, except that a `resource.group` name with no `apiGroup` is
+//! split as kubectl splits it); the output is one JSON list of booleans in
+//! query order; exit 0. Keep it stable.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -53,9 +55,10 @@ struct CanIArgs {
     /// Ask for a service account NS:NAME (user system:serviceaccount:NS:NAME, with its groups)
     #[arg(long = "as-serviceaccount", value_name = "NS:NAME")]
     as_serviceaccount: Option<String>,
-    /// API group of the resource (default: core)
-    #[arg(long, default_value = "")]
-    api_group: String,
+    /// API group of the resource (default: resolved from the name, as
+    /// kubectl does; `""` is the core group)
+    #[arg(long)]
+    api_group: Option<String>,
     /// Say which binding, role and rule grant it
     #[arg(long)]
     explain: bool,
@@ -78,9 +81,10 @@ struct WhoCanArgs {
     /// Namespace (default: any namespace)
     #[arg(long, short)]
     namespace: Option<String>,
-    /// API group of the resource (default: core)
-    #[arg(long, default_value = "")]
-    api_group: String,
+    /// API group of the resource (default: resolved from the name, as
+    /// kubectl does; `""` is the core group)
+    #[arg(long)]
+    api_group: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = WhoFormat::Human)]
     format: WhoFormat,
@@ -103,6 +107,20 @@ fn analyse(files: &[PathBuf], builtin: bool) -> anyhow::Result<RbacAnalysis> {
     let analysis = RbacAnalysis::new(&inputs_of(files), builtin);
     refuse_problems(analysis.diagnostics())?;
     Ok(analysis)
+}
+
+/// The API group and plural of a resource as written: `--api-group` as
+/// given, else resolved as kubectl resolves it (an unknown or ambiguous name
+/// is an error, never a silent "no").
+fn group_and_resource(
+    analysis: &RbacAnalysis,
+    api_group: Option<&str>,
+    resource: &str,
+) -> anyhow::Result<(String, String)> {
+    match api_group {
+        Some(group) => Ok((group.to_string(), resource.to_string())),
+        None => Ok(analysis.resolve_resource(resource)?),
+    }
 }
 
 /// VERB RESOURCE[/SUB] [NAME] FILE...: the name is the third word unless it
@@ -132,8 +150,20 @@ fn can_i(a: CanIArgs) -> anyhow::Result<Status> {
         let analysis = analyse(&a.manifests, !a.no_builtin_roles)?;
         let text = palisade::fsutil::read_text(queries)
             .with_context(|| format!("cannot read `{}`", queries.display()))?;
-        let list: Vec<AccessRequest> = serde_json::from_str(&text)
+        let mut list: Vec<AccessRequest> = serde_json::from_str(&text)
             .with_context(|| format!("`{}` is not a JSON list of queries", queries.display()))?;
+        // `apiGroup` is the authorizer's: kept as written, "" the core
+        // group. Only the kubectl form `resource.group` (which no RBAC
+        // rule can name) is split, when no apiGroup is given.
+        for (i, q) in list.iter_mut().enumerate() {
+            if q.api_group.is_empty() && q.resource.contains('.') {
+                let (group, resource) = analysis
+                    .resolve_resource(&q.resource)
+                    .with_context(|| format!("query {i}"))?;
+                q.api_group = group;
+                q.resource = resource;
+            }
+        }
         let answers: Vec<bool> = list.iter().map(|q| analysis.can_i(q).is_some()).collect();
         print(&format!("{}\n", serde_json::to_string(&answers)?))?;
         return Ok(Status::Pass);
@@ -159,11 +189,12 @@ fn can_i(a: CanIArgs) -> anyhow::Result<Status> {
         None => (a.as_user.clone(), Vec::new()),
     };
     groups.extend(a.as_groups.iter().cloned());
+    let (api_group, resource) = group_and_resource(&analysis, a.api_group.as_deref(), &resource)?;
     let request = AccessRequest {
         user,
         groups,
         verb,
-        api_group: a.api_group.clone(),
+        api_group,
         resource,
         subresource,
         namespace: a.namespace.clone(),
@@ -198,9 +229,10 @@ fn can_i(a: CanIArgs) -> anyhow::Result<Status> {
 fn who_can(a: WhoCanArgs) -> anyhow::Result<Status> {
     let (verb, resource, subresource, name, files) = split_positional(&a.args)?;
     let analysis = analyse(&files, !a.no_builtin_roles)?;
+    let (api_group, resource) = group_and_resource(&analysis, a.api_group.as_deref(), &resource)?;
     let request = AccessRequest {
         verb,
-        api_group: a.api_group.clone(),
+        api_group,
         resource,
         subresource,
         namespace: a.namespace.clone().unwrap_or_default(),

@@ -17,6 +17,8 @@ use k8s_openapi::api::rbac::v1 as rbacv1;
 use serde::Serialize;
 
 use crate::input::{Inputs, LoadOptions, Object, load};
+
+mod resources;
 use crate::model::selector;
 use crate::report::Diagnostic;
 
@@ -648,6 +650,8 @@ pub struct RbacAnalysis {
     diagnostics: Vec<Diagnostic>,
     /// Service accounts used by workloads: (namespace, name) → workloads.
     workload_accounts: BTreeMap<(String, String), Vec<String>>,
+    /// Resource names as kubectl takes them, with the inputs' CRDs.
+    resources: resources::Resources,
 }
 
 impl RbacAnalysis {
@@ -671,12 +675,24 @@ impl RbacAnalysis {
             rbac,
             diagnostics: all,
             workload_accounts,
+            resources: resources::Resources::of(&loaded.objects),
         }
     }
 
     /// Input problems.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
+    }
+
+    /// Resolves a resource name as kubectl does — `deployments`, `deploy`,
+    /// `networkpolicies.networking.k8s.io`, `deployments.v1.apps`, a
+    /// custom resource the inputs' CRDs define — to (API group, plural).
+    /// A name nothing defines, or several custom resources define, is an
+    /// error listing the candidates.
+    pub fn resolve_resource(&self, name: &str) -> Result<(String, String), crate::Error> {
+        self.resources
+            .resolve(name)
+            .map_err(|m| crate::Error::new(crate::ErrorKind::Input, m))
     }
 
     /// Whether the request is allowed, and the binding, role and rule that
