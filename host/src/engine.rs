@@ -438,6 +438,7 @@ impl Engine {
             excluded_namespaces: policy.excluded_namespaces.clone(),
             load_options: LoadOptions {
                 ignore_kinds: policy.ignore_kinds.clone(),
+                strict_kinds: policy.strict_kinds,
             },
             exemptions,
             annotation_exemptions: policy.annotation_exemptions,
@@ -539,6 +540,14 @@ impl Checker {
         self
     }
 
+    /// Makes a kind Palisade does not evaluate (a custom resource) an
+    /// error, as the policy set's `strictKinds` does (default: such objects
+    /// are accepted and counted in `Summary::not_evaluated`).
+    pub fn with_strict_kinds(mut self, strict: bool) -> Checker {
+        self.load_options.strict_kinds = strict;
+        self
+    }
+
     /// Judges exemption expiry as of `today` (default: the system date, UTC).
     pub fn with_today(mut self, today: crate::Date) -> Checker {
         self.today = today;
@@ -635,6 +644,7 @@ impl Checker {
         report.rules = self.rules();
         report.summary.files = loaded.files.len();
         report.summary.objects = loaded.objects.len();
+        report.summary.not_evaluated = loaded.not_evaluated.clone();
         report.summary.plugins = self.plugins.len();
         report.sources = loaded
             .files

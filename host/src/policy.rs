@@ -43,6 +43,8 @@ pub struct PolicySet {
     pub(crate) dir: PathBuf,
     pub(crate) excluded_namespaces: Vec<String>,
     pub(crate) ignore_kinds: Vec<String>,
+    /// A kind Palisade does not evaluate is an error.
+    pub(crate) strict_kinds: bool,
     pub(crate) plugins: Vec<PluginEntry>,
     pub(crate) exemptions: Option<PathBuf>,
     pub(crate) annotation_exemptions: bool,
@@ -99,6 +101,8 @@ struct RawSpec {
     excluded_namespaces: Vec<String>,
     #[serde(default)]
     ignore_kinds: Vec<String>,
+    #[serde(default)]
+    strict_kinds: bool,
     #[serde(default)]
     plugins: Vec<RawPlugin>,
     #[serde(default)]
@@ -213,6 +217,7 @@ impl PolicySet {
             dir: PathBuf::from("."),
             excluded_namespaces: Vec::new(),
             ignore_kinds: Vec::new(),
+            strict_kinds: false,
             plugins: Vec::new(),
             exemptions: None,
             annotation_exemptions: true,
@@ -334,6 +339,7 @@ impl PolicySet {
             dir: PathBuf::from("."),
             excluded_namespaces: raw.spec.excluded_namespaces,
             ignore_kinds: raw.spec.ignore_kinds,
+            strict_kinds: raw.spec.strict_kinds,
             plugins,
             exemptions: raw.spec.exemptions.map(PathBuf::from),
             annotation_exemptions: raw.spec.annotation_exemptions.unwrap_or(true),

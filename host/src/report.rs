@@ -247,6 +247,11 @@ pub struct Summary {
     pub baselined: usize,
     /// Baseline entries that matched no finding (fixed since).
     pub baseline_stale: usize,
+    /// Objects of kinds Palisade does not evaluate (custom resources), by
+    /// `group/Kind`; kinds the policy set lists under `ignoreKinds` are not
+    /// counted.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_evaluated: BTreeMap<String, usize>,
 }
 
 /// The outcome of a check: findings and diagnostics, sorted, plus the source

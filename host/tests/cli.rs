@@ -1328,3 +1328,45 @@ fn rbac_resource_names_resolve_as_kubectl_resolves_them() {
     ]);
     assert_eq!(stdout(&out), "[true,false,true]\n", "{}", stderr(&out));
 }
+
+/// Custom resources are kept and counted; `--strict-kinds` and the policy
+/// set's `strictKinds` make them errors.
+#[test]
+fn custom_resources_are_counted_unless_kinds_are_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = dir.path().join("all.yaml");
+    std::fs::write(
+        &manifests,
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: web, namespace: shop}\nspec: {}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+    )
+    .unwrap();
+    let m = manifests.to_str().unwrap();
+    let out = palisade(&["check", m]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("2 objects (1 not evaluated: 1 networking.istio.io/VirtualService)"),
+        "{}",
+        stdout(&out)
+    );
+    let json = palisade(&["check", m, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(
+        v["summary"]["notEvaluated"]["networking.istio.io/VirtualService"],
+        1
+    );
+    let strict = palisade(&["check", m, "--strict-kinds"]);
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(
+        stdout(&strict).contains("unknown kind `VirtualService`"),
+        "{}",
+        stdout(&strict)
+    );
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nmetadata: {name: strict}\nspec:\n  strictKinds: true\n  plugins:\n    - builtin: default-deny\n",
+    )
+    .unwrap();
+    let out = palisade(&["check", m, "--policy", policy.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+}

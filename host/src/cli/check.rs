@@ -46,6 +46,10 @@ pub(crate) struct CheckArgs {
     /// Print what plugins logged to standard error
     #[arg(long, short)]
     verbose: bool,
+    /// Make a kind Palisade does not evaluate (a custom resource) an error
+    /// (exit 2) instead of counting it as not evaluated
+    #[arg(long)]
+    strict_kinds: bool,
 }
 
 /// Report formats.
@@ -115,6 +119,9 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
         None => Date::today(),
     };
     let mut checker = args.plugins.checker()?.with_today(today);
+    if args.strict_kinds {
+        checker = checker.with_strict_kinds(true);
+    }
     if let Some(path) = &args.exemptions {
         checker = checker.with_exemptions(Exemptions::from_file(path)?);
     }

@@ -130,6 +130,9 @@ pub(crate) struct Loaded {
     pub(crate) diagnostics: Vec<Diagnostic>,
     /// Where the lines of files that squid configurations include are.
     pub(crate) squid_lines: crate::squid::LineMap,
+    /// Objects of kinds Palisade does not evaluate (custom resources), by
+    /// `group/Kind`: kept as objects, counted here.
+    pub(crate) not_evaluated: std::collections::BTreeMap<String, usize>,
 }
 
 impl Loaded {
@@ -256,8 +259,12 @@ pub(crate) fn is_squid_config(name: &str) -> bool {
 /// Options that change how objects are accepted.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct LoadOptions {
-    /// Kinds (`Kind` or `group/Kind`) accepted without evaluation.
+    /// Kinds (`Kind` or `group/Kind`) accepted without evaluation and
+    /// without being counted as not evaluated.
     pub(crate) ignore_kinds: Vec<String>,
+    /// A kind Palisade does not evaluate is an error (exit 2), as before
+    /// custom resources were accepted.
+    pub(crate) strict_kinds: bool,
 }
 
 /// One text to parse, and where it came from.
@@ -362,6 +369,17 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                     name: base,
                 },
             });
+        } else if is_kustomization_file(&t.name) {
+            // A `kustomization.yaml` (old ones have no apiVersion or kind):
+            // recognised, counted, not parsed as manifests.
+            *loaded
+                .not_evaluated
+                .entry(format!("{KUSTOMIZE_GROUP}/Kustomization"))
+                .or_default() += 1;
+            if let Some(n) = objects_per_source.get_mut(t.source) {
+                *n += 1;
+            }
+            continue;
         } else {
             let (documents, errors) = yaml::parse_stream(&t.text);
             for e in errors {
@@ -389,6 +407,7 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
             *d = true;
         }
     }
+    check_custom_resources(&mut loaded);
     // An input that holds nothing must not read as a pass: a misspelt CI
     // path, an empty standard input, a directory of other files.
     for (i, input) in inputs.sources.iter().enumerate() {
@@ -558,19 +577,32 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
             .push(Diagnostic::input(message, Some(at(&pointer))));
     }
     for (base, value) in found {
+        // Kustomize's own files (`Kustomization`, `Component`) describe how
+        // to render manifests; they are none, and often have no metadata.
+        if let Some(kind) = kustomize_kind(&value) {
+            *loaded.not_evaluated.entry(kind).or_default() += 1;
+            continue;
+        }
         match identify(&value) {
             Ok(id) => {
                 if !crate::kinds::is_known(&id.api_version, &id.kind)
                     && !ignored(&options.ignore_kinds, &id)
                 {
-                    loaded.diagnostics.push(Diagnostic::input(
-                        format!(
-                            "unknown kind `{}` (apiVersion `{}`): Palisade evaluates built-in Kubernetes kinds; list it under `ignoreKinds` in the policy set to accept it unevaluated",
-                            id.kind, id.api_version
-                        ),
-                        Some(at(&format!("{base}/kind"))),
-                    ));
-                    continue;
+                    if options.strict_kinds {
+                        loaded.diagnostics.push(Diagnostic::input(
+                            format!(
+                                "unknown kind `{}` (apiVersion `{}`): Palisade evaluates built-in Kubernetes kinds (strict kinds); list it under `ignoreKinds` in the policy set to accept it unevaluated",
+                                id.kind, id.api_version
+                            ),
+                            Some(at(&format!("{base}/kind"))),
+                        ));
+                        continue;
+                    }
+                    let group = id.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+                    *loaded
+                        .not_evaluated
+                        .entry(format!("{group}/{}", id.kind))
+                        .or_default() += 1;
                 }
                 let id = crate::kinds::default_namespace(id);
                 let node = doc.positions.index_of(&base).unwrap_or(0);
@@ -588,6 +620,108 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
             )),
         }
     }
+}
+
+/// Custom resources whose CustomResourceDefinition is in the inputs are
+/// held to it: their version must be one it defines, and a cluster-scoped
+/// kind carries no namespace. (Without their CRD they are only counted:
+/// the cluster may define them.)
+fn check_custom_resources(loaded: &mut Loaded) {
+    use std::collections::BTreeMap;
+    // (group, kind) -> (versions, cluster-scoped, CRD name)
+    let mut crds: BTreeMap<(String, String), (Vec<String>, bool, String)> = BTreeMap::new();
+    for o in &loaded.objects {
+        if o.id.kind != "CustomResourceDefinition"
+            || !o.id.api_version.starts_with("apiextensions.k8s.io/")
+        {
+            continue;
+        }
+        let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
+        let (Some(group), Some(kind)) = (s("/spec/group"), s("/spec/names/kind")) else {
+            continue;
+        };
+        let versions = o
+            .value
+            .pointer("/spec/versions")
+            .and_then(Value::as_array)
+            .map(|vs| {
+                vs.iter()
+                    .filter_map(|v| v.get("name").and_then(Value::as_str).map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        crds.insert(
+            (group.to_string(), kind.to_string()),
+            (
+                versions,
+                s("/spec/scope") == Some("Cluster"),
+                o.id.name.clone(),
+            ),
+        );
+    }
+    if crds.is_empty() {
+        return;
+    }
+    let mut problems = Vec::new();
+    for o in &loaded.objects {
+        if crate::kinds::is_known(&o.id.api_version, &o.id.kind) {
+            continue;
+        }
+        let (group, version) =
+            o.id.api_version
+                .rsplit_once('/')
+                .unwrap_or(("", &o.id.api_version));
+        let Some((versions, cluster, crd)) = crds.get(&(group.to_string(), o.id.kind.clone()))
+        else {
+            continue;
+        };
+        if !versions.iter().any(|v| v == version) {
+            problems.push((
+                format!(
+                    "`{}` has no version `{version}`: its CustomResourceDefinition `{crd}` defines {}",
+                    o.id.kind,
+                    if versions.is_empty() {
+                        "none".to_string()
+                    } else {
+                        versions.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                    }
+                ),
+                loaded.locate(o, Some("/apiVersion")),
+            ));
+        }
+        if *cluster && o.value.pointer("/metadata/namespace").is_some() {
+            problems.push((
+                format!(
+                    "`{}` is cluster-scoped (CustomResourceDefinition `{crd}`): it has no namespace",
+                    o.id.kind
+                ),
+                loaded.locate(o, Some("/metadata/namespace")),
+            ));
+        }
+    }
+    for (message, at) in problems {
+        loaded.diagnostics.push(Diagnostic::input(message, at));
+    }
+}
+
+/// The API group of Kustomize's configuration files.
+const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
+
+/// Whether a file is a Kustomize configuration by its name.
+fn is_kustomization_file(name: &str) -> bool {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    matches!(
+        base,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+    )
+}
+
+/// `group/Kind` of a Kustomize object (`Kustomization`, `Component`).
+fn kustomize_kind(value: &Value) -> Option<String> {
+    let api_version = value.get("apiVersion")?.as_str()?;
+    let kind = value.get("kind")?.as_str()?;
+    let group = api_version.split('/').next()?;
+    (group == KUSTOMIZE_GROUP).then(|| format!("{KUSTOMIZE_GROUP}/{kind}"))
 }
 
 fn ignored(ignore: &[String], id: &ObjectRef) -> bool {
@@ -699,24 +833,90 @@ mod tests {
         assert_eq!((loc.line, loc.column), (7, 5));
     }
 
-    #[test]
-    fn missing_name_and_unknown_kind_are_diagnosed_with_positions() {
-        let loaded = load_text(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ok}\n",
-        );
-        let messages: Vec<String> = loaded
+    const WIDGET: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ok}\n";
+
+    fn messages(loaded: &Loaded) -> Vec<String> {
+        loaded
             .diagnostics
             .iter()
             .map(|d| format!("{} {}", d.location.as_ref().unwrap(), d.message))
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn custom_resources_are_accepted_and_counted() {
+        let loaded = load_text(WIDGET);
+        let messages = messages(&loaded);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].starts_with("t.yaml:3:1 ") && messages[0].contains("no `metadata.name`")
+        );
+        assert_eq!(loaded.objects.len(), 2);
+        assert_eq!(
+            loaded.not_evaluated,
+            std::collections::BTreeMap::from([("example.com/Widget".to_string(), 1)])
+        );
+    }
+
+    #[test]
+    fn strict_kinds_make_an_unknown_kind_an_error_at_its_line() {
+        let loaded = load(
+            &Inputs::new().text("t.yaml", WIDGET),
+            &LoadOptions {
+                strict_kinds: true,
+                ..LoadOptions::default()
+            },
+        );
+        let messages = messages(&loaded);
         assert_eq!(messages.len(), 2, "{messages:?}");
-        assert!(messages[0].starts_with("t.yaml:3:1 "), "{messages:?}");
-        assert!(messages[0].contains("no `metadata.name`"));
         assert!(
             messages[1].starts_with("t.yaml:6:1 unknown kind `Widget`"),
             "{messages:?}"
         );
         assert_eq!(loaded.objects.len(), 1);
+        assert!(loaded.not_evaluated.is_empty());
+    }
+
+    #[test]
+    fn a_crd_in_the_inputs_holds_its_resources_to_their_versions_and_scope() {
+        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  scope: Cluster\n  names: {plural: widgets, singular: widget, kind: Widget}\n  versions: [{name: v1, served: true, storage: true}]\n";
+        let loaded = load_text(&format!(
+            "{crd}---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: ok}}\n---\napiVersion: example.com/v2\nkind: Widget\nmetadata: {{name: old}}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: scoped, namespace: shop}}\n"
+        ));
+        let messages = messages(&loaded);
+        assert_eq!(
+            messages,
+            [
+                "t.yaml:14:1 `Widget` has no version `v2`: its CustomResourceDefinition `widgets.example.com` defines `v1`",
+                "t.yaml:20:26 `Widget` is cluster-scoped (CustomResourceDefinition `widgets.example.com`): it has no namespace",
+            ]
+        );
+        assert_eq!(loaded.not_evaluated["example.com/Widget"], 3);
+    }
+
+    #[test]
+    fn kustomize_files_are_recognised_and_counted() {
+        let loaded = load(
+            &Inputs::new()
+                .text("base/kustomization.yaml", "resources: [deploy.yaml]\n")
+                .text(
+                    "component.yaml",
+                    "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches: []\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ok}\n",
+                ),
+            &LoadOptions {
+                strict_kinds: true,
+                ..LoadOptions::default()
+            },
+        );
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        assert_eq!(loaded.objects.len(), 1);
+        assert_eq!(
+            loaded.not_evaluated,
+            std::collections::BTreeMap::from([
+                ("kustomize.config.k8s.io/Component".to_string(), 1),
+                ("kustomize.config.k8s.io/Kustomization".to_string(), 1),
+            ])
+        );
     }
 
     #[test]
@@ -728,9 +928,11 @@ mod tests {
             ),
             &LoadOptions {
                 ignore_kinds: vec!["example.com/Widget".to_string()],
+                strict_kinds: true,
             },
         );
         assert!(loaded.diagnostics.is_empty());
+        assert!(loaded.not_evaluated.is_empty());
     }
 
     #[test]

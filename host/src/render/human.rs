@@ -301,9 +301,22 @@ fn summary(out: &mut String, report: &Report) {
             if s.baseline_stale == 1 { "s" } else { "" }
         ));
     }
+    let unevaluated: usize = s.not_evaluated.values().sum();
+    let unevaluated = if unevaluated == 0 {
+        String::new()
+    } else {
+        format!(
+            " ({unevaluated} not evaluated: {})",
+            s.not_evaluated
+                .iter()
+                .map(|(kind, n)| format!("{n} {kind}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     let _ = writeln!(
         out,
-        "{findings}{extra}{errors}: {} file{}, {} object{}, {} plugin{}",
+        "{findings}{extra}{errors}: {} file{}, {} object{}{unevaluated}, {} plugin{}",
         s.files,
         plural(s.files),
         s.objects,

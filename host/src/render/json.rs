@@ -15,7 +15,8 @@
 //!   "exempted": [{"finding", "reason", "by"}],   (with --show-exempted)
 //!   "summary": {"files", "objects", "plugins",
 //!               "findings": {"info"?, "warning"?, "error"?}, "errors",
-//!               "exempted", "baselined", "baselineStale"}
+//!               "exempted", "baselined", "baselineStale",
+//!               "notEvaluated"?: {"group/Kind": count}}
 //! }
 //! ```
 //!
