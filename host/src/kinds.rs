@@ -107,3 +107,63 @@ pub(crate) fn default_namespace(mut id: ObjectRef) -> ObjectRef {
     }
     id
 }
+
+/// What a CustomResourceDefinition of the inputs says about its kind: the
+/// one place that reads a CRD's fields (resource names for `palisade rbac`,
+/// versions and scope for the loader).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Crd {
+    /// The CRD's own name (`widgets.example.com`).
+    pub(crate) name: String,
+    pub(crate) group: String,
+    pub(crate) kind: String,
+    /// Lower case, as resource names are matched.
+    pub(crate) plural: String,
+    pub(crate) singular: String,
+    pub(crate) short_names: Vec<String>,
+    pub(crate) versions: Vec<String>,
+    pub(crate) cluster_scoped: bool,
+}
+
+impl Crd {
+    /// The CRD an object is, when it is one with a group, kind and plural.
+    pub(crate) fn of(o: &crate::input::Object) -> Option<Crd> {
+        use serde_json::Value;
+        if o.id.kind != "CustomResourceDefinition"
+            || !o.id.api_version.starts_with("apiextensions.k8s.io/")
+        {
+            return None;
+        }
+        let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
+        let strings = |p: &str, field: Option<&str>| -> Vec<String> {
+            o.value
+                .pointer(p)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| match field {
+                            Some(f) => v.get(f).and_then(Value::as_str),
+                            None => v.as_str(),
+                        })
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Some(Crd {
+            name: o.id.name.clone(),
+            group: s("/spec/group")?.to_string(),
+            kind: s("/spec/names/kind")?.to_string(),
+            plural: s("/spec/names/plural")?.to_ascii_lowercase(),
+            singular: s("/spec/names/singular")
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+            short_names: strings("/spec/names/shortNames", None)
+                .iter()
+                .map(|n| n.to_ascii_lowercase())
+                .collect(),
+            versions: strings("/spec/versions", Some("name")),
+            cluster_scoped: s("/spec/scope") == Some("Cluster"),
+        })
+    }
+}

@@ -628,37 +628,13 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
 /// the cluster may define them.)
 fn check_custom_resources(loaded: &mut Loaded) {
     use std::collections::BTreeMap;
-    // (group, kind) -> (versions, cluster-scoped, CRD name)
-    let mut crds: BTreeMap<(String, String), (Vec<String>, bool, String)> = BTreeMap::new();
-    for o in &loaded.objects {
-        if o.id.kind != "CustomResourceDefinition"
-            || !o.id.api_version.starts_with("apiextensions.k8s.io/")
-        {
-            continue;
-        }
-        let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
-        let (Some(group), Some(kind)) = (s("/spec/group"), s("/spec/names/kind")) else {
-            continue;
-        };
-        let versions = o
-            .value
-            .pointer("/spec/versions")
-            .and_then(Value::as_array)
-            .map(|vs| {
-                vs.iter()
-                    .filter_map(|v| v.get("name").and_then(Value::as_str).map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        crds.insert(
-            (group.to_string(), kind.to_string()),
-            (
-                versions,
-                s("/spec/scope") == Some("Cluster"),
-                o.id.name.clone(),
-            ),
-        );
-    }
+    // (group, kind) -> its CRD
+    let crds: BTreeMap<(String, String), crate::kinds::Crd> = loaded
+        .objects
+        .iter()
+        .filter_map(crate::kinds::Crd::of)
+        .map(|c| ((c.group.clone(), c.kind.clone()), c))
+        .collect();
     if crds.is_empty() {
         return;
     }
@@ -671,10 +647,10 @@ fn check_custom_resources(loaded: &mut Loaded) {
             o.id.api_version
                 .rsplit_once('/')
                 .unwrap_or(("", &o.id.api_version));
-        let Some((versions, cluster, crd)) = crds.get(&(group.to_string(), o.id.kind.clone()))
-        else {
+        let Some(c) = crds.get(&(group.to_string(), o.id.kind.clone())) else {
             continue;
         };
+        let (versions, cluster, crd) = (&c.versions, c.cluster_scoped, &c.name);
         if !versions.iter().any(|v| v == version) {
             problems.push((
                 format!(
@@ -689,7 +665,7 @@ fn check_custom_resources(loaded: &mut Loaded) {
                 loaded.locate(o, Some("/apiVersion")),
             ));
         }
-        if *cluster && o.value.pointer("/metadata/namespace").is_some() {
+        if cluster && o.value.pointer("/metadata/namespace").is_some() {
             problems.push((
                 format!(
                     "`{}` is cluster-scoped (CustomResourceDefinition `{crd}`): it has no namespace",

@@ -13,8 +13,6 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
-
 use crate::input::Object;
 
 /// One resource: its group, plural, singular and short names.
@@ -222,40 +220,16 @@ pub(crate) struct Resources {
 impl Resources {
     /// Reads the CustomResourceDefinitions of the inputs.
     pub(crate) fn of(objects: &[Object]) -> Resources {
-        let mut custom = Vec::new();
-        for o in objects {
-            if o.id.kind != "CustomResourceDefinition"
-                || !o.id.api_version.starts_with("apiextensions.k8s.io/")
-            {
-                continue;
-            }
-            let s = |p: &str| {
-                o.value
-                    .pointer(p)
-                    .and_then(Value::as_str)
-                    .map(str::to_ascii_lowercase)
-            };
-            let (Some(group), Some(plural)) = (s("/spec/group"), s("/spec/names/plural")) else {
-                continue;
-            };
-            let short = o
-                .value
-                .pointer("/spec/names/shortNames")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_ascii_lowercase)
-                        .collect()
-                })
-                .unwrap_or_default();
-            custom.push(Resource {
-                singular: s("/spec/names/singular").unwrap_or_default(),
-                group,
-                plural,
-                short,
-            });
-        }
+        let custom = objects
+            .iter()
+            .filter_map(crate::kinds::Crd::of)
+            .map(|c| Resource {
+                group: c.group.to_ascii_lowercase(),
+                plural: c.plural,
+                singular: c.singular,
+                short: c.short_names,
+            })
+            .collect();
         Resources { custom }
     }
 
