@@ -339,7 +339,9 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
     }
     let mut objects_per_source = vec![0usize; inputs.sources.len()];
     for t in texts {
-        let before = (loaded.objects.len(), loaded.diagnostics.len());
+        // Kustomize documents count as content too: they are recognised.
+        let recognised = |l: &Loaded| l.objects.len() + l.not_evaluated.values().sum::<usize>();
+        let before = (recognised(&loaded), loaded.diagnostics.len());
         let file = loaded.files.len();
         if t.squid {
             // A squid configuration: an object standing for the file, so
@@ -369,17 +371,6 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                     name: base,
                 },
             });
-        } else if is_kustomization_file(&t.name) {
-            // A `kustomization.yaml` (old ones have no apiVersion or kind):
-            // recognised, counted, not parsed as manifests.
-            *loaded
-                .not_evaluated
-                .entry(format!("{KUSTOMIZE_GROUP}/Kustomization"))
-                .or_default() += 1;
-            if let Some(n) = objects_per_source.get_mut(t.source) {
-                *n += 1;
-            }
-            continue;
         } else {
             let (documents, errors) = yaml::parse_stream(&t.text);
             for e in errors {
@@ -399,7 +390,7 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
             }
         }
         if let Some(n) = objects_per_source.get_mut(t.source) {
-            *n += loaded.objects.len() - before.0;
+            *n += recognised(&loaded).saturating_sub(before.0);
         }
         if loaded.diagnostics.len() > before.1
             && let Some(d) = diagnosed.get_mut(t.source)
@@ -576,10 +567,19 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
             .diagnostics
             .push(Diagnostic::input(message, Some(at(&pointer))));
     }
+    let kustomization_file = is_kustomization_file(&file_name);
     for (base, value) in found {
         // Kustomize's own files (`Kustomization`, `Component`) describe how
         // to render manifests; they are none, and often have no metadata.
-        if let Some(kind) = kustomize_kind(&value) {
+        // In a `kustomization.yaml`, a document without `kind` is one too
+        // (old ones have neither apiVersion nor kind). Anything else there
+        // is evaluated: `kubectl apply -f DIR` would apply it, so the file
+        // name must not hide a Deployment.
+        let kustomize = kustomize_kind(&value).or_else(|| {
+            (kustomization_file && value.get("kind").is_none())
+                .then(|| format!("{KUSTOMIZE_GROUP}/Kustomization"))
+        });
+        if let Some(kind) = kustomize {
             *loaded.not_evaluated.entry(kind).or_default() += 1;
             continue;
         }
@@ -794,7 +794,11 @@ mod tests {
     use super::*;
 
     fn load_text(text: &str) -> Loaded {
-        load(&Inputs::new().text("t.yaml", text), &LoadOptions::default())
+        load_text_named("t.yaml", text)
+    }
+
+    fn load_text_named(name: &str, text: &str) -> Loaded {
+        load(&Inputs::new().text(name, text), &LoadOptions::default())
     }
 
     #[test]
@@ -893,6 +897,15 @@ mod tests {
                 ("kustomize.config.k8s.io/Kustomization".to_string(), 1),
             ])
         );
+        // The name hides nothing: a manifest in a `kustomization.yaml` is
+        // evaluated (`kubectl apply -f DIR` would apply it).
+        let loaded = load_text_named(
+            "kustomization.yaml",
+            "resources: [a.yaml]\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: smuggled}\n",
+        );
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let names: Vec<&str> = loaded.objects.iter().map(|o| o.id.name.as_str()).collect();
+        assert_eq!(names, ["smuggled"]);
     }
 
     #[test]
