@@ -24,7 +24,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::{AccessLine, Acl, AclKind, SquidConfig};
+use super::{AccessLine, Acl, AclKind, HostsFile, SquidConfig};
 
 /// The request line squid evaluates: a URL for ordinary requests, an
 /// authority (`host:port`) for `CONNECT`.
@@ -248,6 +248,14 @@ fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// A request with what every line asks of it worked out once: its host's
+/// addresses, and (when a `url_regex` asks) its URL.
+struct Prepared<'a> {
+    request: &'a ProxyRequest,
+    host: Lookup,
+    url: std::cell::OnceCell<String>,
+}
+
 /// What a name resolves to.
 enum Lookup {
     Known(Vec<IpAddr>),
@@ -263,7 +271,7 @@ impl SquidConfig {
         if let Some(ips) = self.known.get(host).or_else(|| self.hosts.get(host)) {
             return Lookup::Known(ips.clone());
         }
-        if host == "localhost" && !self.hosts_file_read && !self.hosts_file_none {
+        if host == "localhost" && self.hosts_file == HostsFile::Default {
             // Squid's default `hosts_file` is /etc/hosts, which names
             // localhost on every distribution and in every pod.
             return Lookup::Known(vec![
@@ -280,17 +288,23 @@ impl SquidConfig {
     /// The names of an IP-literal host, for `dstdomain` (`None`: unknown).
     fn reverse(&self, ip: IpAddr) -> Option<Vec<String>> {
         let named: Vec<String> = self
-            .known_order
+            .known
             .iter()
-            .chain(&self.hosts_order)
-            .filter(|(a, _)| *a == ip)
-            .map(|(_, name)| name.clone())
+            .filter(|(_, ips)| ips.contains(&ip))
+            .map(|(name, _)| name)
+            .chain(
+                self.hosts_order
+                    .iter()
+                    .filter(|(a, _)| *a == ip)
+                    .map(|(_, name)| name),
+            )
             .take(1)
+            .cloned()
             .collect();
         if !named.is_empty() {
             return Some(named);
         }
-        if ip.is_loopback() && !self.hosts_file_read && !self.hosts_file_none {
+        if ip.is_loopback() && self.hosts_file == HostsFile::Default {
             // The default /etc/hosts names the loopback addresses
             // `localhost`, as the forward lookup assumes.
             return Some(vec!["localhost".to_string()]);
@@ -302,15 +316,17 @@ impl SquidConfig {
         &self,
         name: &str,
         acl: &Acl,
-        req: &ProxyRequest,
+        req: &Prepared<'_>,
         unsupported: &mut Vec<String>,
     ) -> Match {
         let yes = |b: bool| if b { Match::Yes } else { Match::No };
+        let (host, url) = (&req.host, &req.url);
+        let req = req.request;
         match &acl.kind {
             AclKind::Src(acl) => self.ip_acl(name, acl, &[req.client], "the client's address"),
-            AclKind::Dst(acl) => match self.lookup(&req.host) {
+            AclKind::Dst(acl) => match host {
                 Lookup::Known(ips) => {
-                    self.ip_acl(name, acl, &ips, &format!("an address of `{}`", req.host))
+                    self.ip_acl(name, acl, ips, &format!("an address of `{}`", req.host))
                 }
                 Lookup::Unknown => {
                     // Addresses in the ACL itself may still settle it: none
@@ -340,8 +356,8 @@ impl SquidConfig {
                 self.by_name(name, req, *no_lookup, matches)
             }
             AclKind::UrlRegex(res) => {
-                let url = req.url();
-                yes(res.iter().any(|r| r.is_match(&url)))
+                let url = url.get_or_init(|| req.url());
+                yes(res.iter().any(|r| r.is_match(url)))
             }
             // CONNECT has no path: `urlpath_regex` never matches it (so its
             // negation does), on squid 5.7 and 6.13.
@@ -450,19 +466,16 @@ impl SquidConfig {
     fn line_matches(
         &self,
         line: &AccessLine,
-        req: &ProxyRequest,
+        req: &Prepared<'_>,
         unsupported: &mut Vec<String>,
     ) -> Match {
         let mut unknown = Vec::new();
-        for name in &line.acls {
-            let (negate, bare) = match name.strip_prefix('!') {
-                Some(b) => (true, b),
-                None => (false, name.as_str()),
-            };
-            let Some(acl) = self.acls.get(&bare.to_ascii_lowercase()) else {
+        for (negate, name) in &line.refs {
+            let negate = *negate;
+            let Some(acl) = self.acls.get(name) else {
                 return Match::No;
             };
-            match (self.acl_matches(bare, acl, req, unsupported), negate) {
+            match (self.acl_matches(name, acl, req, unsupported), negate) {
                 (Match::Yes, false) | (Match::No, true) => {}
                 (Match::Yes, true) | (Match::No, false) => return Match::No,
                 (Match::DependsOnDns(why), false) => unknown.push(why),
@@ -479,6 +492,11 @@ impl SquidConfig {
     /// Evaluates `http_access` for a request.
     pub(crate) fn evaluate(&self, req: &ProxyRequest) -> ProxyVerdict {
         let mut unsupported = Vec::new();
+        let prepared = Prepared {
+            request: req,
+            host: self.lookup(&req.host),
+            url: std::cell::OnceCell::new(),
+        };
         let mut outcomes: Vec<ProxyOutcome> = Vec::new();
         // Conditions under which squid got past the lines tried so far: the
         // first few, then a count (a configuration of many DNS-dependent
@@ -495,7 +513,7 @@ impl SquidConfig {
         let mut elided = 0usize;
         let mut decided = false;
         for line in &self.access {
-            match self.line_matches(line, req, &mut unsupported) {
+            match self.line_matches(line, &prepared, &mut unsupported) {
                 Match::No => {}
                 Match::Yes => {
                     outcomes.push(ProxyOutcome {

@@ -246,6 +246,10 @@ pub struct AccessLine {
     /// [`LineMap`]): what plugins see.
     #[serde(skip)]
     pub(crate) number: u32,
+    /// The ACLs as the evaluator looks them up: (negated, lower-case name),
+    /// computed once here rather than for every request.
+    #[serde(skip)]
+    pub(crate) refs: Vec<(bool, String)>,
 }
 
 /// One `http_port`.
@@ -302,16 +306,24 @@ pub(crate) struct SquidConfig {
     pub(crate) included: Vec<IncludedFile>,
     /// The release whose behaviour the configuration gets.
     pub(crate) version: SquidVersion,
-    /// A `hosts_file` was read: its names replace squid's default
-    /// `/etc/hosts` (see [`eval`]).
-    pub(crate) hosts_file_read: bool,
-    /// `hosts_file none`: no hosts file at all, so even `localhost` goes
-    /// to DNS.
-    pub(crate) hosts_file_none: bool,
+    /// Which hosts file squid reads (see [`eval`]).
+    pub(crate) hosts_file: HostsFile,
     /// Names and addresses the policy set or `--resolve` gives; they come
     /// first and a later `hosts_file` does not drop them.
     pub(crate) known: BTreeMap<String, Vec<IpAddr>>,
-    pub(crate) known_order: Vec<(IpAddr, String)>,
+}
+
+/// The hosts file squid reads names from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum HostsFile {
+    /// Squid's default `/etc/hosts` (or a `hosts_file` Palisade may not
+    /// read): `localhost` is loopback, other names unknown.
+    #[default]
+    Default,
+    /// `hosts_file none`: none at all, so even `localhost` goes to DNS.
+    None,
+    /// A `hosts_file` Palisade read: its names replace the default ones.
+    Read,
 }
 
 /// What a configuration is read and evaluated with, besides its text.
@@ -533,9 +545,6 @@ impl SquidConfig {
         }
         for (name, ips) in &options.hosts {
             c.known.insert(name.to_ascii_lowercase(), ips.clone());
-            for ip in ips {
-                c.known_order.push((*ip, name.to_ascii_lowercase()));
-            }
         }
         c
     }
@@ -677,6 +686,13 @@ impl SquidConfig {
                         file: file.to_string(),
                         line,
                         number,
+                        refs: acls
+                            .iter()
+                            .map(|a| match a.strip_prefix('!') {
+                                Some(bare) => (true, bare.to_ascii_lowercase()),
+                                None => (false, a.to_ascii_lowercase()),
+                            })
+                            .collect(),
                     });
                 }
                 "http_port" => {
@@ -901,9 +917,12 @@ impl SquidConfig {
         // what an earlier one gave.
         self.hosts.clear();
         self.hosts_order.clear();
-        self.hosts_file_read = false;
-        self.hosts_file_none = target == "none";
-        if self.hosts_file_none {
+        self.hosts_file = if target == "none" {
+            HostsFile::None
+        } else {
+            HostsFile::Default
+        };
+        if self.hosts_file == HostsFile::None {
             return;
         }
         // An embedded config's `hosts_file` (often `/etc/hosts`) names a
@@ -948,7 +967,7 @@ impl SquidConfig {
             cx.halted = true;
             return;
         }
-        self.hosts_file_read = true;
+        self.hosts_file = HostsFile::Read;
         for l in text.lines() {
             let l = l.split('#').next().unwrap_or("");
             let mut parts = l.split_whitespace();
