@@ -176,14 +176,6 @@ fn squid_options(
             "/spec/squid/hosts/{}",
             name.replace('~', "~0").replace('/', "~1")
         );
-        if name.is_empty() || name.parse::<std::net::IpAddr>().is_ok() {
-            return Err(Error::at(
-                ErrorKind::Policy,
-                format!("`{name}` is not a host name"),
-                at(&pointer),
-            ));
-        }
-        let mut parsed = Vec::new();
         for (i, ip) in ips.iter().enumerate() {
             let ip = ip.parse::<std::net::IpAddr>().map_err(|_| {
                 Error::at(
@@ -192,9 +184,10 @@ fn squid_options(
                     at(&format!("{pointer}/{i}")),
                 )
             })?;
-            parsed.push(ip);
+            options
+                .resolve(&name, ip)
+                .map_err(|m| Error::at(ErrorKind::Policy, m, at(&pointer)))?;
         }
-        options.hosts.insert(name.to_ascii_lowercase(), parsed);
     }
     Ok(options)
 }

@@ -76,14 +76,9 @@ pub(crate) fn run(args: ProxyArgs) -> anyhow::Result<Status> {
             .trim_matches(['[', ']'])
             .parse()
             .with_context(|| format!("`--resolve {r}`: `{ip}` is not an IP address"))?;
-        if name.is_empty() || name.parse::<IpAddr>().is_ok() {
-            bail!("`--resolve {r}`: expected a host name before `=`");
-        }
         options
-            .hosts
-            .entry(name.to_ascii_lowercase())
-            .or_default()
-            .push(ip);
+            .resolve(name, ip)
+            .map_err(|m| anyhow::anyhow!("`--resolve {r}`: {m}"))?;
     }
     // The same rules as `palisade check`: the configuration's directory is
     // the root outside which `include` and `hosts_file` read nothing.

@@ -252,8 +252,13 @@ pub(crate) const SQUID_API_VERSION: &str = "palisade.dev/v1alpha1";
 /// Whether a file is a squid configuration: named `squid.conf` or ending in
 /// `.squid.conf` (a `.conf` file named on the command line is one too).
 pub(crate) fn is_squid_config(name: &str) -> bool {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let base = base_name(name);
     base == "squid.conf" || base.ends_with(".squid.conf")
+}
+
+/// A file name without its directories.
+fn base_name(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name)
 }
 
 /// Options that change how objects are accepted.
@@ -346,12 +351,7 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
         if t.squid {
             // A squid configuration: an object standing for the file, so
             // findings can be about it (located with `/lines/<n>` paths).
-            let base = t
-                .name
-                .rsplit(['/', '\\'])
-                .next()
-                .unwrap_or(&t.name)
-                .to_string();
+            let base = base_name(&t.name).to_string();
             loaded.files.push(SourceFile {
                 name: t.name,
                 text: t.text,
@@ -685,7 +685,7 @@ const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
 
 /// Whether a file is a Kustomize configuration by its name.
 fn is_kustomization_file(name: &str) -> bool {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let base = base_name(name);
     matches!(
         base,
         "kustomization.yaml" | "kustomization.yml" | "Kustomization"

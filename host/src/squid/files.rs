@@ -188,6 +188,8 @@ pub(crate) fn read_regular(path: &Path, max: u64) -> Result<String, Refusal> {
 /// Most directory entries the `include` patterns of one configuration may
 /// look at, all patterns counted.
 pub(crate) const MAX_GLOB_ENTRIES: usize = 100_000;
+/// Most `*` in one name of an `include` pattern.
+const MAX_STARS: usize = 8;
 
 /// The files an `include` pattern names, as glob(3) gives them to squid:
 /// sorted byte-wise (squid runs in the C locale), `*` and `?` not matching a
@@ -227,6 +229,13 @@ pub(crate) fn glob(
                 p.push(name.as_ref());
             }
             continue;
+        }
+        // The matcher backtracks on `*`: a name component of many stars
+        // against long file names would cost exponential time.
+        if name.matches('*').count() > MAX_STARS {
+            return Err(Refusal::Unresolved(format!(
+                "the pattern has more than {MAX_STARS} `*` in one name"
+            )));
         }
         let matcher = glob::Pattern::new(&name)
             .map_err(|e| Refusal::Unresolved(format!("invalid pattern: {e}")))?;

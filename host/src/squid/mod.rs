@@ -336,6 +336,21 @@ pub struct SquidOptions {
     pub hosts: BTreeMap<String, Vec<IpAddr>>,
 }
 
+impl SquidOptions {
+    /// Adds an address of `name` (kept in lower case, as squid matches
+    /// names). `Err` when `name` is empty or itself an address.
+    pub fn resolve(&mut self, name: &str, ip: IpAddr) -> Result<(), String> {
+        if name.is_empty() || addr::address(name.trim_matches(['[', ']'])).is_some() {
+            return Err(format!("`{name}` is not a host name"));
+        }
+        self.hosts
+            .entry(name.to_ascii_lowercase())
+            .or_default()
+            .push(ip);
+        Ok(())
+    }
+}
+
 /// What squid predefines, by version (`cf.data.pre` of each release):
 /// name, type and values. Redefining one with the same type adds values, as
 /// for any ACL.
@@ -543,9 +558,7 @@ impl SquidConfig {
                 },
             );
         }
-        for (name, ips) in &options.hosts {
-            c.known.insert(name.to_ascii_lowercase(), ips.clone());
-        }
+        c.known = options.hosts.clone();
         c
     }
 
@@ -1932,6 +1945,26 @@ mod tests {
             "{:?}",
             &m[..m.len().min(3)]
         );
+    }
+
+    #[test]
+    fn include_patterns_list_no_directory_outside_the_root() {
+        let tree = Tree::new();
+        tree.write("outside/evil.conf", "http_access allow all\n");
+        tree.write("root/d/real/ok.conf", "acl ok src 10.0.0.0/8\n");
+        // A directory in the middle of the pattern that leads out.
+        std::os::unix::fs::symlink(tree.path("outside"), tree.path("root/d/escape")).unwrap();
+        let c = tree.parse("include d/*/*.conf\n");
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        let names: Vec<&str> = c.included.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(names[0].ends_with("root/d/real/ok.conf"), "{names:?}");
+        assert!(c.access.is_empty());
+        // Many stars in one name would make the matcher backtrack for long.
+        tree.write(&format!("root/d/{}.conf", "a".repeat(200)), "");
+        let c = tree.parse(&format!("include d/{}b\n", "*a".repeat(30)));
+        let m = messages(&c);
+        assert!(m.len() == 1 && m[0].contains("more than 8 `*`"), "{m:?}");
     }
 
     #[test]
