@@ -560,7 +560,8 @@ impl Checker {
     }
 
     /// Every rule: each loaded plugin's, then the host's own (`PAL…`,
-    /// about exemptions), as (plugin ID, rule).
+    /// about exemptions and traffic objects it does not model), as
+    /// (plugin ID, rule).
     pub fn rules(&self) -> Vec<(String, RuleInfo)> {
         let mut out: Vec<(String, RuleInfo)> = self
             .plugins
@@ -575,6 +576,7 @@ impl Checker {
         out.extend(
             crate::exempt::host_rules()
                 .into_iter()
+                .chain([crate::traffic::rule()])
                 .map(|r| ("palisade".to_string(), r)),
         );
         out
@@ -640,11 +642,15 @@ impl Checker {
                 )),
             }
         }
+        report
+            .findings
+            .extend(crate::traffic::findings(&loaded, &self.excluded_namespaces));
         self.exempt(&mut report, &loaded);
         report.rules = self.rules();
         report.summary.files = loaded.files.len();
         report.summary.objects = loaded.objects.len();
         report.summary.not_evaluated = loaded.not_evaluated.clone();
+        report.not_evaluated = loaded.unevaluated.clone();
         report.summary.plugins = self.plugins.len();
         report.sources = loaded
             .files

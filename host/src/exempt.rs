@@ -38,6 +38,14 @@ const CONTROL_PATH_KINDS: &[&str] = &[
     "ValidatingAdmissionPolicyBinding",
 ];
 
+/// Whether an object is on the control paths: a kind above, or a custom
+/// resource that changes traffic (a CiliumNetworkPolicy must not silence
+/// the warning about itself).
+fn on_control_path(object: &ObjectRef) -> bool {
+    CONTROL_PATH_KINDS.contains(&object.kind.as_str())
+        || crate::traffic::changes_traffic(&object.api_version, &object.kind)
+}
+
 /// A calendar date (`YYYY-MM-DD`), for exemption expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
@@ -340,7 +348,7 @@ pub(crate) fn apply(
         };
         let why = if parse_annotation(value).is_none() {
             format!("it is malformed (expected `RULE-ID[,RULE-ID]: reason`, found `{value}`)")
-        } else if CONTROL_PATH_KINDS.contains(&object.kind.as_str()) {
+        } else if on_control_path(object) {
             format!(
                 "`{}` objects are on the control paths and cannot exempt themselves",
                 object.kind
@@ -384,7 +392,7 @@ pub(crate) fn apply(
         // The annotation, where it is honoured (checked below).
         if let Some((value, location)) = facts.and_then(|o| o.exempt_annotation.as_ref())
             && annotations_allowed
-            && !CONTROL_PATH_KINDS.contains(&f.object.kind.as_str())
+            && !on_control_path(&f.object)
             && let Some((rules, reason)) = parse_annotation(value)
             && rules.contains(&f.rule)
         {

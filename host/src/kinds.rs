@@ -97,7 +97,9 @@ pub(crate) fn is_known(api_version: &str, kind: &str) -> bool {
 /// `kubectl apply` does without `-n`) and drops a namespace written on a
 /// cluster-scoped object (the API server ignores it).
 pub(crate) fn default_namespace(mut id: ObjectRef) -> ObjectRef {
-    match lookup(&id.api_version, &id.kind) {
+    let scope = lookup(&id.api_version, &id.kind)
+        .or_else(|| crate::traffic::namespaced(&id.api_version, &id.kind));
+    match scope {
         Some(true) | None => {
             if id.namespace.is_none() {
                 id.namespace = Some("default".to_string());

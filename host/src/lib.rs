@@ -22,6 +22,7 @@ pub(crate) mod squid;
 pub mod suite;
 #[doc(hidden)]
 pub mod testing;
+mod traffic;
 
 pub use engine::{
     Checker, DEFAULT_FUEL, DEFAULT_MAX_FINDINGS, DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_MEMORY_BYTES,
@@ -36,8 +37,8 @@ pub use netpol::{NetworkAnalysis, NetworkPlugin};
 pub use policy::PolicySet;
 pub use rbac::{AccessRequest, Grant, RbacAnalysis, RbacRule, Subject};
 pub use report::{
-    Diagnostic, DiagnosticKind, Finding, Location, ObjectRef, PluginFailure, RelatedLocation,
-    Report, Severity, Summary,
+    Diagnostic, DiagnosticKind, Finding, Location, NotEvaluated, ObjectRef, PluginFailure,
+    RelatedLocation, Report, Severity, Summary,
 };
 pub use squid::{
     AccessLine, Listener, ProxyConfig, ProxyOutcome, ProxyVerdict, SquidOptions, SquidVersion,

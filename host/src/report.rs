@@ -56,11 +56,34 @@ pub struct Location {
     pub line: u32,
     /// 1-based column.
     pub column: u32,
+    /// The file this text was rendered from, when `file` is a rendered
+    /// stream: the template named by Helm's `# Source:` comment at the top of
+    /// the document, or the file in Kustomize's `config.kubernetes.io/origin`
+    /// annotation. `line` and `column` stay positions in `file`: the
+    /// template's own lines are not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+}
+
+impl Location {
+    /// A position in `file` with no origin.
+    pub fn new(file: impl Into<String>, line: u32, column: u32) -> Location {
+        Location {
+            file: file.into(),
+            line,
+            column,
+            origin: None,
+        }
+    }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)?;
+        if let Some(origin) = &self.origin {
+            write!(f, " (from {origin})")?;
+        }
+        Ok(())
     }
 }
 
@@ -254,6 +277,20 @@ pub struct Summary {
     pub not_evaluated: BTreeMap<String, usize>,
 }
 
+/// An object Palisade read but does not evaluate: a custom resource, or a
+/// Kustomize file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct NotEvaluated {
+    /// `group/Kind`, as counted in [`Summary::not_evaluated`].
+    pub kind: String,
+    /// The object, when it has a name (old kustomization files have none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectRef>,
+    /// Where it is written.
+    pub location: Option<Location>,
+}
+
 /// The outcome of a check: findings and diagnostics, sorted, plus the source
 /// texts that renderers quote.
 #[derive(Debug, Clone, Default)]
@@ -272,6 +309,9 @@ pub struct Report {
     pub rules: Vec<(String, crate::RuleInfo)>,
     /// Findings taken out by exemptions, with their reasons.
     pub exempted: Vec<crate::exempt::Exempted>,
+    /// Objects read but not evaluated, in input order (counted by kind in
+    /// `summary.not_evaluated`).
+    pub not_evaluated: Vec<NotEvaluated>,
     pub(crate) sources: BTreeMap<String, Arc<str>>,
 }
 

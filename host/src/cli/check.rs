@@ -11,9 +11,12 @@ use super::{PluginOpts, Status, print};
 
 #[derive(Debug, Args)]
 pub(crate) struct CheckArgs {
-    /// Files or directories (searched for .yaml, .yml, .json); `-` reads standard input
-    #[arg(value_name = "PATH", default_value = ".")]
+    /// Files or directories (searched for .yaml, .yml, .json); `-` reads standard input [default: . unless --kustomize is given]
+    #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// Render this Kustomize directory with `kubectl kustomize` and check the stream (repeatable) [env: PALISADE_KUBECTL names kubectl]
+    #[arg(long, value_name = "DIR")]
+    kustomize: Vec<PathBuf>,
     /// Largest input file (or standard input) read, in bytes; a larger one is an error
     #[arg(long, value_name = "BYTES", default_value_t = palisade::DEFAULT_MAX_FILE_BYTES)]
     max_input_bytes: u64,
@@ -43,7 +46,7 @@ pub(crate) struct CheckArgs {
     /// Write the current findings as a baseline and exit 0 (errors still exit 2)
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
-    /// Print what plugins logged to standard error
+    /// Print the objects not evaluated and what plugins logged to standard error
     #[arg(long, short)]
     verbose: bool,
     /// Make a kind Palisade does not evaluate (a custom resource) an error
@@ -126,7 +129,17 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
         checker = checker.with_exemptions(Exemptions::from_file(path)?);
     }
     let mut inputs = Inputs::new().max_file_bytes(args.max_input_bytes);
-    for path in &args.paths {
+    for dir in &args.kustomize {
+        let stream = super::kustomize::render(dir, args.max_input_bytes)?;
+        inputs = inputs.bytes(&super::kustomize::input_name(dir), stream);
+    }
+    let default_path = [PathBuf::from(".")];
+    let paths = if args.paths.is_empty() && args.kustomize.is_empty() {
+        &default_path[..]
+    } else {
+        &args.paths[..]
+    };
+    for path in paths {
         if path.as_os_str() == "-" {
             // Bytes, not text: the loader diagnoses what is not UTF-8 or too
             // large (one byte over the cap is enough to tell).
@@ -164,6 +177,7 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
     }
     print(&args.format.render(&report))?;
     if args.verbose {
+        eprint!("{}", render::not_evaluated(&report));
         eprint!("{}", render::plugin_log(&report));
     }
     let threshold = match args.fail_on {

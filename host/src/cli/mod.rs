@@ -3,6 +3,7 @@
 mod bench;
 mod check;
 mod explain;
+mod kustomize;
 mod netpol;
 mod proxy;
 mod rbac;

@@ -5,6 +5,7 @@
 //! document becomes a [`Diagnostic`] with its position, and everything else is
 //! still loaded.
 
+mod kustomize;
 mod walk;
 pub(crate) mod yaml;
 
@@ -133,6 +134,25 @@ pub(crate) struct Loaded {
     /// Objects of kinds Palisade does not evaluate (custom resources), by
     /// `group/Kind`: kept as objects, counted here.
     pub(crate) not_evaluated: std::collections::BTreeMap<String, usize>,
+    /// The same objects one by one, in input order.
+    pub(crate) unevaluated: Vec<crate::report::NotEvaluated>,
+}
+
+/// Counts and lists an object Palisade keeps but does not evaluate (the
+/// two fields of [`Loaded`], borrowed apart from its files).
+fn not_evaluated(
+    counts: &mut std::collections::BTreeMap<String, usize>,
+    list: &mut Vec<crate::report::NotEvaluated>,
+    kind: String,
+    object: Option<ObjectRef>,
+    location: Option<Location>,
+) {
+    *counts.entry(kind.clone()).or_default() += 1;
+    list.push(crate::report::NotEvaluated {
+        kind,
+        object,
+        location,
+    });
 }
 
 impl Loaded {
@@ -187,16 +207,20 @@ impl Loaded {
             .positions
             .find_from(object.node, path.unwrap_or(""))
             .unwrap_or(doc.start);
-        Some(location(&file.name, pos))
+        let mut at = location(&file.name, pos);
+        at.origin = origin(doc, &object.value);
+        Some(at)
     }
 }
 
 fn location(file: &str, pos: Pos) -> Location {
-    Location {
-        file: file.to_string(),
-        line: pos.line,
-        column: pos.column,
-    }
+    Location::new(file, pos.line, pos.column)
+}
+
+/// The file `value` was rendered from: Kustomize's origin annotation on the
+/// object, else Helm's `# Source:` comment on its document.
+fn origin(doc: &yaml::Document, value: &Value) -> Option<String> {
+    kustomize::origin(value).or_else(|| doc.origin.as_deref().map(str::to_string))
 }
 
 /// One of Palisade's own files (policy set, exemptions, test suite): a single
@@ -342,13 +366,40 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
             *d = true;
         }
     }
+    // Files that the inputs' kustomizations name as patches or generator
+    // inputs: partial objects and data, not manifests.
+    let mut referenced = std::collections::BTreeMap::new();
+    for t in texts
+        .iter()
+        .filter(|t| !t.squid && kustomize::is_kustomization_file(&t.name))
+    {
+        for doc in yaml::parse_stream(&t.text).0 {
+            referenced.extend(kustomize::referenced_files(&t.name, &doc.value));
+        }
+    }
     let mut objects_per_source = vec![0usize; inputs.sources.len()];
     for t in texts {
         // Kustomize documents count as content too: they are recognised.
         let recognised = |l: &Loaded| l.objects.len() + l.not_evaluated.values().sum::<usize>();
         let before = (recognised(&loaded), loaded.diagnostics.len());
         let file = loaded.files.len();
-        if t.squid {
+        let named_by_kustomization = kustomize::normalise(std::path::Path::new(&t.name))
+            .and_then(|p| referenced.get(&p).cloned());
+        if let Some(kind) = named_by_kustomization {
+            not_evaluated(
+                &mut loaded.not_evaluated,
+                &mut loaded.unevaluated,
+                kind,
+                None,
+                Some(location(&t.name, Pos { line: 1, column: 1 })),
+            );
+            loaded.files.push(SourceFile {
+                name: t.name,
+                text: t.text,
+                documents: Vec::new(),
+                root: t.root,
+            });
+        } else if t.squid {
             // A squid configuration: an object standing for the file, so
             // findings can be about it (located with `/lines/<n>` paths).
             let base = base_name(&t.name).to_string();
@@ -446,11 +497,11 @@ fn text_of(name: &str, bytes: Vec<u8>, max: u64) -> Result<String, Diagnostic> {
             .map_or(1, |s| s.chars().count() + 1);
         Diagnostic::input(
             format!("`{name}` is not UTF-8 text (invalid byte at offset {valid}): not read"),
-            Some(Location {
-                file: name.to_string(),
-                line: u32::try_from(line).unwrap_or(u32::MAX),
-                column: u32::try_from(column).unwrap_or(u32::MAX),
-            }),
+            Some(Location::new(
+                name,
+                u32::try_from(line).unwrap_or(u32::MAX),
+                u32::try_from(column).unwrap_or(u32::MAX),
+            )),
         )
     })
 }
@@ -561,13 +612,17 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
     else {
         return;
     };
-    let at = |pointer: &str| -> Location { location(&file_name, doc.pos(pointer)) };
+    let at = |pointer: &str| -> Location {
+        let mut at = location(&file_name, doc.pos(pointer));
+        at.origin = doc.origin.as_deref().map(str::to_string);
+        at
+    };
     for (pointer, message) in problems {
         loaded
             .diagnostics
             .push(Diagnostic::input(message, Some(at(&pointer))));
     }
-    let kustomization_file = is_kustomization_file(&file_name);
+    let kustomization_file = kustomize::is_kustomization_file(&file_name);
     for (base, value) in found {
         // Kustomize's own files (`Kustomization`, `Component`) describe how
         // to render manifests; they are none, and often have no metadata.
@@ -575,12 +630,29 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
         // (old ones have neither apiVersion nor kind). Anything else there
         // is evaluated: `kubectl apply -f DIR` would apply it, so the file
         // name must not hide a Deployment.
-        let kustomize = kustomize_kind(&value).or_else(|| {
+        let kustomize = kustomize::kind_of(&value).or_else(|| {
             (kustomization_file && value.get("kind").is_none())
-                .then(|| format!("{KUSTOMIZE_GROUP}/Kustomization"))
+                .then(|| format!("{}/Kustomization", kustomize::GROUP))
         });
         if let Some(kind) = kustomize {
-            *loaded.not_evaluated.entry(kind).or_default() += 1;
+            let name = value.pointer("/metadata/name").and_then(Value::as_str);
+            let object = name.map(|name| ObjectRef {
+                api_version: value
+                    .get("apiVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                kind: kind.rsplit('/').next().unwrap_or_default().to_string(),
+                namespace: None,
+                name: name.to_string(),
+            });
+            not_evaluated(
+                &mut loaded.not_evaluated,
+                &mut loaded.unevaluated,
+                kind,
+                object,
+                Some(at(&base)),
+            );
             continue;
         }
         match identify(&value) {
@@ -599,10 +671,15 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
                         continue;
                     }
                     let group = id.api_version.rsplit_once('/').map_or("", |(g, _)| g);
-                    *loaded
-                        .not_evaluated
-                        .entry(format!("{group}/{}", id.kind))
-                        .or_default() += 1;
+                    let kind = format!("{group}/{}", id.kind);
+                    let id = crate::kinds::default_namespace(id.clone());
+                    not_evaluated(
+                        &mut loaded.not_evaluated,
+                        &mut loaded.unevaluated,
+                        kind,
+                        Some(id),
+                        Some(at(&base)),
+                    );
                 }
                 let id = crate::kinds::default_namespace(id);
                 let node = doc.positions.index_of(&base).unwrap_or(0);
@@ -678,26 +755,6 @@ fn check_custom_resources(loaded: &mut Loaded) {
     for (message, at) in problems {
         loaded.diagnostics.push(Diagnostic::input(message, at));
     }
-}
-
-/// The API group of Kustomize's configuration files.
-const KUSTOMIZE_GROUP: &str = "kustomize.config.k8s.io";
-
-/// Whether a file is a Kustomize configuration by its name.
-fn is_kustomization_file(name: &str) -> bool {
-    let base = base_name(name);
-    matches!(
-        base,
-        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
-    )
-}
-
-/// `group/Kind` of a Kustomize object (`Kustomization`, `Component`).
-fn kustomize_kind(value: &Value) -> Option<String> {
-    let api_version = value.get("apiVersion")?.as_str()?;
-    let kind = value.get("kind")?.as_str()?;
-    let group = api_version.split('/').next()?;
-    (group == KUSTOMIZE_GROUP).then(|| format!("{KUSTOMIZE_GROUP}/{kind}"))
 }
 
 fn ignored(ignore: &[String], id: &ObjectRef) -> bool {

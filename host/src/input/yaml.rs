@@ -7,6 +7,7 @@
 
 use saphyr::{LoadableYamlNode, MarkedYamlOwned, ScalarOwned, YamlDataOwned};
 use serde_json::{Map, Number, Value};
+use std::sync::Arc;
 
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,6 +37,9 @@ pub(crate) struct Document {
     pub(crate) positions: Positions,
     /// Where the document's content starts.
     pub(crate) start: Pos,
+    /// The template it was rendered from: Helm's `# Source: chart/templates/x.yaml`
+    /// comment above the document's content.
+    pub(crate) origin: Option<Arc<str>>,
 }
 
 impl Document {
@@ -190,8 +194,11 @@ pub(crate) fn parse_stream(text: &str) -> (Vec<Document>, Vec<SyntaxError>) {
         }
         match MarkedYamlOwned::load_from_str(part) {
             Ok(nodes) => {
+                let origin = helm_source(part);
                 for node in &nodes {
-                    docs.push(convert_document(node, line_offset, &mut errors));
+                    let mut doc = convert_document(node, line_offset, &mut errors);
+                    doc.origin.clone_from(&origin);
+                    docs.push(doc);
                 }
             }
             Err(e) => errors.push(SyntaxError {
@@ -201,6 +208,21 @@ pub(crate) fn parse_stream(text: &str) -> (Vec<Document>, Vec<SyntaxError>) {
         }
     }
     (docs, errors)
+}
+
+/// Longest template name kept from a `# Source:` comment.
+const MAX_ORIGIN: usize = 512;
+
+/// The template named by a `# Source: PATH` comment before the document's
+/// content, as `helm template` writes above every document it renders.
+fn helm_source(part: &str) -> Option<Arc<str>> {
+    part.lines()
+        .take_while(|line| !carries_content(line))
+        .find_map(|line| line.trim().strip_prefix("# Source:"))
+        .map(str::trim)
+        .filter(|path| !path.is_empty() && path.len() <= MAX_ORIGIN)
+        .filter(|path| !path.chars().any(char::is_control))
+        .map(Arc::from)
 }
 
 /// Where a document first nests deeper than [`MAX_DEPTH`], if it does.
@@ -280,6 +302,7 @@ fn convert_document(
         value,
         positions,
         start,
+        origin: None,
     }
 }
 

@@ -40,22 +40,13 @@ pub(crate) struct Model {
     pub(crate) env: env::EnvFacts,
 }
 
-/// Builds the model; problems with single objects become diagnostics. With
-/// `resolve`, rule peers are resolved to what they match and workloads get
-/// their flows (what plugins receive; NetworkPolicy analysis does without).
-/// `plugin` decides the corners the API leaves to the network plugin.
-pub(crate) fn build(
+/// Every namespace of the inputs with its labels (the API server's
+/// `kubernetes.io/metadata.name` among them) and the index of its
+/// `Namespace` object: declared ones, then every namespace some object
+/// lives in (whose other labels are unknown).
+pub(crate) fn namespaces(
     loaded: &Loaded,
-    resolve: bool,
-    plugin: crate::NetworkPlugin,
-) -> (Model, Vec<Diagnostic>) {
-    let mut model = Model::default();
-    let mut diags = Vec::new();
-    for (i, obj) in loaded.objects.iter().enumerate() {
-        model.objects.push(source_object(i, obj));
-    }
-
-    // Namespaces: declared ones, then every namespace some object lives in.
+) -> BTreeMap<String, (BTreeMap<String, String>, Option<u32>)> {
     let mut namespaces: BTreeMap<String, (BTreeMap<String, String>, Option<u32>)> = BTreeMap::new();
     for (i, obj) in loaded.objects.iter().enumerate() {
         if obj.id.kind == "Namespace" && obj.id.api_version == "v1" {
@@ -73,7 +64,25 @@ pub(crate) fn build(
             });
         }
     }
-    model.namespaces = namespaces
+    namespaces
+}
+
+/// Builds the model; problems with single objects become diagnostics. With
+/// `resolve`, rule peers are resolved to what they match and workloads get
+/// their flows (what plugins receive; NetworkPolicy analysis does without).
+/// `plugin` decides the corners the API leaves to the network plugin.
+pub(crate) fn build(
+    loaded: &Loaded,
+    resolve: bool,
+    plugin: crate::NetworkPlugin,
+) -> (Model, Vec<Diagnostic>) {
+    let mut model = Model::default();
+    let mut diags = Vec::new();
+    for (i, obj) in loaded.objects.iter().enumerate() {
+        model.objects.push(source_object(i, obj));
+    }
+
+    model.namespaces = namespaces(loaded)
         .into_iter()
         .map(|(name, (labels, object))| wit::Namespace {
             name,

@@ -58,6 +58,21 @@ pub(crate) fn normalize(sel: &ApiSelector) -> Result<LabelSelector, String> {
     Ok(LabelSelector { requirements })
 }
 
+/// The selector as `kubectl` writes one (`app=web,tier in (a,b),!legacy`).
+pub(crate) fn display(sel: &LabelSelector) -> String {
+    sel.requirements
+        .iter()
+        .map(|r| match r.operator {
+            SelectorOperator::In if r.values.len() == 1 => format!("{}={}", r.key, r.values[0]),
+            SelectorOperator::In => format!("{} in ({})", r.key, r.values.join(",")),
+            SelectorOperator::NotIn => format!("{} notin ({})", r.key, r.values.join(",")),
+            SelectorOperator::Exists => r.key.clone(),
+            SelectorOperator::DoesNotExist => format!("!{}", r.key),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Whether `labels` satisfy every requirement. `NotIn` and `DoesNotExist`
 /// match objects that lack the key; an empty selector matches everything.
 pub(crate) fn matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {

@@ -46,7 +46,12 @@ pub fn github(report: &Report) -> String {
             Severity::Warning => "warning",
             Severity::Info => "notice",
         };
-        let message = data(&format!("{} ({})", f.message, f.object));
+        let origin = f
+            .location
+            .as_ref()
+            .and_then(|l| l.origin.as_ref())
+            .map_or_else(String::new, |o| format!(", from {o}"));
+        let message = data(&format!("{} ({}{origin})", f.message, f.object));
         match &f.location {
             Some(l) => {
                 let _ = writeln!(

@@ -122,6 +122,26 @@ pub fn plugin_log(report: &Report) -> String {
     out
 }
 
+/// The objects read but not evaluated, one line each, for `--verbose`.
+pub fn not_evaluated(report: &Report) -> String {
+    let mut out = String::new();
+    for n in &report.not_evaluated {
+        let what = match &n.object {
+            Some(o) => match &o.namespace {
+                Some(ns) => format!("{} {ns}/{}", n.kind, o.name),
+                None => format!("{} {}", n.kind, o.name),
+            },
+            None => n.kind.clone(),
+        };
+        let at = n
+            .location
+            .as_ref()
+            .map_or_else(String::new, |l| format!(" at {l}"));
+        let _ = writeln!(out, "note: not evaluated: {}{}", esc(&what), esc(&at));
+    }
+    out
+}
+
 /// Writes code frames while the budget lasts, and counts those it omits.
 struct Frames<'r> {
     report: &'r Report,

@@ -13,6 +13,7 @@
 //!   "errors": [{"kind": "input" | "plugin", "message",
 //!               "location": {...} | null, "plugin"?, "cause"?}],
 //!   "exempted": [{"finding", "reason", "by"}],   (with --show-exempted)
+//!   "notEvaluated"?: [{"kind": "group/Kind", "object"?, "location"}],
 //!   "summary": {"files", "objects", "plugins",
 //!               "findings": {"info"?, "warning"?, "error"?}, "errors",
 //!               "exempted", "baselined", "baselineStale",
@@ -26,7 +27,7 @@
 use serde::Serialize;
 
 use crate::exempt::Exempted;
-use crate::report::{Diagnostic, Finding, Report, Summary};
+use crate::report::{Diagnostic, Finding, NotEvaluated, Report, Summary};
 
 /// The version of the JSON report format.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
@@ -38,6 +39,8 @@ struct JsonReport<'a> {
     errors: &'a [Diagnostic],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     exempted: &'a [Exempted],
+    #[serde(rename = "notEvaluated", skip_serializing_if = "<[_]>::is_empty")]
+    not_evaluated: &'a [NotEvaluated],
     summary: &'a Summary,
 }
 
@@ -62,6 +65,7 @@ pub fn json(report: &Report) -> String {
             .collect(),
         errors: &report.diagnostics,
         exempted: &report.exempted,
+        not_evaluated: &report.not_evaluated,
         summary: &report.summary,
     };
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| {

@@ -15,7 +15,7 @@ mod reference;
 mod sarif;
 
 pub use github::github;
-pub use human::{FRAME_BUDGET, FRAME_COLUMNS, human, plugin_log};
+pub use human::{FRAME_BUDGET, FRAME_COLUMNS, human, not_evaluated, plugin_log};
 pub use json::{JSON_SCHEMA_VERSION, json};
 pub use junit::junit;
 pub use policyreport::policyreport;

@@ -81,6 +81,13 @@ pub fn sarif(report: &Report) -> String {
                         "kind": "resource",
                     }],
                 }]);
+                // A rendered stream (Helm, Kustomize): say which file the
+                // object came from.
+                if let Some(origin) = &loc.origin {
+                    result["locations"][0]["message"] =
+                        json!({"text": format!("rendered from {origin}")});
+                    result["properties"]["origin"] = json!(origin);
+                }
             }
             if let Some(fix) = &f.remediation {
                 result["properties"]["remediation"] = json!(fix);

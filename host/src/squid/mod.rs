@@ -2129,11 +2129,7 @@ impl Proxies {
             for e in &config.errors {
                 diags.push(crate::Diagnostic::input(
                     format!("squid configuration: {}", e.message),
-                    Some(crate::Location {
-                        file: e.file.clone(),
-                        line: e.line,
-                        column: 1,
-                    }),
+                    Some(crate::Location::new(e.file.clone(), e.line, 1)),
                 ));
             }
             let mut ranges = Vec::new();

@@ -1,0 +1,627 @@
+//! Custom resources that change what pods may reach, which Palisade does not
+//! model: each one in the inputs makes the traffic verdict possibly
+//! incomplete, and the host says so (rule `PAL004`), naming the namespaces
+//! whose pods it affects.
+//!
+//! The table is the one place that knows these kinds: their API groups,
+//! scope, what they change and how far they reach. Sources for every row are
+//! in ARCHITECTURE.md ("Traffic objects not modelled").
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector as ApiSelector;
+use serde_json::Value;
+
+use crate::RuleInfo;
+use crate::input::{Loaded, Object};
+use crate::model::selector;
+use crate::report::{Finding, Severity};
+
+/// The rule the host reports these objects under.
+pub(crate) const RULE: &str = "PAL004";
+
+/// What a kind does to traffic, in words that finish "… and Palisade does
+/// not model it".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    /// Allows and denies flows beside (or before) NetworkPolicies: it can
+    /// open what they deny and close what they allow.
+    AllowsAndDenies,
+    /// Only ever takes flows away (a mesh's authorization, an egress
+    /// firewall, a registry-only sidecar).
+    Restricts,
+    /// Changes where allowed traffic leaves from, or the address it leaves
+    /// with (egress gateways, egress IPs, redirects).
+    ExitPath,
+    /// Adds network interfaces that NetworkPolicies do not cover.
+    BypassesNetworkPolicy,
+    /// Rewrites the proxies of a service mesh: anything is possible.
+    RewritesProxies,
+}
+
+impl Effect {
+    fn words(self) -> &'static str {
+        match self {
+            Effect::AllowsAndDenies => {
+                "can allow traffic the NetworkPolicies deny, and deny traffic they allow,"
+            }
+            Effect::Restricts => "can deny traffic the NetworkPolicies allow",
+            Effect::ExitPath => {
+                "changes the path or source address of egress traffic (what a proxy allow-list or cloud firewall sees)"
+            }
+            Effect::BypassesNetworkPolicy => {
+                "adds network interfaces that NetworkPolicies do not cover"
+            }
+            Effect::RewritesProxies => "rewrites the mesh proxies that carry traffic",
+        }
+    }
+}
+
+/// How far an object of a kind reaches: which namespaces' pods it affects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Its own namespace.
+    Own,
+    /// Its own namespace, or every namespace when it lives in the service
+    /// mesh's root namespace (Istio: `istio-system`; Linkerd egress:
+    /// `linkerd-egress`).
+    OwnOrEverywhereFrom(&'static str),
+    /// Every namespace it is exported to: `spec.exportTo` (default all).
+    ExportTo,
+    /// The upstream admin policies' `spec.subject`: `namespaces` (a label
+    /// selector) or `pods.namespaceSelector`.
+    Subject,
+    /// A label selector on namespaces at this JSON pointer; each entry of
+    /// an array at `list` when given (absent or empty: every namespace).
+    NamespaceSelector {
+        list: Option<&'static str>,
+        field: &'static str,
+    },
+    /// Cilium's cluster-wide policies: pods of every namespace unless the
+    /// endpoint selector pins `k8s:io.kubernetes.pod.namespace`.
+    CiliumEndpoints,
+    /// Calico's global policies: `spec.namespaceSelector`, an expression in
+    /// Calico's own selector language (shown, not evaluated).
+    CalicoExpression,
+    /// Every namespace.
+    Everywhere,
+}
+
+struct TrafficKind {
+    groups: &'static [&'static str],
+    kind: &'static str,
+    namespaced: bool,
+    effect: Effect,
+    reach: Reach,
+}
+
+const CALICO: &[&str] = &["projectcalico.org", "crd.projectcalico.org"];
+const CILIUM: &[&str] = &["cilium.io"];
+const ADMIN: &[&str] = &["policy.networking.k8s.io"];
+const ISTIO_NET: &[&str] = &["networking.istio.io"];
+const ISTIO_SEC: &[&str] = &["security.istio.io"];
+const LINKERD: &[&str] = &["policy.linkerd.io"];
+const ANTREA: &[&str] = &["crd.antrea.io"];
+const OVN: &[&str] = &["k8s.ovn.org"];
+const MULTUS: &[&str] = &["k8s.cni.cncf.io"];
+
+/// Istio's root namespace as installed by default (MeshConfig
+/// `rootNamespace`): configuration there applies to the whole mesh.
+const ISTIO_ROOT: &str = "istio-system";
+
+const fn row(
+    groups: &'static [&'static str],
+    kind: &'static str,
+    namespaced: bool,
+    effect: Effect,
+    reach: Reach,
+) -> TrafficKind {
+    TrafficKind {
+        groups,
+        kind,
+        namespaced,
+        effect,
+        reach,
+    }
+}
+
+use Effect::{AllowsAndDenies, BypassesNetworkPolicy, ExitPath, Restricts, RewritesProxies};
+
+/// Left out on purpose: Calico's staged policies (they do not enforce),
+/// selector targets that change nothing on their own (Cilium's
+/// CIDRGroup, Calico's NetworkSets and Tiers, Antrea's groups), and Istio's
+/// VirtualService and DestinationRule (they route inside what is already
+/// reachable).
+const TABLE: &[TrafficKind] = &[
+    row(
+        ADMIN,
+        "AdminNetworkPolicy",
+        false,
+        AllowsAndDenies,
+        Reach::Subject,
+    ),
+    row(
+        ADMIN,
+        "BaselineAdminNetworkPolicy",
+        false,
+        AllowsAndDenies,
+        Reach::Subject,
+    ),
+    row(
+        ADMIN,
+        "ClusterNetworkPolicy",
+        false,
+        AllowsAndDenies,
+        Reach::Subject,
+    ),
+    row(
+        CILIUM,
+        "CiliumNetworkPolicy",
+        true,
+        AllowsAndDenies,
+        Reach::Own,
+    ),
+    row(
+        CILIUM,
+        "CiliumClusterwideNetworkPolicy",
+        false,
+        AllowsAndDenies,
+        Reach::CiliumEndpoints,
+    ),
+    row(
+        CILIUM,
+        "CiliumEgressGatewayPolicy",
+        false,
+        ExitPath,
+        Reach::NamespaceSelector {
+            list: Some("/spec/selectors"),
+            field: "/namespaceSelector",
+        },
+    ),
+    row(
+        CILIUM,
+        "CiliumLocalRedirectPolicy",
+        true,
+        ExitPath,
+        Reach::Everywhere,
+    ),
+    row(
+        CILIUM,
+        "CiliumEnvoyConfig",
+        true,
+        RewritesProxies,
+        Reach::Own,
+    ),
+    row(
+        CILIUM,
+        "CiliumClusterwideEnvoyConfig",
+        false,
+        RewritesProxies,
+        Reach::Everywhere,
+    ),
+    row(CALICO, "NetworkPolicy", true, AllowsAndDenies, Reach::Own),
+    row(
+        CALICO,
+        "GlobalNetworkPolicy",
+        false,
+        AllowsAndDenies,
+        Reach::CalicoExpression,
+    ),
+    row(
+        ISTIO_NET,
+        "Sidecar",
+        true,
+        Restricts,
+        Reach::OwnOrEverywhereFrom(ISTIO_ROOT),
+    ),
+    row(
+        ISTIO_NET,
+        "ServiceEntry",
+        true,
+        AllowsAndDenies,
+        Reach::ExportTo,
+    ),
+    row(
+        ISTIO_NET,
+        "EnvoyFilter",
+        true,
+        RewritesProxies,
+        Reach::OwnOrEverywhereFrom(ISTIO_ROOT),
+    ),
+    row(
+        ISTIO_SEC,
+        "AuthorizationPolicy",
+        true,
+        Restricts,
+        Reach::OwnOrEverywhereFrom(ISTIO_ROOT),
+    ),
+    row(
+        ISTIO_SEC,
+        "PeerAuthentication",
+        true,
+        Restricts,
+        Reach::OwnOrEverywhereFrom(ISTIO_ROOT),
+    ),
+    row(LINKERD, "Server", true, Restricts, Reach::Own),
+    row(LINKERD, "AuthorizationPolicy", true, Restricts, Reach::Own),
+    row(LINKERD, "ServerAuthorization", true, Restricts, Reach::Own),
+    row(
+        LINKERD,
+        "EgressNetwork",
+        true,
+        Restricts,
+        Reach::OwnOrEverywhereFrom("linkerd-egress"),
+    ),
+    row(
+        ANTREA,
+        "ClusterNetworkPolicy",
+        false,
+        AllowsAndDenies,
+        Reach::NamespaceSelector {
+            list: Some("/spec/appliedTo"),
+            field: "/namespaceSelector",
+        },
+    ),
+    row(ANTREA, "NetworkPolicy", true, AllowsAndDenies, Reach::Own),
+    row(
+        ANTREA,
+        "Egress",
+        false,
+        ExitPath,
+        Reach::NamespaceSelector {
+            list: None,
+            field: "/spec/appliedTo/namespaceSelector",
+        },
+    ),
+    row(OVN, "EgressFirewall", true, Restricts, Reach::Own),
+    row(
+        OVN,
+        "EgressIP",
+        false,
+        ExitPath,
+        Reach::NamespaceSelector {
+            list: None,
+            field: "/spec/namespaceSelector",
+        },
+    ),
+    row(
+        &["network.openshift.io"],
+        "EgressNetworkPolicy",
+        true,
+        Restricts,
+        Reach::Own,
+    ),
+    row(
+        MULTUS,
+        "NetworkAttachmentDefinition",
+        true,
+        BypassesNetworkPolicy,
+        Reach::Own,
+    ),
+    row(MULTUS, "MultiNetworkPolicy", true, Restricts, Reach::Own),
+];
+
+fn lookup(api_version: &str, kind: &str) -> Option<&'static TrafficKind> {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    TABLE
+        .iter()
+        .find(|t| t.kind == kind && t.groups.contains(&group))
+}
+
+/// Whether an object of this kind changes traffic in a way Palisade does
+/// not model (so it is on the control paths: it cannot exempt itself).
+pub(crate) fn changes_traffic(api_version: &str, kind: &str) -> bool {
+    lookup(api_version, kind).is_some()
+}
+
+/// The scope of a kind of the table: `Some(true)` when namespaced.
+pub(crate) fn namespaced(api_version: &str, kind: &str) -> Option<bool> {
+    lookup(api_version, kind).map(|t| t.namespaced)
+}
+
+/// The host rule these findings are reported under.
+pub(crate) fn rule() -> RuleInfo {
+    let mut kinds: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for t in TABLE {
+        kinds.entry(t.groups.join("`, `")).or_default().push(t.kind);
+    }
+    let list: String = kinds
+        .iter()
+        .map(|(groups, kinds)| format!("- `{groups}`: {}\n", kinds.join(", ")))
+        .collect();
+    RuleInfo {
+        id: RULE.into(),
+        name: "traffic-object-not-modelled".into(),
+        default_severity: Severity::Warning,
+        summary: "A custom resource changes pod traffic in a way Palisade does not model".into(),
+        doc: format!(
+            "## What it checks\n\nObjects of kinds that change what pods may reach, beside the Kubernetes NetworkPolicies Palisade evaluates:\n\n{list}\nEach one yields this finding, naming the namespaces whose pods it affects (its own; every namespace for cluster-wide kinds and for mesh configuration in the mesh's root namespace; or the namespaces its namespace selector matches among the inputs).\n\n## Why it matters\n\nPalisade's verdicts on isolation, proxy-only egress and flows are computed from NetworkPolicies alone. A CiliumNetworkPolicy or an AdminNetworkPolicy can allow what they deny; an egress gateway changes the address the proxy and the cloud firewall see; a secondary network bypasses NetworkPolicy entirely. The verdict may be wrong in either direction.\n\n## How to fix\n\nReview the object by hand. When it is intended, exempt it in the exemptions file (for example by `kind` and `namespace`) with a reason and an expiry date; these objects are on the control paths and cannot exempt themselves with an annotation.\n"
+        ),
+    }
+}
+
+/// One finding per object of the table in the inputs, unless every
+/// namespace it affects is excluded by the policy set.
+pub(crate) fn findings(loaded: &Loaded, excluded: &[String]) -> Vec<Finding> {
+    let namespaces = crate::model::namespaces(loaded);
+    let mut out = Vec::new();
+    for object in &loaded.objects {
+        let Some(t) = lookup(&object.id.api_version, &object.id.kind) else {
+            continue;
+        };
+        let reach = affected(t, object, &namespaces);
+        let shown = match reach.shown(excluded) {
+            Some(shown) => shown,
+            None => continue,
+        };
+        out.push(Finding {
+            plugin: "palisade".into(),
+            rule: RULE.into(),
+            severity: Severity::Warning,
+            message: format!(
+                "traffic verdict may be incomplete: {} ({}) {} for pods in {shown}, and Palisade does not model it",
+                object.id,
+                object.id.api_version,
+                t.effect.words(),
+            ),
+            object: object.id.clone(),
+            location: loaded.locate(object, None),
+            path: None,
+            remediation: Some(
+                "review it by hand; if it is intended, exempt it in the exemptions file with a reason and an expiry date".into(),
+            ),
+            related: Vec::new(),
+        });
+    }
+    out
+}
+
+/// The namespaces an object affects.
+#[derive(Debug, PartialEq, Eq)]
+enum Affected {
+    Everywhere,
+    /// Named namespaces.
+    Names(BTreeSet<String>),
+    /// Those a selector picks: its text, and the ones of the inputs it
+    /// matches.
+    Selected {
+        selector: String,
+        matched: BTreeSet<String>,
+    },
+    /// Those picked by an expression Palisade does not evaluate.
+    Described(String),
+}
+
+/// Most namespace names a message lists.
+const MAX_NAMES: usize = 8;
+
+impl Affected {
+    /// How a message names them; `None` when every one is excluded.
+    fn shown(&self, excluded: &[String]) -> Option<String> {
+        let kept = |names: &BTreeSet<String>| -> Vec<String> {
+            names
+                .iter()
+                .filter(|n| !excluded.contains(n))
+                .cloned()
+                .collect()
+        };
+        let list = |names: &[String]| -> String {
+            let mut shown: Vec<String> = names
+                .iter()
+                .take(MAX_NAMES)
+                .map(|n| format!("`{n}`"))
+                .collect();
+            if names.len() > MAX_NAMES {
+                shown.push(format!("{} more", names.len() - MAX_NAMES));
+            }
+            shown.join(", ")
+        };
+        match self {
+            Affected::Everywhere => Some("every namespace".into()),
+            Affected::Names(names) => {
+                let names = kept(names);
+                match names.len() {
+                    0 => None,
+                    1 => Some(format!("namespace {}", list(&names))),
+                    _ => Some(format!("namespaces {}", list(&names))),
+                }
+            }
+            Affected::Selected { selector, matched } => {
+                let names = kept(matched);
+                let of_inputs = if names.is_empty() {
+                    "none in the inputs".to_string()
+                } else {
+                    format!("in the inputs: {}", list(&names))
+                };
+                Some(format!("namespaces matching {selector} ({of_inputs})"))
+            }
+            Affected::Described(text) => Some(text.clone()),
+        }
+    }
+}
+
+type Namespaces = BTreeMap<String, (BTreeMap<String, String>, Option<u32>)>;
+
+fn affected(t: &TrafficKind, object: &Object, namespaces: &Namespaces) -> Affected {
+    let own = || {
+        object
+            .id
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into())
+    };
+    let spec = |pointer: &str| object.value.pointer(pointer);
+    match t.reach {
+        Reach::Own => Affected::Names(BTreeSet::from([own()])),
+        Reach::OwnOrEverywhereFrom(root) => {
+            if own() == root {
+                Affected::Everywhere
+            } else {
+                Affected::Names(BTreeSet::from([own()]))
+            }
+        }
+        Reach::ExportTo => {
+            let to: Vec<&str> = spec("/spec/exportTo")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            if to.is_empty() || to.contains(&"*") {
+                Affected::Everywhere
+            } else {
+                Affected::Names(
+                    to.iter()
+                        .map(|n| if *n == "." { own() } else { (*n).to_string() })
+                        .collect(),
+                )
+            }
+        }
+        Reach::Subject => {
+            let selector = spec("/spec/subject/namespaces")
+                .or_else(|| spec("/spec/subject/pods/namespaceSelector"));
+            match selector {
+                Some(s) => selected([s], namespaces),
+                None => Affected::Everywhere,
+            }
+        }
+        Reach::NamespaceSelector { list, field } => match list {
+            Some(list) => {
+                let entries = spec(list).and_then(Value::as_array);
+                let selectors: Vec<&Value> = entries
+                    .into_iter()
+                    .flatten()
+                    .map(|e| e.pointer(field))
+                    .collect::<Option<Vec<_>>>()
+                    .unwrap_or_default();
+                // An entry without a namespace selector picks pods of every
+                // namespace.
+                let all_entries_select = entries.is_some_and(|e| selectors.len() == e.len());
+                if all_entries_select && !selectors.is_empty() {
+                    selected(selectors, namespaces)
+                } else {
+                    Affected::Everywhere
+                }
+            }
+            None => match spec(field) {
+                Some(s) => selected([s], namespaces),
+                None => Affected::Everywhere,
+            },
+        },
+        Reach::CiliumEndpoints => {
+            let pinned = [
+                "k8s:io.kubernetes.pod.namespace",
+                "io.kubernetes.pod.namespace",
+            ]
+            .iter()
+            .find_map(|key| {
+                spec("/spec/endpointSelector/matchLabels")
+                    .and_then(|m| m.get(*key))
+                    .and_then(Value::as_str)
+            });
+            match (pinned, spec("/spec/nodeSelector")) {
+                (Some(ns), _) => Affected::Names(BTreeSet::from([ns.to_string()])),
+                (None, Some(_)) => Affected::Described(
+                    "host-network pods of the nodes it selects (a host policy)".into(),
+                ),
+                (None, None) => Affected::Everywhere,
+            }
+        }
+        Reach::CalicoExpression => match spec("/spec/namespaceSelector").and_then(Value::as_str) {
+            Some(expr) if !expr.trim().is_empty() && expr.trim() != "all()" => Affected::Described(
+                format!("namespaces matching the Calico selector `{}`", expr.trim()),
+            ),
+            _ => Affected::Everywhere,
+        },
+        Reach::Everywhere => Affected::Everywhere,
+    }
+}
+
+/// The namespaces a set of label selectors (ORed) picks among the inputs'.
+/// An empty or unreadable selector reaches every namespace.
+fn selected<'a>(
+    selectors: impl IntoIterator<Item = &'a Value>,
+    namespaces: &Namespaces,
+) -> Affected {
+    let mut texts = Vec::new();
+    let mut matched = BTreeSet::new();
+    for value in selectors {
+        let Ok(api) = serde_json::from_value::<ApiSelector>(value.clone()) else {
+            return Affected::Everywhere;
+        };
+        let Ok(sel) = selector::normalize(&api) else {
+            return Affected::Everywhere;
+        };
+        if sel.requirements.is_empty() {
+            return Affected::Everywhere;
+        }
+        texts.push(format!("`{}`", selector::display(&sel)));
+        matched.extend(
+            namespaces
+                .iter()
+                .filter(|(_, (labels, _))| selector::matches(&sel, labels))
+                .map(|(name, _)| name.clone()),
+        );
+    }
+    Affected::Selected {
+        selector: texts.join(" or "),
+        matched,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_listed_once_per_group() {
+        let mut seen = BTreeSet::new();
+        for t in TABLE {
+            for g in t.groups {
+                assert!(seen.insert((*g, t.kind)), "{g}/{} twice", t.kind);
+                assert!(!g.is_empty() && g.contains('.'), "{g} is not an API group");
+            }
+        }
+    }
+
+    #[test]
+    fn kinds_are_found_by_group_and_version() {
+        assert!(changes_traffic("cilium.io/v2", "CiliumNetworkPolicy"));
+        assert!(changes_traffic("crd.projectcalico.org/v1", "NetworkPolicy"));
+        assert!(changes_traffic(
+            "projectcalico.org/v3",
+            "GlobalNetworkPolicy"
+        ));
+        assert!(changes_traffic(
+            "policy.networking.k8s.io/v1alpha1",
+            "AdminNetworkPolicy"
+        ));
+        // The core NetworkPolicy is modelled, and staged policies enforce nothing.
+        assert!(!changes_traffic("networking.k8s.io/v1", "NetworkPolicy"));
+        assert!(!changes_traffic(
+            "projectcalico.org/v3",
+            "StagedNetworkPolicy"
+        ));
+        assert_eq!(
+            namespaced("cilium.io/v2", "CiliumClusterwideNetworkPolicy"),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn affected_namespaces_are_shown_without_the_excluded() {
+        let names = Affected::Names(BTreeSet::from(["kube-system".to_string()]));
+        assert_eq!(names.shown(&["kube-system".to_string()]), None);
+        let many = Affected::Names((0..10).map(|i| format!("n{i}")).collect());
+        assert_eq!(
+            many.shown(&[]).unwrap(),
+            "namespaces `n0`, `n1`, `n2`, `n3`, `n4`, `n5`, `n6`, `n7`, 2 more"
+        );
+        let none = Affected::Selected {
+            selector: "`team=a`".into(),
+            matched: BTreeSet::new(),
+        };
+        assert_eq!(
+            none.shown(&[]).unwrap(),
+            "namespaces matching `team=a` (none in the inputs)"
+        );
+    }
+}
