@@ -8,34 +8,12 @@
     reason = "test code: a failed expectation should abort the test"
 )]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// Runs `palisade ARGS` in the workspace root with a private cache directory.
-fn palisade(args: &[&str]) -> Output {
-    let cache = std::env::temp_dir().join(format!("palisade-cli-test-{}", std::process::id()));
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .current_dir(workspace())
-        .env("PALISADE_CACHE_DIR", cache)
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
+use common::{palisade, stderr, stdout, workspace};
 
 #[test]
 fn demo_reports_the_open_namespace_and_exits_1() {
