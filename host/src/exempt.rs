@@ -42,8 +42,12 @@ const CONTROL_PATH_KINDS: &[&str] = &[
 /// resource that changes traffic (a CiliumNetworkPolicy must not silence
 /// the warning about itself).
 fn on_control_path(object: &ObjectRef) -> bool {
-    CONTROL_PATH_KINDS.contains(&object.kind.as_str())
-        || crate::traffic::changes_traffic(&object.api_version, &object.kind)
+    is_control_path_kind(&object.api_version, &object.kind)
+}
+
+/// Whether objects of this kind are on the control paths.
+pub(crate) fn is_control_path_kind(api_version: &str, kind: &str) -> bool {
+    CONTROL_PATH_KINDS.contains(&kind) || crate::traffic::changes_traffic(api_version, kind)
 }
 
 /// A calendar date (`YYYY-MM-DD`), for exemption expiry.

@@ -214,13 +214,7 @@ const TABLE: &[TrafficKind] = &[
         Restricts,
         Reach::OwnOrEverywhereFrom(ISTIO_ROOT),
     ),
-    row(
-        ISTIO_NET,
-        "ServiceEntry",
-        true,
-        AllowsAndDenies,
-        Reach::ExportTo,
-    ),
+    row(ISTIO_NET, "ServiceEntry", true, ExitPath, Reach::ExportTo),
     row(
         ISTIO_NET,
         "EnvoyFilter",
@@ -428,10 +422,12 @@ impl Affected {
             }
             Affected::Selected { selector, matched } => {
                 let names = kept(matched);
-                let of_inputs = if names.is_empty() {
+                let of_inputs = if !names.is_empty() {
+                    format!("in the inputs: {}", list(&names))
+                } else if matched.is_empty() {
                     "none in the inputs".to_string()
                 } else {
-                    format!("in the inputs: {}", list(&names))
+                    "in the inputs only excluded ones".to_string()
                 };
                 Some(format!("namespaces matching {selector} ({of_inputs})"))
             }
@@ -507,22 +503,43 @@ fn affected(t: &TrafficKind, object: &Object, namespaces: &Namespaces) -> Affect
             },
         },
         Reach::CiliumEndpoints => {
-            let pinned = [
-                "k8s:io.kubernetes.pod.namespace",
-                "io.kubernetes.pod.namespace",
-            ]
-            .iter()
-            .find_map(|key| {
-                spec("/spec/endpointSelector/matchLabels")
-                    .and_then(|m| m.get(*key))
-                    .and_then(Value::as_str)
-            });
-            match (pinned, spec("/spec/nodeSelector")) {
-                (Some(ns), _) => Affected::Names(BTreeSet::from([ns.to_string()])),
-                (None, Some(_)) => Affected::Described(
+            // `spec` and every entry of `specs` are rules of their own.
+            let rules: Vec<&Value> = spec("/spec")
+                .into_iter()
+                .chain(
+                    spec("/specs")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten(),
+                )
+                .collect();
+            let mut names = BTreeSet::new();
+            let mut hosts = false;
+            for rule in &rules {
+                let pinned = [
+                    "k8s:io.kubernetes.pod.namespace",
+                    "io.kubernetes.pod.namespace",
+                ]
+                .iter()
+                .find_map(|key| {
+                    rule.pointer("/endpointSelector/matchLabels")
+                        .and_then(|m| m.get(*key))
+                        .and_then(Value::as_str)
+                });
+                match (pinned, rule.get("nodeSelector")) {
+                    (Some(ns), _) => {
+                        names.insert(ns.to_string());
+                    }
+                    (None, Some(_)) => hosts = true,
+                    (None, None) => return Affected::Everywhere,
+                }
+            }
+            match (names.is_empty(), hosts) {
+                (true, true) => Affected::Described(
                     "host-network pods of the nodes it selects (a host policy)".into(),
                 ),
-                (None, None) => Affected::Everywhere,
+                (true, false) => Affected::Everywhere,
+                (false, _) => Affected::Names(names),
             }
         }
         Reach::CalicoExpression => match spec("/spec/namespaceSelector").and_then(Value::as_str) {
@@ -606,6 +623,131 @@ mod tests {
         );
     }
 
+    /// Which namespaces an object of `api_version`/`kind` with `spec`, in
+    /// `namespace`, affects among `shop` (team=a) and `billing` (team=b).
+    fn reach(api_version: &str, kind: &str, namespace: Option<&str>, spec: Value) -> Affected {
+        let t = lookup(api_version, kind).unwrap();
+        let mut value = serde_json::json!({"apiVersion": api_version, "kind": kind});
+        if let Value::Object(extra) = spec {
+            value.as_object_mut().unwrap().extend(extra);
+        }
+        let object = Object {
+            file: 0,
+            document: 0,
+            node: 0,
+            value,
+            id: crate::ObjectRef {
+                api_version: api_version.into(),
+                kind: kind.into(),
+                namespace: namespace.map(str::to_string),
+                name: "x".into(),
+            },
+        };
+        let mut namespaces = Namespaces::new();
+        for (name, team) in [("shop", "a"), ("billing", "b")] {
+            let labels = BTreeMap::from([
+                ("team".to_string(), team.to_string()),
+                (
+                    crate::model::NAMESPACE_NAME_LABEL.to_string(),
+                    name.to_string(),
+                ),
+            ]);
+            namespaces.insert(name.into(), (labels, None));
+        }
+        affected(t, &object, &namespaces)
+    }
+
+    fn names(list: &[&str]) -> Affected {
+        Affected::Names(list.iter().map(|n| n.to_string()).collect())
+    }
+
+    fn selected(selector: &str, matched: &str) -> Affected {
+        Affected::Selected {
+            selector: selector.into(),
+            matched: BTreeSet::from([matched.to_string()]),
+        }
+    }
+
+    #[test]
+    fn reach_follows_each_kinds_fields() {
+        use serde_json::json;
+        // Istio: own namespace, or the mesh from the root namespace.
+        let sidecar = |ns| reach("networking.istio.io/v1", "Sidecar", Some(ns), json!({}));
+        assert_eq!(sidecar("shop"), names(&["shop"]));
+        assert_eq!(sidecar("istio-system"), Affected::Everywhere);
+        // exportTo: absent or `*` is everywhere, `.` is its own namespace.
+        let entry = |spec| reach("networking.istio.io/v1", "ServiceEntry", Some("shop"), spec);
+        assert_eq!(entry(json!({})), Affected::Everywhere);
+        assert_eq!(
+            entry(json!({"spec": {"exportTo": ["*"]}})),
+            Affected::Everywhere
+        );
+        assert_eq!(
+            entry(json!({"spec": {"exportTo": [".", "billing"]}})),
+            names(&["billing", "shop"])
+        );
+        // Admin policies: the subject's namespaces, evaluated; a pods
+        // subject without a namespace selector reaches every namespace.
+        let anp = |spec| {
+            reach(
+                "policy.networking.k8s.io/v1alpha1",
+                "AdminNetworkPolicy",
+                None,
+                spec,
+            )
+        };
+        assert_eq!(
+            anp(json!({"spec": {"subject": {"pods": {
+                "namespaceSelector": {"matchLabels": {"team": "b"}}, "podSelector": {}}}}})),
+            selected("`team=b`", "billing")
+        );
+        assert_eq!(
+            anp(json!({"spec": {"subject": {"pods": {"podSelector": {}}}}})),
+            Affected::Everywhere
+        );
+        assert_eq!(
+            anp(json!({"spec": {"subject": {"namespaces": {}}}})),
+            Affected::Everywhere
+        );
+        // Lists of selectors: an entry without one reaches everywhere.
+        let gateway = |spec| reach("cilium.io/v2", "CiliumEgressGatewayPolicy", None, spec);
+        let team_a = json!({"namespaceSelector": {"matchLabels": {"team": "a"}}});
+        assert_eq!(
+            gateway(json!({"spec": {"selectors": [team_a, {"podSelector": {}}]}})),
+            Affected::Everywhere
+        );
+        assert_eq!(
+            gateway(json!({"spec": {"selectors": [team_a]}})),
+            selected("`team=a`", "shop")
+        );
+        // Cilium cluster-wide: pinned namespaces, over `spec` and `specs`.
+        let ccnp = |spec| reach("cilium.io/v2", "CiliumClusterwideNetworkPolicy", None, spec);
+        let pinned = |ns: &str| json!({"endpointSelector": {"matchLabels": {"k8s:io.kubernetes.pod.namespace": ns}}});
+        assert_eq!(ccnp(json!({"spec": pinned("shop")})), names(&["shop"]));
+        assert_eq!(
+            ccnp(json!({"spec": pinned("shop"), "specs": [{"endpointSelector": {}}]})),
+            Affected::Everywhere
+        );
+        assert_eq!(
+            ccnp(json!({"specs": [pinned("shop"), pinned("billing")]})),
+            names(&["billing", "shop"])
+        );
+        assert!(matches!(
+            ccnp(json!({"spec": {"nodeSelector": {}}})),
+            Affected::Described(_)
+        ));
+        // Calico's selector language is shown, not evaluated.
+        let gnp = |spec| reach("projectcalico.org/v3", "GlobalNetworkPolicy", None, spec);
+        assert_eq!(
+            gnp(json!({"spec": {"namespaceSelector": "all()"}})),
+            Affected::Everywhere
+        );
+        assert_eq!(
+            gnp(json!({"spec": {"namespaceSelector": "team == 'a'"}})),
+            Affected::Described("namespaces matching the Calico selector `team == 'a'`".into())
+        );
+    }
+
     #[test]
     fn affected_namespaces_are_shown_without_the_excluded() {
         let names = Affected::Names(BTreeSet::from(["kube-system".to_string()]));
@@ -622,6 +764,14 @@ mod tests {
         assert_eq!(
             none.shown(&[]).unwrap(),
             "namespaces matching `team=a` (none in the inputs)"
+        );
+        let excluded = Affected::Selected {
+            selector: "`team=a`".into(),
+            matched: BTreeSet::from(["kube-system".to_string()]),
+        };
+        assert_eq!(
+            excluded.shown(&["kube-system".to_string()]).unwrap(),
+            "namespaces matching `team=a` (in the inputs only excluded ones)"
         );
     }
 }

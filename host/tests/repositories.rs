@@ -69,7 +69,7 @@ fn the_repository_rendered_as_deployed_gives_exactly_the_expected_findings() {
                 "PAL004",
                 "CiliumNetworkPolicy shop/web-direct-egress",
                 &stream,
-                "cilium-egress.yaml"
+                &format!("{OVERLAY}/cilium-egress.yaml")
             ),
             tuple(
                 "RB001",
@@ -135,7 +135,7 @@ fn the_repository_rendered_as_deployed_gives_exactly_the_expected_findings() {
             .lines()
             .next()
             .unwrap()
-            .ends_with("(from cilium-egress.yaml)"),
+            .ends_with(&format!("(from {OVERLAY}/cilium-egress.yaml)")),
         "{frame}"
     );
     assert!(
@@ -173,7 +173,7 @@ fn verbose_and_json_list_every_object_not_evaluated() {
     let err = stderr(&out);
     for line in [
         "note: not evaluated: kustomize.config.k8s.io/Kustomization at tests/fixtures/repo/apps/shop/base/kustomization.yaml:1:1",
-        "note: not evaluated: kustomize.config.k8s.io/Patch at tests/fixtures/repo/apps/shop/overlays/prod/replicas.yaml:1:1",
+        "note: not evaluated: kustomize.config.k8s.io/Patch Deployment web at tests/fixtures/repo/apps/shop/overlays/prod/replicas.yaml:1:1",
         "note: not evaluated: cilium.io/CiliumNetworkPolicy default/web-direct-egress at tests/fixtures/repo/apps/shop/overlays/prod/cilium-egress.yaml:3:1",
     ] {
         assert!(err.lines().any(|l| l == line), "missing `{line}` in\n{err}");

@@ -131,7 +131,7 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
     let mut inputs = Inputs::new().max_file_bytes(args.max_input_bytes);
     for dir in &args.kustomize {
         let stream = super::kustomize::render(dir, args.max_input_bytes)?;
-        inputs = inputs.bytes(super::kustomize::input_name(dir), stream);
+        inputs = inputs.kustomized(dir, stream);
     }
     let default_path = [PathBuf::from(".")];
     let paths = if args.paths.is_empty() && args.kustomize.is_empty() {

@@ -11,6 +11,7 @@
 //! base (a git URL) is fetched by kubectl, not by Palisade.
 
 use std::io::Read;
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,11 +24,6 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Most bytes of kubectl's error output quoted.
 const MAX_STDERR: u64 = 8 * 1024;
-
-/// The input name of a rendered directory.
-pub(crate) fn input_name(dir: &Path) -> String {
-    format!("<kustomize {}>", dir.display())
-}
 
 /// The kubectl to run: `PALISADE_KUBECTL`, else `kubectl` on `PATH`.
 fn kubectl() -> std::ffi::OsString {
@@ -44,9 +40,12 @@ pub(crate) fn render(dir: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
         );
     }
     let program = kubectl();
+    // Its own process group, so that a timeout stops the git it may run
+    // for a remote base as well.
     let mut child = Command::new(&program)
         .arg("kustomize")
         .arg(dir)
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -54,7 +53,7 @@ pub(crate) fn render(dir: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 anyhow::anyhow!(
-                    "`--kustomize` renders with `kubectl kustomize`, and `{}` was not found: install kubectl (1.14 or later bundles Kustomize), set PALISADE_KUBECTL to its path, or render yourself: `kustomize build {} | palisade check -`",
+                    "`--kustomize` renders with `kubectl kustomize`, and `{}` was not found: install kubectl (1.24 or later bundles Kustomize 4.5 or later), set PALISADE_KUBECTL to its path, or render yourself: `kustomize build {} | palisade check -`",
                     Path::new(&program).display(),
                     dir.display()
                 )
@@ -67,13 +66,24 @@ pub(crate) fn render(dir: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
     let out = std::thread::spawn(move || read_at_most(stdout, max_bytes.saturating_add(1)));
     let err = std::thread::spawn(move || read_at_most(stderr, MAX_STDERR));
     let start = Instant::now();
+    let stop = |child: &mut std::process::Child| {
+        if let Some(group) = rustix::process::Pid::from_raw(child.id().cast_signed()) {
+            let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    };
     let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(e) => {
+                stop(&mut child);
+                return Err(e).context("waiting for kubectl");
+            }
         }
         if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
+            stop(&mut child);
             bail!(
                 "`kubectl kustomize {}` took longer than {} s and was stopped",
                 dir.display(),
@@ -89,11 +99,13 @@ pub(crate) fn render(dir: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
         .join()
         .map_err(|_| anyhow::anyhow!("reading kubectl's error output failed"))??;
     if !status.success() {
+        // On one line: its text is the pull request's (file names), and a
+        // line of its own could pass for a CI workflow command.
         let message = String::from_utf8_lossy(&err);
         bail!(
             "`kubectl kustomize {}` failed ({status}): {}",
             dir.display(),
-            message.trim()
+            palisade::render::escape::line(message.trim())
         );
     }
     Ok(out)

@@ -38,13 +38,16 @@ pub(super) fn referenced_files(kustomization: &str, value: &Value) -> BTreeMap<P
     let dir = Path::new(kustomization).parent().unwrap_or(Path::new(""));
     let mut out = BTreeMap::new();
     let mut add = |path: &str, what: &str| {
-        // Inline patches hold YAML, not a path; remote and absolute paths
-        // are not files of the inputs.
-        if path.contains('\n') || path.contains("://") || Path::new(path).is_absolute() {
+        // Inline patches hold YAML, not a path.
+        if path.contains('\n') {
             return;
         }
         // Generator files may be `key=path`.
-        let path = path.rsplit_once('=').map_or(path, |(_, p)| p);
+        let path = path.split_once('=').map_or(path, |(_, p)| p);
+        // Remote and absolute paths are not files of the inputs.
+        if path.contains("://") || Path::new(path).is_absolute() {
+            return;
+        }
         // Kustomize reads these files only from inside the kustomization's
         // own directory (its default load restrictor): a path that climbs
         // out names nothing here, and cannot hide a manifest elsewhere.
@@ -118,6 +121,21 @@ pub(super) fn referenced_files(kustomization: &str, value: &Value) -> BTreeMap<P
     out
 }
 
+/// Files a kustomization lists under `resources` (or the older `bases`):
+/// manifests, which no other kustomization's patch list can take out of the
+/// check.
+pub(super) fn resource_files(kustomization: &str, value: &Value) -> Vec<PathBuf> {
+    let dir = Path::new(kustomization).parent().unwrap_or(Path::new(""));
+    ["resources", "bases"]
+        .iter()
+        .filter_map(|key| value.get(*key).and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|p| !p.contains("://") && !Path::new(p).is_absolute())
+        .filter_map(|p| normalise(&dir.join(p)))
+        .collect()
+}
+
 /// `path` with `.` and `..` resolved lexically (no file system access);
 /// `None` when it climbs above its start.
 pub(super) fn normalise(path: &Path) -> Option<PathBuf> {
@@ -142,8 +160,10 @@ pub(super) fn normalise(path: &Path) -> Option<PathBuf> {
 /// (written when a kustomization sets `buildMetadata: [originAnnotations]`).
 const ORIGIN: &str = "config.kubernetes.io/origin";
 
-/// The file an object was rendered from, by Kustomize's origin annotation.
-pub(super) fn origin(value: &Value) -> Option<String> {
+/// The file an object was rendered from, by Kustomize's origin annotation;
+/// a local path is relative to the directory that was built, and is
+/// resolved against it when known.
+pub(super) fn origin(value: &Value, built: Option<&Path>) -> Option<String> {
     let text = value
         .pointer("/metadata/annotations")
         .and_then(|a| a.get(ORIGIN))
@@ -159,7 +179,9 @@ pub(super) fn origin(value: &Value) -> Option<String> {
     let origin = match (field("repo"), field("ref")) {
         (Some(repo), Some(r)) => format!("{repo}//{path}?ref={r}"),
         (Some(repo), None) => format!("{repo}//{path}"),
-        _ => path.to_string(),
+        _ => built
+            .and_then(|dir| normalise(&dir.join(path)))
+            .map_or_else(|| path.to_string(), |p| p.display().to_string()),
     };
     (origin.len() <= 512 && !origin.chars().any(char::is_control)).then_some(origin)
 }
@@ -177,6 +199,7 @@ mod tests {
             "configMapGenerator": [{"name": "c", "files": ["conf/app.yaml", "key=other.yml"], "envs": ["a.env"]}],
             "helmCharts": [{"name": "x", "valuesFile": "values.yaml"}],
             "replacements": [{"path": "/etc/passwd"}],
+            "secretGenerator": [{"name": "s", "files": ["k=/abs/elsewhere/x.yaml", "k2=../up.yaml"]}],
         });
         let found = referenced_files("repo/overlays/prod/kustomization.yaml", &k);
         let names: Vec<String> = found.keys().map(|p| p.display().to_string()).collect();
@@ -201,6 +224,20 @@ mod tests {
     }
 
     #[test]
+    fn resources_are_manifests() {
+        let k = serde_json::json!({"resources": ["a.yaml", "../base", "https://x/y"], "bases": ["./b.yaml"]});
+        let found = resource_files("r/k/kustomization.yaml", &k);
+        assert_eq!(
+            found,
+            [
+                PathBuf::from("r/k/a.yaml"),
+                PathBuf::from("r/base"),
+                PathBuf::from("r/k/b.yaml")
+            ]
+        );
+    }
+
+    #[test]
     fn normalising_is_lexical() {
         assert_eq!(
             normalise(Path::new("a/./b/../c")),
@@ -213,10 +250,14 @@ mod tests {
     #[test]
     fn origins_name_local_and_remote_files() {
         let local = serde_json::json!({"metadata": {"annotations": {ORIGIN: "path: ../base/deploy.yaml\n"}}});
-        assert_eq!(origin(&local).as_deref(), Some("../base/deploy.yaml"));
+        assert_eq!(origin(&local, None).as_deref(), Some("../base/deploy.yaml"));
+        assert_eq!(
+            origin(&local, Some(Path::new("repo/overlays/prod"))).as_deref(),
+            Some("repo/overlays/base/deploy.yaml")
+        );
         let remote = serde_json::json!({"metadata": {"annotations": {ORIGIN: "path: deploy.yaml\nrepo: https://github.com/example/app\nref: v1.2\n"}}});
         assert_eq!(
-            origin(&remote).as_deref(),
+            origin(&remote, Some(Path::new("repo"))).as_deref(),
             Some("https://github.com/example/app//deploy.yaml?ref=v1.2")
         );
     }

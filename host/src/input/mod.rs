@@ -47,8 +47,19 @@ impl Default for Inputs {
 enum InputSource {
     Path(PathBuf),
     SquidConfig(PathBuf),
-    Text { name: String, text: Arc<str> },
-    Bytes { name: String, bytes: Arc<[u8]> },
+    Text {
+        name: String,
+        text: Arc<str>,
+    },
+    Bytes {
+        name: String,
+        bytes: Arc<[u8]>,
+    },
+    /// The output of `kubectl kustomize DIR`.
+    Kustomized {
+        dir: PathBuf,
+        bytes: Arc<[u8]>,
+    },
 }
 
 impl Inputs {
@@ -69,6 +80,18 @@ impl Inputs {
     pub fn bytes(mut self, name: impl Into<String>, bytes: impl Into<Arc<[u8]>>) -> Inputs {
         self.sources.push(InputSource::Bytes {
             name: name.into(),
+            bytes: bytes.into(),
+        });
+        self
+    }
+
+    /// Adds the output of `kubectl kustomize DIR` (or `kustomize build
+    /// DIR`), checked as `<kustomize DIR>`. Files named by Kustomize's
+    /// origin annotations, which are relative to `DIR`, are resolved
+    /// against it.
+    pub fn kustomized(mut self, dir: impl Into<PathBuf>, bytes: impl Into<Arc<[u8]>>) -> Inputs {
+        self.sources.push(InputSource::Kustomized {
+            dir: dir.into(),
             bytes: bytes.into(),
         });
         self
@@ -108,6 +131,8 @@ pub(crate) struct SourceFile {
     /// The directory named as input that holds this file (what a squid
     /// configuration may include from); `None` for texts.
     pub(crate) root: Option<PathBuf>,
+    /// The Kustomize directory this stream was rendered from.
+    pub(crate) rendered_from: Option<PathBuf>,
 }
 
 /// A Kubernetes object found in the inputs.
@@ -208,7 +233,7 @@ impl Loaded {
             .find_from(object.node, path.unwrap_or(""))
             .unwrap_or(doc.start);
         let mut at = location(&file.name, pos);
-        at.origin = origin(doc, &object.value);
+        at.origin = origin(doc, &object.value, file.rendered_from.as_deref());
         Some(at)
     }
 }
@@ -219,8 +244,12 @@ fn location(file: &str, pos: Pos) -> Location {
 
 /// The file `value` was rendered from: Kustomize's origin annotation on the
 /// object, else Helm's `# Source:` comment on its document.
-fn origin(doc: &yaml::Document, value: &Value) -> Option<String> {
-    kustomize::origin(value).or_else(|| doc.origin.as_deref().map(str::to_string))
+fn origin(
+    doc: &yaml::Document,
+    value: &Value,
+    rendered_from: Option<&std::path::Path>,
+) -> Option<String> {
+    kustomize::origin(value, rendered_from).or_else(|| doc.origin.as_deref().map(str::to_string))
 }
 
 /// One of Palisade's own files (policy set, exemptions, test suite): a single
@@ -306,6 +335,8 @@ struct Text {
     root: Option<PathBuf>,
     /// Index of the [`InputSource`] it came from.
     source: usize,
+    /// The Kustomize directory it was rendered from.
+    rendered_from: Option<PathBuf>,
 }
 
 /// Reads, parses and splits every input into objects.
@@ -326,6 +357,7 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                 squid: is_squid_config(name),
                 root: None,
                 source,
+                rendered_from: None,
             }),
             InputSource::Bytes { name, bytes } => {
                 match text_of(name, bytes.to_vec(), inputs.max_file_bytes) {
@@ -335,6 +367,21 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                         squid: is_squid_config(name),
                         root: None,
                         source,
+                        rendered_from: None,
+                    }),
+                    Err(d) => loaded.diagnostics.push(d),
+                }
+            }
+            InputSource::Kustomized { dir, bytes } => {
+                let name = format!("<kustomize {}>", dir.display());
+                match text_of(&name, bytes.to_vec(), inputs.max_file_bytes) {
+                    Ok(text) => texts.push(Text {
+                        name,
+                        text: text.into(),
+                        squid: false,
+                        root: None,
+                        source,
+                        rendered_from: Some(dir.clone()),
                     }),
                     Err(d) => loaded.diagnostics.push(d),
                 }
@@ -354,6 +401,7 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                             squid,
                             root: Some(f.root),
                             source,
+                            rendered_from: None,
                         }),
                         Err(d) => loaded.diagnostics.push(d),
                     }
@@ -369,36 +417,43 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
     // Files that the inputs' kustomizations name as patches or generator
     // inputs: partial objects and data, not manifests.
     let mut referenced = std::collections::BTreeMap::new();
+    let mut resources = std::collections::BTreeSet::new();
     for t in texts
         .iter()
         .filter(|t| !t.squid && kustomize::is_kustomization_file(&t.name))
     {
         for doc in yaml::parse_stream(&t.text).0 {
             referenced.extend(kustomize::referenced_files(&t.name, &doc.value));
+            resources.extend(kustomize::resource_files(&t.name, &doc.value));
         }
     }
+    referenced.retain(|path, _| !resources.contains(path));
     let mut objects_per_source = vec![0usize; inputs.sources.len()];
     for t in texts {
         // Kustomize documents count as content too: they are recognised.
         let recognised = |l: &Loaded| l.objects.len() + l.not_evaluated.values().sum::<usize>();
         let before = (recognised(&loaded), loaded.diagnostics.len());
         let file = loaded.files.len();
-        let named_by_kustomization = kustomize::normalise(std::path::Path::new(&t.name))
+        // A squid configuration is always checked, whatever names it.
+        let named_by_kustomization = (!t.squid)
+            .then(|| kustomize::normalise(std::path::Path::new(&t.name)))
+            .flatten()
             .and_then(|p| referenced.get(&p).cloned());
         if let Some(kind) = named_by_kustomization {
-            not_evaluated(
-                &mut loaded.not_evaluated,
-                &mut loaded.unevaluated,
-                kind,
-                None,
-                Some(location(&t.name, Pos { line: 1, column: 1 })),
-            );
+            let (documents, errors) = yaml::parse_stream(&t.text);
+            for e in errors {
+                loaded
+                    .diagnostics
+                    .push(Diagnostic::input(e.message, Some(location(&t.name, e.pos))));
+            }
             loaded.files.push(SourceFile {
                 name: t.name,
                 text: t.text,
-                documents: Vec::new(),
+                documents,
                 root: t.root,
+                rendered_from: t.rendered_from.clone(),
             });
+            patch_file(&mut loaded, file, &kind, options);
         } else if t.squid {
             // A squid configuration: an object standing for the file, so
             // findings can be about it (located with `/lines/<n>` paths).
@@ -408,6 +463,7 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                 text: t.text,
                 documents: Vec::new(),
                 root: t.root,
+                rendered_from: t.rendered_from.clone(),
             });
             loaded.objects.push(Object {
                 file,
@@ -434,6 +490,7 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                 text: t.text,
                 documents,
                 root: t.root,
+                rendered_from: t.rendered_from.clone(),
             });
             let doc_count = loaded.files.get(file).map_or(0, |f| f.documents.len());
             for document in 0..doc_count {
@@ -460,6 +517,9 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                 }
                 InputSource::Text { name, .. } | InputSource::Bytes { name, .. } => {
                     (name.clone(), true)
+                }
+                InputSource::Kustomized { dir, .. } => {
+                    (format!("<kustomize {}>", dir.display()), true)
                 }
             };
             // A file (or text) is located at its start; a directory has no
@@ -560,6 +620,42 @@ fn duplicates(loaded: &mut Loaded) {
 }
 
 /// Turns one document into objects: itself, or the members of a `List`.
+/// A file a kustomization names as a patch or generator input: its
+/// documents are partial objects or data, counted as `kind` and not
+/// checked — except objects of control-path and traffic kinds
+/// (NetworkPolicies, RBAC, Cilium policies…), which are checked as
+/// manifests whatever a kustomization of the pull request says, so that
+/// naming a file a patch cannot hide one.
+fn patch_file(loaded: &mut Loaded, file: usize, kind: &str, options: &LoadOptions) {
+    let documents = loaded.files.get(file).map_or(0, |f| f.documents.len());
+    for document in 0..documents {
+        let Some((value, start, name)) = loaded.files.get(file).and_then(|f| {
+            let doc = f.documents.get(document)?;
+            Some((&doc.value, doc.start, &f.name))
+        }) else {
+            continue;
+        };
+        let api_version = value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let object_kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+        if crate::exempt::is_control_path_kind(api_version, object_kind) {
+            split_objects(loaded, file, document, options);
+            continue;
+        }
+        let object = identify(value).ok();
+        let at = Some(location(name, start));
+        not_evaluated(
+            &mut loaded.not_evaluated,
+            &mut loaded.unevaluated,
+            kind.to_string(),
+            object,
+            at,
+        );
+    }
+}
+
 fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &LoadOptions) {
     // The objects take the document's value (no copy); its positions stay.
     let Some(value) = loaded
@@ -929,6 +1025,46 @@ mod tests {
             ]
         );
         assert_eq!(loaded.not_evaluated["example.com/Widget"], 3);
+    }
+
+    #[test]
+    fn a_kustomization_cannot_hide_squid_configs_resources_or_control_paths() {
+        let kustomization = "resources: [netpol.yaml]\npatches:\n  - path: replicas.yaml\n  - path: open.yaml\n  - path: netpol.yaml\nconfigMapGenerator:\n  - name: squid\n    files: [squid.conf, k=/abs/other.yaml]\n";
+        let loaded = load(
+            &Inputs::new()
+                .text("app/kustomization.yaml", kustomization)
+                .text(
+                    "app/replicas.yaml",
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 3}\n",
+                )
+                .text(
+                    "app/open.yaml",
+                    "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: open}\nspec: {endpointSelector: {}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+                )
+                .text(
+                    "app/netpol.yaml",
+                    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny}\nspec: {podSelector: {}}\n",
+                )
+                .text("app/squid.conf", "http_access allow all\n"),
+            &LoadOptions::default(),
+        );
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let kinds: Vec<&str> = loaded.objects.iter().map(|o| o.id.kind.as_str()).collect();
+        // The patch file's CiliumNetworkPolicy is checked, its ConfigMap
+        // and the Deployment patch are not; the resource and the squid
+        // configuration are checked although patches name them.
+        assert_eq!(kinds, ["CiliumNetworkPolicy", "NetworkPolicy", SQUID_KIND]);
+        let patches: Vec<String> = loaded
+            .unevaluated
+            .iter()
+            .filter(|n| n.kind == "kustomize.config.k8s.io/Patch")
+            .map(|n| {
+                n.object
+                    .as_ref()
+                    .map_or_else(String::new, ToString::to_string)
+            })
+            .collect();
+        assert_eq!(patches, ["Deployment web", "ConfigMap c"]);
     }
 
     #[test]

@@ -214,11 +214,14 @@ pub(crate) fn parse_stream(text: &str) -> (Vec<Document>, Vec<SyntaxError>) {
 const MAX_ORIGIN: usize = 512;
 
 /// The template named by a `# Source: PATH` comment before the document's
-/// content, as `helm template` writes above every document it renders.
+/// content, as `helm template` writes above every document it renders. The
+/// last one counts: a template that renders only comments leaves its own
+/// `# Source:` in the same part, above the next document's.
 fn helm_source(part: &str) -> Option<Arc<str>> {
     part.lines()
         .take_while(|line| !carries_content(line))
-        .find_map(|line| line.trim().strip_prefix("# Source:"))
+        .filter_map(|line| line.trim().strip_prefix("# Source:"))
+        .last()
         .map(str::trim)
         .filter(|path| !path.is_empty() && path.len() <= MAX_ORIGIN)
         .filter(|path| !path.chars().any(char::is_control))
@@ -436,6 +439,23 @@ mod tests {
         assert_eq!(d.value["b"][1]["c"], Value::String("80".into()));
         assert_eq!(d.value["b"][1]["d"], Value::from(443));
         assert_eq!(docs[1].pos("/kind"), Pos { line: 7, column: 1 });
+    }
+
+    #[test]
+    fn helm_sources_name_the_template_of_each_document() {
+        let text = "---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/empty.yaml\n# only comments\n---\n# Source: c/templates/b.yaml\n# note\nkind: B\n---\nkind: C\n# Source: not/a/header.yaml\n";
+        let (docs, errors) = parse_stream(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        // (A part with only comments loads as an empty document too.)
+        let origins: Vec<Option<&str>> = docs
+            .iter()
+            .filter(|d| !d.value.is_null())
+            .map(|d| d.origin.as_deref())
+            .collect();
+        assert_eq!(
+            origins,
+            [Some("c/templates/a.yaml"), Some("c/templates/b.yaml"), None]
+        );
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub(crate) fn is_unsafe_on_a_line(c: char) -> bool {
 /// `\u{1b}` (lowercase hex, no padding). Everything else, backslashes
 /// included, is kept as is, so ordinary text (and Windows paths) read the
 /// same; the escapes are for reading, not for decoding back.
-pub(crate) fn line(s: &str) -> Cow<'_, str> {
+pub fn line(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe_on_a_line) {
         return Cow::Borrowed(s);
     }

@@ -127,10 +127,18 @@ pub fn not_evaluated(report: &Report) -> String {
     let mut out = String::new();
     for n in &report.not_evaluated {
         let what = match &n.object {
-            Some(o) => match &o.namespace {
-                Some(ns) => format!("{} {ns}/{}", n.kind, o.name),
-                None => format!("{} {}", n.kind, o.name),
-            },
+            Some(o) => {
+                // A patch names the kind it patches.
+                let kind = if n.kind.rsplit('/').next() == Some(o.kind.as_str()) {
+                    String::new()
+                } else {
+                    format!("{} ", o.kind)
+                };
+                match &o.namespace {
+                    Some(ns) => format!("{} {kind}{ns}/{}", n.kind, o.name),
+                    None => format!("{} {kind}{}", n.kind, o.name),
+                }
+            }
             None => n.kind.clone(),
         };
         let at = n

@@ -2147,6 +2147,7 @@ impl Proxies {
                             text: inc.text.clone(),
                             documents: Vec::new(),
                             root: None,
+                            rendered_from: None,
                         });
                         loaded.files.len() - 1
                     }
