@@ -631,9 +631,14 @@ impl Checker {
                 .extend(log.into_iter().map(|line| (c.plugin.id.clone(), line)));
             match result {
                 Ok(findings) => {
-                    for f in findings {
-                        report.findings.push(self.finding(c, f, &loaded, &env));
-                    }
+                    // The policy set's excluded namespaces hold for every
+                    // plugin, whether or not it reads them.
+                    report.findings.extend(
+                        findings
+                            .into_iter()
+                            .map(|f| self.finding(c, f, &loaded, &env))
+                            .filter(|f| !self.excluded(&f.object)),
+                    );
                 }
                 Err((cause, message)) => report.diagnostics.push(Diagnostic::plugin(
                     &c.plugin.id,
@@ -663,6 +668,17 @@ impl Checker {
         }
         report.finish();
         report
+    }
+
+    /// Whether an object is in a namespace the policy set excludes (a
+    /// Namespace object by its own name).
+    fn excluded(&self, object: &crate::report::ObjectRef) -> bool {
+        let namespace = match (&object.namespace, object.kind.as_str()) {
+            (Some(ns), _) => ns,
+            (None, "Namespace") if object.api_version == "v1" => &object.name,
+            (None, _) => return false,
+        };
+        self.excluded_namespaces.contains(namespace)
     }
 
     /// Applies the exemptions file and `palisade.dev/exempt` annotations.

@@ -35,7 +35,7 @@ use crate::engine::{Checker, Engine};
 use crate::error::{Error, ErrorKind};
 use crate::input::{ConfigFile, Inputs};
 use crate::policy::PolicySet;
-use crate::report::Finding;
+use crate::report::{Finding, Report};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -244,25 +244,50 @@ impl Suite {
 
     /// A checker for the suite's policy set.
     pub fn checker(&self, engine: &Engine) -> Result<Checker, Error> {
-        engine.checker(&self.policy, Vec::new())
+        self.checker_with(engine, Vec::new())
+    }
+
+    /// A checker for the suite's policy set plus `extra` plugins (all rules
+    /// on, empty settings): how `palisade test --plugin` tests a plugin
+    /// under development against its suites.
+    pub fn checker_with(
+        &self,
+        engine: &Engine,
+        extra: Vec<crate::Plugin>,
+    ) -> Result<Checker, Error> {
+        engine.checker(&self.policy, extra)
     }
 
     /// Runs every case with `engine`.
     pub fn run(&self, engine: &Engine) -> Result<Vec<CaseResult>, Error> {
         let checker = self.checker(engine)?;
-        Ok(self
-            .cases
-            .iter()
-            .map(|c| self.run_case(&checker, c))
+        Ok((0..self.cases.len())
+            .filter_map(|i| self.run_case(&checker, i))
+            .map(|(result, _)| result)
             .collect())
     }
 
-    fn run_case(&self, checker: &Checker, case: &Case) -> CaseResult {
+    /// The names of the cases, in the order [`Suite::run_case`] numbers
+    /// them.
+    pub fn case_names(&self) -> Vec<&str> {
+        self.cases.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// Runs case number `index` with `checker`: its verdict and the whole
+    /// report (for snapshots). The one pass/fail engine of `palisade test`
+    /// and the fixture tests.
+    pub fn run_case(&self, checker: &Checker, index: usize) -> Option<(CaseResult, Report)> {
+        let case = self.cases.get(index)?;
         let inputs = case
             .inputs
             .iter()
             .fold(Inputs::new(), |inputs, p| inputs.path(p));
         let report = checker.check(&inputs);
+        let result = self.judge(case, &report);
+        Some((result, report))
+    }
+
+    fn judge(&self, case: &Case, report: &Report) -> CaseResult {
         let relevant = |rule: &str| self.rule.as_deref().is_none_or(|r| r == rule);
         let found: Vec<&Finding> = report
             .findings

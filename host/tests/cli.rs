@@ -504,6 +504,19 @@ fn palisade_test_runs_suites_and_shows_differences() {
     );
     let none = palisade(&["test", "tests/demo/insecure"]);
     assert_eq!(none.status.code(), Some(2));
+    // Suites name their own policy: `--policy` is refused, not ignored.
+    let policy = palisade(&[
+        "test",
+        "tests/fixtures/rules/default-deny/NP001",
+        "--policy",
+        "policies/default.yaml",
+    ]);
+    assert_eq!(policy.status.code(), Some(2));
+    assert!(
+        stderr(&policy).contains("takes no --policy"),
+        "{}",
+        stderr(&policy)
+    );
 }
 
 #[test]

@@ -1,7 +1,11 @@
 //! Every built-in rule has pass and fail fixtures under
-//! `tests/fixtures/rules/<plugin>/<RULE-ID>/`: `pass-*.yaml` must produce no finding
-//! of that rule, `fail-*.yaml` at least one, and the whole rendered report of
-//! each file (all rules) is an insta snapshot. Adding a case means adding a file.
+//! `tests/fixtures/rules/<plugin>/<RULE-ID>/`, with the `suite.yaml` that
+//! names the policy they are judged with. Each fixture is a test of its own
+//! (so every failure shows), judged by the engine `palisade test` uses
+//! (`Suite::run_case`): a `pass-*.yaml` must produce no finding of the rule,
+//! a `fail-*.yaml` exactly the findings its `# expect:` lines state. The
+//! whole rendered report of each fixture (all rules) is an insta snapshot.
+//! Adding a case means adding a file.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,26 +15,46 @@
 )]
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use palisade::suite::Suite;
-use palisade::{Inputs, PolicySet, render};
+use libtest_mimic::{Arguments, Failed, Trial};
+use palisade::suite::{self, Suite};
+use palisade::{Checker, PolicySet, render};
 use palisade_tests::{engine, portable, workspace};
 
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = fixture_trials();
+    trials.extend([
+        Trial::test("every_builtin_rule_has_pass_and_fail_fixtures", || {
+            every_builtin_rule_has_pass_and_fail_fixtures();
+            Ok(())
+        }),
+        Trial::test("the_rules_reference_is_current", || {
+            the_rules_reference_is_current();
+            Ok(())
+        }),
+    ]);
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// (plugin, rule, directory) of every fixture directory.
 fn fixture_dirs() -> Vec<(String, String, PathBuf)> {
     let root = workspace().join("tests/fixtures/rules");
     let mut out = Vec::new();
     for plugin in sorted(&root) {
         for rule in sorted(&plugin) {
-            let name = |p: &Path| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            out.push((name(&plugin), name(&rule), rule));
+            out.push((file_name(&plugin), file_name(&rule), rule));
         }
     }
     out
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn sorted(dir: &Path) -> Vec<PathBuf> {
@@ -42,80 +66,76 @@ fn sorted(dir: &Path) -> Vec<PathBuf> {
     entries
 }
 
-#[test]
-fn every_fixture_behaves_as_its_name_says() {
-    let mut cases = 0;
+/// One test per fixture file, named `plugin/RULE/file`. A suite that does
+/// not load is one failing test.
+fn fixture_trials() -> Vec<Trial> {
+    let mut trials = Vec::new();
     for (plugin, rule, dir) in fixture_dirs() {
-        // Each rule's suite names the policy its fixtures are judged with.
-        let checker = Suite::load(&dir.join("suite.yaml"))
-            .and_then(|s| s.checker(engine()))
-            .unwrap_or_else(|e| panic!("{e}"));
-        for file in sorted(&dir) {
-            let name = file.file_name().unwrap().to_str().unwrap().to_string();
-            if name == "suite.yaml" {
+        let loaded = Suite::load(&dir.join("suite.yaml"))
+            .and_then(|suite| Ok((suite.checker(engine())?, suite)));
+        let (checker, suite) = match loaded {
+            Ok(pair) => pair,
+            Err(e) => {
+                let message = e.to_string();
+                trials.push(Trial::test(
+                    format!("{plugin}/{rule}/suite.yaml"),
+                    move || Err(message.into()),
+                ));
                 continue;
             }
-            let expect_fail = if name.starts_with("fail-") {
-                true
-            } else if name.starts_with("pass-") {
-                false
-            } else {
-                panic!(
-                    "{}: fixture names start with pass- or fail-",
-                    file.display()
-                );
-            };
-            // By path, so that squid configurations are recognised as such;
-            // `portable` strips the workspace from rendered paths.
-            let report = checker.check(&Inputs::new().path(&file));
-            assert!(
-                report.diagnostics.is_empty(),
-                "{}: fixtures must load cleanly: {:#?}",
-                file.display(),
-                report.diagnostics
-            );
-            let found = report
-                .findings
-                .iter()
-                .any(|f| f.rule == rule && f.plugin == plugin);
-            assert_eq!(
-                found,
-                expect_fail,
-                "{}: expected {} finding of {rule}\n{}",
-                file.display(),
-                if expect_fail { "a" } else { "no" },
-                render::human(&report)
-            );
-            let snapshot = format!("{plugin}__{rule}__{}", name.trim_end_matches(".yaml"));
-            insta::assert_snapshot!(snapshot, portable(&render::human(&report)));
-            cases += 1;
+        };
+        let shared: Arc<(Suite, Checker)> = Arc::new((suite, checker));
+        let names: Vec<String> = shared
+            .0
+            .case_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        for (index, name) in names.into_iter().enumerate() {
+            let shared = Arc::clone(&shared);
+            let (plugin, rule) = (plugin.clone(), rule.clone());
+            trials.push(Trial::test(format!("{plugin}/{rule}/{name}"), move || {
+                run_fixture(&shared.0, &shared.1, index, &plugin, &rule, &name)
+            }));
         }
     }
-    assert!(cases > 0, "no fixtures found");
+    assert!(!trials.is_empty(), "no fixtures found");
+    trials
 }
 
-#[test]
-fn every_rule_suite_passes_through_palisade_test() {
-    let suites = Suite::discover(&[workspace().join("tests/fixtures/rules")]);
-    assert_eq!(
-        suites.len(),
-        fixture_dirs().len(),
-        "every rule directory has a suite.yaml"
-    );
-    let mut cases = 0;
-    for file in suites {
-        let results = Suite::load(&file)
-            .and_then(|s| s.run(engine()))
-            .unwrap_or_else(|e| panic!("{e}"));
-        for r in &results {
-            assert!(r.passed(), "{}", palisade::suite::render_human(&results));
-        }
-        cases += results.len();
+fn run_fixture(
+    suite: &Suite,
+    checker: &Checker,
+    index: usize,
+    plugin: &str,
+    rule: &str,
+    name: &str,
+) -> Result<(), Failed> {
+    let (result, report) = suite
+        .run_case(checker, index)
+        .ok_or_else(|| Failed::from("no such case"))?;
+    if !result.passed() {
+        return Err(format!(
+            "{}\n{}",
+            suite::render_human(&[result]),
+            render::human(&report)
+        )
+        .into());
     }
-    assert!(cases >= 13);
+    // A fail- fixture's findings must come from the plugin under test.
+    if name.starts_with("fail-")
+        && !report
+            .findings
+            .iter()
+            .any(|f| f.rule == rule && f.plugin == plugin)
+    {
+        return Err(format!("{name}: no finding of {rule} from plugin {plugin}").into());
+    }
+    let snapshot = format!("{plugin}__{rule}__{}", name.trim_end_matches(".yaml"));
+    insta::assert_snapshot!(snapshot, portable(&render::human(&report)));
+    Ok(())
 }
 
-#[test]
 fn every_builtin_rule_has_pass_and_fail_fixtures() {
     let checker = engine()
         .checker(&PolicySet::builtin_default(), Vec::new())
@@ -135,10 +155,15 @@ fn every_builtin_rule_has_pass_and_fail_fixtures() {
                 rule.id, rule.id
             );
         };
-        let names: Vec<String> = sorted(dir)
-            .iter()
-            .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
-            .collect();
+        let names: Vec<String> = sorted(dir).iter().map(|p| file_name(p)).collect();
+        // `palisade test` skips other files; here they are mistakes.
+        for name in names.iter().filter(|n| *n != "suite.yaml") {
+            assert!(
+                name.starts_with("pass-") || name.starts_with("fail-"),
+                "{}: fixture names start with pass- or fail-",
+                dir.join(name).display()
+            );
+        }
         assert!(
             names.iter().any(|n| n.starts_with("pass-")),
             "{} lacks a pass fixture",
@@ -158,7 +183,6 @@ fn every_builtin_rule_has_pass_and_fail_fixtures() {
     }
 }
 
-#[test]
 fn the_rules_reference_is_current() {
     let checker = engine()
         .checker(&PolicySet::builtin_default(), Vec::new())

@@ -143,3 +143,64 @@ fn two_plugins_cannot_declare_one_rule() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn excluded_namespaces_hold_for_plugins_that_ignore_them() {
+    // A third-party plugin that reports on every object it is given: the
+    // host keeps none about the excluded namespace, the namespace itself
+    // included.
+    let plugin = engine()
+        .load_plugin(&impostor(
+            r#"{"id": "careless", "rules": ["CARE001"], "report_all": true}"#,
+        ))
+        .unwrap();
+    let set = PolicySet::parse(
+        "policy.yaml",
+        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  excludedNamespaces: [kube-system]\n  plugins: []\n",
+    )
+    .unwrap();
+    let checker = engine().checker(&set, vec![plugin]).unwrap();
+    let inputs = palisade::Inputs::new().text(
+        "cluster.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: kube-system}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: kube-system}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: shop}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: c}\n",
+    );
+    let report = checker.check(&inputs);
+    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+    let objects: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| f.object.to_string())
+        .collect();
+    assert_eq!(objects, ["ConfigMap shop/b", "ClusterRole c"]);
+}
+
+#[test]
+fn a_suite_tests_a_plugin_under_development() {
+    // `palisade test --plugin FILE`: the plugin joins the suite's policy,
+    // so its rule's fixtures are judged; without it they fail.
+    let dir = std::env::temp_dir().join(format!("palisade-suite-plugin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("suite.yaml"),
+        "apiVersion: palisade.dev/v1alpha1\nkind: TestSuite\nmetadata: {name: careless}\nspec:\n  rule: CARE001\n  plugins: []\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("fail-any.yaml"),
+        "# expect: CARE001 ConfigMap shop/b\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: shop}\n",
+    )
+    .unwrap();
+    let suite = palisade::suite::Suite::load(&dir.join("suite.yaml")).unwrap();
+    let plugin = engine()
+        .load_plugin(&impostor(
+            r#"{"id": "careless", "rules": ["CARE001"], "report_all": true}"#,
+        ))
+        .unwrap();
+    let with = suite.checker_with(engine(), vec![plugin]).unwrap();
+    let (result, _) = suite.run_case(&with, 0).unwrap();
+    assert!(result.passed(), "{result:?}");
+    let without = suite.checker(engine()).unwrap();
+    let (result, _) = suite.run_case(&without, 0).unwrap();
+    assert_eq!(result.missing, ["CARE001 ConfigMap shop/b"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

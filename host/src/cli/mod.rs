@@ -171,16 +171,27 @@ impl PluginOpts {
 
     pub(crate) fn checker_with(&self, engine: &Engine) -> anyhow::Result<Checker> {
         let policy = self.policy()?;
-        let mut extra = Vec::new();
-        for path in &self.plugins {
-            let bytes = palisade::fsutil::read_limited(path)
-                .with_context(|| format!("cannot read plugin `{}`", path.display()))?;
-            let plugin = engine
-                .load_plugin(&bytes)
-                .with_context(|| format!("cannot load plugin `{}`", path.display()))?;
-            extra.push(plugin);
-        }
+        let extra = self.extra_plugins(engine)?;
         Ok(engine.checker(&policy, extra)?)
+    }
+
+    /// Whether `--policy` was given.
+    pub(crate) fn has_policy(&self) -> bool {
+        self.policy.is_some()
+    }
+
+    /// The `--plugin` components, loaded.
+    pub(crate) fn extra_plugins(&self, engine: &Engine) -> anyhow::Result<Vec<palisade::Plugin>> {
+        self.plugins
+            .iter()
+            .map(|path| {
+                let bytes = palisade::fsutil::read_limited(path)
+                    .with_context(|| format!("cannot read plugin `{}`", path.display()))?;
+                engine
+                    .load_plugin(&bytes)
+                    .with_context(|| format!("cannot load plugin `{}`", path.display()))
+            })
+            .collect()
     }
 }
 

@@ -33,7 +33,14 @@ enum TestFormat {
 }
 
 pub(crate) fn run(args: TestArgs) -> anyhow::Result<Status> {
+    if args.plugins.has_policy() {
+        anyhow::bail!(
+            "`palisade test` takes no --policy: each suite names its policy set (`spec.policy` or `spec.plugins` in suite.yaml)"
+        );
+    }
     let engine = args.plugins.engine(args.plugins.cache_dir())?;
+    // `--plugin`: the plugin under development joins every suite's policy.
+    let extra = args.plugins.extra_plugins(&engine)?;
     let files = Suite::discover(&args.paths);
     if files.is_empty() {
         anyhow::bail!("no suite.yaml under {:?}", args.paths);
@@ -41,7 +48,14 @@ pub(crate) fn run(args: TestArgs) -> anyhow::Result<Status> {
     let mut results = Vec::new();
     let mut load_errors = Vec::new();
     for file in &files {
-        match Suite::load(file).and_then(|s| s.run(&engine)) {
+        let run = Suite::load(file).and_then(|suite| {
+            let checker = suite.checker_with(&engine, extra.clone())?;
+            Ok((0..suite.case_names().len())
+                .filter_map(|i| suite.run_case(&checker, i))
+                .map(|(result, _)| result)
+                .collect::<Vec<_>>())
+        });
+        match run {
             Ok(r) => results.extend(r),
             Err(e) => load_errors.push(e.to_string()),
         }

@@ -6,8 +6,11 @@
 //! impostors: plugins that claim reserved IDs, other plugins' rules, or
 //! metadata far too large. The JSON:
 //! `{"id": "...", "rules": ["ID", ...], "generate": N, "doc_bytes": N,
-//! "summary": "..."}`; `generate` adds rules `GEN0000001`…, `doc_bytes` pads
-//! each rule's doc, `summary` replaces every rule's summary.
+//! "summary": "...", "report_all": bool}`; `generate` adds rules
+//! `GEN0000001`…, `doc_bytes` pads each rule's doc, `summary` replaces every
+//! rule's summary, and `report_all` makes it report its first rule on every
+//! object, ignoring the excluded namespaces it is given (as a careless
+//! third-party plugin would).
 
 #![cfg_attr(
     not(target_family = "wasm"),
@@ -54,16 +57,21 @@ fn rule(id: String, doc_bytes: usize, summary: Option<&str>) -> RuleInfo {
     }
 }
 
+/// The metadata JSON patched into [`METADATA`].
+fn config() -> serde_json::Value {
+    // Read through a black box, so the optimizer keeps the bytes as data.
+    let bytes: &[u8] = std::hint::black_box(&METADATA[..]);
+    let json = bytes
+        .get(MARKER_LEN..CAPACITY - END.len())
+        .unwrap_or_default();
+    serde_json::from_slice(json).unwrap_or_default()
+}
+
 struct Impostor;
 
 impl Guest for Impostor {
     fn metadata() -> PluginMetadata {
-        // Read through a black box, so the optimizer keeps the bytes as data.
-        let bytes: &[u8] = std::hint::black_box(&METADATA[..]);
-        let json = bytes
-            .get(MARKER_LEN..CAPACITY - END.len())
-            .unwrap_or_default();
-        let v: serde_json::Value = serde_json::from_slice(json).unwrap_or_default();
+        let v = config();
         let doc_bytes = v["doc_bytes"].as_u64().unwrap_or(0) as usize;
         let summary = v["summary"].as_str();
         let mut rules: Vec<RuleInfo> = v["rules"]
@@ -96,8 +104,21 @@ impl Guest for Impostor {
         Vec::new()
     }
 
-    fn evaluate(_request: Request) -> Result<Vec<Finding>, PluginError> {
-        Ok(Vec::new())
+    fn evaluate(request: Request) -> Result<Vec<Finding>, PluginError> {
+        let v = config();
+        let Some(rule) = v["rules"][0].as_str().filter(|_| v["report_all"] == true) else {
+            return Ok(Vec::new());
+        };
+        Ok((0..request.objects.len())
+            .map(|i| Finding {
+                rule: rule.to_string(),
+                severity: Severity::Warning,
+                message: "reported on every object".to_string(),
+                object: i as u32,
+                path: None,
+                remediation: None,
+            })
+            .collect())
     }
 }
 
