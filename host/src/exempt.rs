@@ -187,12 +187,7 @@ impl Exemptions {
     /// Reads an exemptions file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Exemptions, Error> {
         let path = path.as_ref();
-        let text = crate::fsutil::read_text(path).map_err(|e| {
-            Error::new(
-                ErrorKind::Policy,
-                format!("cannot read exemptions `{}`: {e}", path.display()),
-            )
-        })?;
+        let text = crate::fsutil::read_config(path, "exemptions")?;
         Exemptions::parse(&path.display().to_string(), &text)
     }
 
@@ -503,12 +498,7 @@ impl Baseline {
     /// Reads a baseline written by [`Baseline::render`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Baseline, Error> {
         let path = path.as_ref();
-        let text = crate::fsutil::read_text(path).map_err(|e| {
-            Error::new(
-                ErrorKind::Policy,
-                format!("cannot read baseline `{}`: {e}", path.display()),
-            )
-        })?;
+        let text = crate::fsutil::read_config(path, "baseline")?;
         let raw: RawBaseline = serde_json::from_str(&text).map_err(|e| {
             Error::new(
                 ErrorKind::Policy,

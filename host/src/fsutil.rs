@@ -95,6 +95,17 @@ pub fn read_text(path: &Path) -> io::Result<String> {
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("not UTF-8 text: {e}")))
 }
 
+/// One of the user's configuration files (policy set, exemptions,
+/// baseline), as text; `what` names it in the error.
+pub(crate) fn read_config(path: &Path, what: &str) -> Result<String, crate::Error> {
+    read_text(path).map_err(|e| {
+        crate::Error::new(
+            crate::ErrorKind::Policy,
+            format!("cannot read {what} `{}`: {e}", path.display()),
+        )
+    })
+}
+
 /// Attempts at a fresh temporary name before giving up.
 const ATTEMPTS: u32 = 16;
 

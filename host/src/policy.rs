@@ -224,12 +224,7 @@ impl PolicySet {
     /// the file's directory.
     pub fn from_file(path: impl AsRef<Path>) -> Result<PolicySet, Error> {
         let path = path.as_ref();
-        let text = crate::fsutil::read_text(path).map_err(|e| {
-            Error::new(
-                ErrorKind::Policy,
-                format!("cannot read policy set `{}`: {e}", path.display()),
-            )
-        })?;
+        let text = crate::fsutil::read_config(path, "policy set")?;
         let mut set = PolicySet::parse(&path.display().to_string(), &text)?;
         set.dir = path
             .parent()

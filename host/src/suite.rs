@@ -421,56 +421,37 @@ pub fn render_human(results: &[CaseResult]) -> String {
 
 /// Renders case results as JUnit XML (one testsuite per suite).
 pub fn render_junit(results: &[CaseResult]) -> String {
-    let esc = crate::render::escape::xml;
-    let mut suites: Vec<&str> = results.iter().map(|r| r.suite.as_str()).collect();
-    suites.dedup();
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"palisade test\">\n",
-    );
-    for s in suites {
-        let cases: Vec<&CaseResult> = results.iter().filter(|r| r.suite == s).collect();
-        let failures = cases
-            .iter()
-            .filter(|r| !r.errors.is_empty() || !r.passed())
-            .count();
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
-            esc(s),
-            cases.len()
-        );
-        for c in cases {
-            if c.passed() {
-                let _ = writeln!(
-                    out,
-                    "    <testcase classname=\"{}\" name=\"{}\"/>",
-                    esc(s),
-                    esc(&c.name)
-                );
-            } else {
-                let mut detail = String::new();
-                for e in &c.errors {
-                    let _ = writeln!(detail, "error: {e}");
-                }
-                for m in &c.missing {
-                    let _ = writeln!(detail, "- {m}");
-                }
-                for u in &c.unexpected {
-                    let _ = writeln!(detail, "+ {u}");
-                }
-                let _ = writeln!(
-                    out,
-                    "    <testcase classname=\"{}\" name=\"{}\">\n      <failure message=\"findings differ\">{}</failure>\n    </testcase>",
-                    esc(s),
-                    esc(&c.name),
-                    esc(detail.trim_end())
-                );
-            }
+    use crate::render::junit::{Case, Failure, Outcome, Suite, write};
+    let mut suites: Vec<Suite> = Vec::new();
+    for r in results {
+        if suites.last().is_none_or(|s| s.name != r.suite) {
+            suites.push(Suite {
+                name: r.suite.clone(),
+                cases: Vec::new(),
+            });
         }
-        out.push_str("  </testsuite>\n");
+        let outcome = if r.passed() {
+            Outcome::Passed
+        } else {
+            let lines = (r.errors.iter().map(|e| format!("error: {e}")))
+                .chain(r.missing.iter().map(|m| format!("- {m}")))
+                .chain(r.unexpected.iter().map(|u| format!("+ {u}")))
+                .collect();
+            Outcome::Failed(vec![Failure {
+                kind: None,
+                message: "findings differ".into(),
+                lines,
+            }])
+        };
+        if let Some(suite) = suites.last_mut() {
+            suite.cases.push(Case {
+                classname: r.suite.clone(),
+                name: r.name.clone(),
+                outcome,
+            });
+        }
     }
-    out.push_str("</testsuites>\n");
-    out
+    write("palisade test", &suites)
 }
 
 #[cfg(test)]

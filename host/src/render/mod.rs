@@ -9,7 +9,7 @@ pub mod escape;
 mod github;
 mod human;
 mod json;
-mod junit;
+pub(crate) mod junit;
 mod policyreport;
 mod reference;
 mod sarif;
