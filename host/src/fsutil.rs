@@ -79,7 +79,7 @@ pub(crate) fn read_regular(
 }
 
 /// Reads a file the user or a repository names as configuration: a regular
-/// file of at most [`MAX_CONFIG_BYTES`] ([`read_regular`]). `/dev/zero` or
+/// file of at most `MAX_CONFIG_BYTES` (`read_regular`). `/dev/zero` or
 /// a FIFO named as a policy in a pull request's suite is an error, not a
 /// hang.
 pub fn read_limited(path: &Path) -> io::Result<Vec<u8>> {

@@ -11,9 +11,9 @@
 //! | function | for | what it does |
 //! |---|---|---|
 //! | [`line`] | human and GitHub output: any single-line field | control and layout characters as visible escapes (`\n`, `\u{1b}`) |
-//! | [`github_data`], [`github_property`] | GitHub workflow commands | [`line`], then the runner's `%XX` escapes |
-//! | [`xml`] | JUnit attributes and text | entities and character references; characters XML 1.0 forbids become U+FFFD |
-//! | [`yaml`] | PolicyReport scalars | plain when unambiguous, else double-quoted with escapes for everything YAML does not print |
+//! | `github_data`, `github_property` | GitHub workflow commands | [`line`], then the runner's `%XX` escapes |
+//! | `xml` | JUnit attributes and text | entities and character references; characters XML 1.0 forbids become U+FFFD |
+//! | `yaml` | PolicyReport scalars | plain when unambiguous, else double-quoted with escapes for everything YAML does not print |
 //!
 //! JSON and SARIF need nothing here: serde escapes what JSON requires, and a
 //! JSON reader gets the exact text back.
