@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, ErrorKind};
 use crate::input::{self, Inputs, LoadOptions};
 use crate::model;
-use crate::policy::{PluginSource, PolicySet};
+use crate::policy::{PluginEntry, PluginSource, PolicySet};
 use crate::report::{Diagnostic, Finding, PluginFailure, Report, Severity};
 use crate::runtime::{self, Called, CompiledPlugin, Limits, LoadFailure, Runtime, wit};
 
@@ -340,60 +340,11 @@ impl Engine {
     /// Loads every plugin of a policy set, validates its settings and returns
     /// a checker. `extra` plugins run with all rules on and empty settings.
     pub fn checker(&self, policy: &PolicySet, extra: Vec<Plugin>) -> Result<Checker, Error> {
-        let mut plugins = Vec::new();
-        for entry in &policy.plugins {
-            let plugin = match &entry.source {
-                PluginSource::Builtin(id) => self.load_builtin(id),
-                PluginSource::File { path, sha256 } => {
-                    let full = policy.dir.join(path);
-                    let bytes = crate::fsutil::read_limited(&full).map_err(|e| {
-                        Error::new(
-                            ErrorKind::Plugin,
-                            format!("cannot read plugin `{}`: {e}", full.display()),
-                        )
-                    })?;
-                    let actual = runtime::hex(&Sha256::digest(&bytes).into());
-                    if actual != *sha256 {
-                        return Err(Error::new(
-                            ErrorKind::Checksum,
-                            format!(
-                                "plugin `{}` has sha256 {actual}, but the policy set pins {sha256}",
-                                full.display()
-                            ),
-                        )
-                        .with_location(entry.location.clone()));
-                    }
-                    self.load_plugin(&bytes)
-                }
-            }
-            .map_err(|e| e.with_location(entry.location.clone()))?;
-            let settings = entry.settings.to_string();
-            self.validate_settings(&plugin, &settings)
-                .map_err(|e| e.with_location(entry.settings_location.clone()))?;
-            for rule in entry.disabled_rules.iter().chain(entry.severity.keys()) {
-                if !plugin.rules.iter().any(|r| r.id == *rule) {
-                    return Err(Error::new(
-                        ErrorKind::Policy,
-                        format!("plugin `{}` has no rule `{rule}`", plugin.id),
-                    )
-                    .with_location(entry.location.clone()));
-                }
-            }
-            let enabled = plugin
-                .rules
-                .iter()
-                .filter(|r| !entry.disabled_rules.contains(&r.id))
-                .map(|r| r.id.clone())
-                .collect();
-            let queries = self.queries(&plugin, &settings);
-            plugins.push(Configured {
-                plugin,
-                settings,
-                enabled,
-                severity: entry.severity.clone(),
-                queries,
-            });
-        }
+        let mut plugins = policy
+            .plugins
+            .iter()
+            .map(|entry| self.configure(policy, entry))
+            .collect::<Result<Vec<_>, _>>()?;
         for plugin in extra {
             self.validate_settings(&plugin, "{}")?;
             let enabled = plugin.rules.iter().map(|r| r.id.clone()).collect();
@@ -406,28 +357,7 @@ impl Engine {
                 queries,
             });
         }
-        let mut seen: Vec<&str> = Vec::new();
-        let mut rule_owner: BTreeMap<&str, &str> = BTreeMap::new();
-        for c in &plugins {
-            if seen.contains(&c.plugin.id.as_str()) {
-                return Err(Error::new(
-                    ErrorKind::Policy,
-                    format!("plugin `{}` is loaded twice", c.plugin.id),
-                ));
-            }
-            seen.push(&c.plugin.id);
-            for r in &c.plugin.rules {
-                if let Some(owner) = rule_owner.insert(&r.id, &c.plugin.id) {
-                    return Err(Error::new(
-                        ErrorKind::Policy,
-                        format!(
-                            "plugins `{owner}` and `{}` both declare rule `{}`: rule IDs must be unique across the loaded plugins",
-                            c.plugin.id, r.id
-                        ),
-                    ));
-                }
-            }
-        }
+        unique_identities(&plugins)?;
         let exemptions = match &policy.exemptions {
             Some(path) => Some(crate::Exemptions::from_file(policy.dir.join(path))?),
             None => None,
@@ -452,6 +382,90 @@ impl Engine {
             network_plugin: policy.network_plugin,
         })
     }
+
+    /// One plugin entry of a policy set: loaded (a file checked against its
+    /// pinned SHA-256), settings validated, rule switches checked.
+    fn configure(&self, policy: &PolicySet, entry: &PluginEntry) -> Result<Configured, Error> {
+        let plugin = match &entry.source {
+            PluginSource::Builtin(id) => self.load_builtin(id),
+            PluginSource::File { path, sha256 } => self.load_pinned(&policy.dir.join(path), sha256),
+        }
+        .map_err(|e| e.with_location(entry.location.clone()))?;
+        let settings = entry.settings.to_string();
+        self.validate_settings(&plugin, &settings)
+            .map_err(|e| e.with_location(entry.settings_location.clone()))?;
+        for rule in entry.disabled_rules.iter().chain(entry.severity.keys()) {
+            if !plugin.rules.iter().any(|r| r.id == *rule) {
+                return Err(Error::new(
+                    ErrorKind::Policy,
+                    format!("plugin `{}` has no rule `{rule}`", plugin.id),
+                )
+                .with_location(entry.location.clone()));
+            }
+        }
+        let enabled = plugin
+            .rules
+            .iter()
+            .filter(|r| !entry.disabled_rules.contains(&r.id))
+            .map(|r| r.id.clone())
+            .collect();
+        let queries = self.queries(&plugin, &settings);
+        Ok(Configured {
+            plugin,
+            settings,
+            enabled,
+            severity: entry.severity.clone(),
+            queries,
+        })
+    }
+
+    /// A plugin file whose SHA-256 must be `sha256`.
+    fn load_pinned(&self, path: &std::path::Path, sha256: &str) -> Result<Plugin, Error> {
+        let bytes = crate::fsutil::read_limited(path).map_err(|e| {
+            Error::new(
+                ErrorKind::Plugin,
+                format!("cannot read plugin `{}`: {e}", path.display()),
+            )
+        })?;
+        let actual = runtime::hex(&Sha256::digest(&bytes).into());
+        if actual != sha256 {
+            return Err(Error::new(
+                ErrorKind::Checksum,
+                format!(
+                    "plugin `{}` has sha256 {actual}, but the policy set pins {sha256}",
+                    path.display()
+                ),
+            ));
+        }
+        self.load_plugin(&bytes)
+    }
+}
+
+/// Plugin IDs, and rule IDs across plugins, are unique.
+fn unique_identities(plugins: &[Configured]) -> Result<(), Error> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut rule_owner: BTreeMap<&str, &str> = BTreeMap::new();
+    for c in plugins {
+        if seen.contains(&c.plugin.id.as_str()) {
+            return Err(Error::new(
+                ErrorKind::Policy,
+                format!("plugin `{}` is loaded twice", c.plugin.id),
+            ));
+        }
+        seen.push(&c.plugin.id);
+        for r in &c.plugin.rules {
+            if let Some(owner) = rule_owner.insert(&r.id, &c.plugin.id) {
+                return Err(Error::new(
+                    ErrorKind::Policy,
+                    format!(
+                        "plugins `{owner}` and `{}` both declare rule `{}`: rule IDs must be unique across the loaded plugins",
+                        c.plugin.id, r.id
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone)]

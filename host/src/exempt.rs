@@ -338,34 +338,6 @@ pub(crate) fn apply(
     let mut exempted = Vec::new();
     let mut used: BTreeSet<usize> = BTreeSet::new();
     let empty = BTreeMap::new();
-    let mut extra = Vec::new();
-    // Every annotation that is not honoured is reported, whether or not a
-    // finding concerns its object: the attempt itself matters.
-    for (object, facts) in objects {
-        let Some((value, location)) = &facts.exempt_annotation else {
-            continue;
-        };
-        let why = if parse_annotation(value).is_none() {
-            format!("it is malformed (expected `RULE-ID[,RULE-ID]: reason`, found `{value}`)")
-        } else if on_control_path(object) {
-            format!(
-                "`{}` objects are on the control paths and cannot exempt themselves",
-                object.kind
-            )
-        } else if !annotations_allowed {
-            "the policy set disables annotation exemptions".to_string()
-        } else {
-            continue;
-        };
-        extra.push(host_finding(
-            "PAL003",
-            Severity::Warning,
-            format!("the `{EXEMPT_ANNOTATION}` annotation of {object} is ignored: {why}"),
-            object.clone(),
-            location.clone(),
-            "move the exemption to the exemptions file, with a reason and an expiry date",
-        ));
-    }
     for f in findings {
         let facts = objects.get(&f.object);
         let labels = facts.map_or(&empty, |o| &o.labels);
@@ -388,7 +360,7 @@ pub(crate) fn apply(
                 }
             }
         }
-        // The annotation, where it is honoured (checked below).
+        // The annotation, where it is honoured (see `ignored_annotations`).
         if let Some((value, location)) = facts.and_then(|o| o.exempt_annotation.as_ref())
             && annotations_allowed
             && !on_control_path(&f.object)
@@ -404,41 +376,84 @@ pub(crate) fn apply(
         }
         kept.push(f);
     }
+    kept.extend(ignored_annotations(objects, annotations_allowed));
     if let Some(ex) = file {
-        for (i, e) in ex.entries.iter().enumerate() {
-            let object = exemption_object(&ex.file, i);
-            if e.expires <= today {
-                extra.push(host_finding(
-                    "PAL001",
-                    Severity::Error,
-                    format!(
-                        "exemption for {} expired on {} (reason: {}); it no longer exempts anything",
-                        e.rules.join(", "),
-                        e.expires,
-                        e.reason
-                    ),
-                    object,
-                    Some(e.location.clone()),
-                    "fix what it exempted, or renew it with a new reason and expiry date",
-                ));
-            } else if !used.contains(&i) {
-                extra.push(host_finding(
-                    "PAL002",
-                    Severity::Warning,
-                    format!(
-                        "exemption for {} matched no finding (reason: {})",
-                        e.rules.join(", "),
-                        e.reason
-                    ),
-                    object,
-                    Some(e.location.clone()),
-                    "remove the entry",
-                ));
-            }
+        kept.extend(stale_entries(ex, &used, today));
+    }
+    Applied { kept, exempted }
+}
+
+/// PAL003 for every annotation that is not honoured, whether or not a
+/// finding concerns its object: the attempt itself matters.
+fn ignored_annotations(
+    objects: &BTreeMap<ObjectRef, ObjectFacts>,
+    annotations_allowed: bool,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (object, facts) in objects {
+        let Some((value, location)) = &facts.exempt_annotation else {
+            continue;
+        };
+        let why = if parse_annotation(value).is_none() {
+            format!("it is malformed (expected `RULE-ID[,RULE-ID]: reason`, found `{value}`)")
+        } else if on_control_path(object) {
+            format!(
+                "`{}` objects are on the control paths and cannot exempt themselves",
+                object.kind
+            )
+        } else if !annotations_allowed {
+            "the policy set disables annotation exemptions".to_string()
+        } else {
+            continue;
+        };
+        out.push(host_finding(
+            "PAL003",
+            Severity::Warning,
+            format!("the `{EXEMPT_ANNOTATION}` annotation of {object} is ignored: {why}"),
+            object.clone(),
+            location.clone(),
+            "move the exemption to the exemptions file, with a reason and an expiry date",
+        ));
+    }
+    out
+}
+
+/// PAL001 for expired entries of the exemptions file, PAL002 for entries
+/// that matched nothing (`used` holds those that did).
+fn stale_entries(ex: &Exemptions, used: &BTreeSet<usize>, today: Date) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (i, e) in ex.entries.iter().enumerate() {
+        let object = exemption_object(&ex.file, i);
+        if e.expires <= today {
+            out.push(host_finding(
+                "PAL001",
+                Severity::Error,
+                format!(
+                    "exemption for {} expired on {} (reason: {}); it no longer exempts anything",
+                    e.rules.join(", "),
+                    e.expires,
+                    e.reason
+                ),
+                object,
+                Some(e.location.clone()),
+                "fix what it exempted, or renew it with a new reason and expiry date",
+            ));
+        } else if !used.contains(&i) {
+            out.push(host_finding(
+                "PAL002",
+                Severity::Warning,
+                format!(
+                    "exemption for {} matched no finding (reason: {})",
+                    e.rules.join(", "),
+                    e.reason
+                ),
+                object,
+                Some(e.location.clone()),
+                "remove the entry",
+            ));
         }
     }
-    kept.extend(extra);
-    Applied { kept, exempted }
+    out
 }
 
 /// `"NP001,NP002: reason"` → (rules, reason); the reason must not be empty.
