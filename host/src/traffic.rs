@@ -337,23 +337,51 @@ pub(crate) fn rule() -> RuleInfo {
 /// One finding per object of the table in the inputs, unless every
 /// namespace it affects is excluded by the policy set.
 pub(crate) fn findings(loaded: &Loaded, excluded: &[String]) -> Vec<Finding> {
+    unmodelled(loaded, excluded)
+        .into_iter()
+        .map(|u| u.finding)
+        .collect()
+}
+
+/// An object Palisade does not model, with the namespaces it affects.
+#[derive(Debug)]
+pub(crate) struct Unmodelled {
+    /// Its `PAL004` finding.
+    pub(crate) finding: Finding,
+    affected: Affected,
+}
+
+impl Unmodelled {
+    /// Whether it may change the traffic of pods in `namespace` (an
+    /// expression Palisade does not evaluate may).
+    pub(crate) fn affects(&self, namespace: &str) -> bool {
+        match &self.affected {
+            Affected::Everywhere | Affected::Described(_) => true,
+            Affected::Names(names) => names.contains(namespace),
+            Affected::Selected { matched, .. } => matched.contains(namespace),
+        }
+    }
+}
+
+/// Every object of the table in the inputs whose affected namespaces are
+/// not all in `excluded`.
+pub(crate) fn unmodelled(loaded: &Loaded, excluded: &[String]) -> Vec<Unmodelled> {
     let namespaces = crate::model::namespaces(loaded);
     let mut out = Vec::new();
     for object in &loaded.objects {
         let Some(t) = lookup(&object.id.api_version, &object.id.kind) else {
             continue;
         };
-        let reach = affected(t, object, &namespaces);
-        let shown = match reach.shown(excluded) {
-            Some(shown) => shown,
-            None => continue,
+        let affected = affected(t, object, &namespaces);
+        let Some(shown) = affected.shown(excluded) else {
+            continue;
         };
-        out.push(Finding {
+        let finding = Finding {
             plugin: "palisade".into(),
             rule: RULE.into(),
             severity: Severity::Warning,
             message: format!(
-                "traffic verdict may be incomplete: {} ({}) {} for pods in {shown}, and Palisade does not model it",
+                "traffic verdict may be incomplete: {} ({}) {} for {shown}, and Palisade does not model it",
                 object.id,
                 object.id.api_version,
                 t.effect.words(),
@@ -365,7 +393,8 @@ pub(crate) fn findings(loaded: &Loaded, excluded: &[String]) -> Vec<Finding> {
                 "review it by hand; if it is intended, exempt it in the exemptions file with a reason and an expiry date".into(),
             ),
             related: Vec::new(),
-        });
+        };
+        out.push(Unmodelled { finding, affected });
     }
     out
 }
@@ -411,13 +440,13 @@ impl Affected {
             shown.join(", ")
         };
         match self {
-            Affected::Everywhere => Some("every namespace".into()),
+            Affected::Everywhere => Some("pods in every namespace".into()),
             Affected::Names(names) => {
                 let names = kept(names);
                 match names.len() {
                     0 => None,
-                    1 => Some(format!("namespace {}", list(&names))),
-                    _ => Some(format!("namespaces {}", list(&names))),
+                    1 => Some(format!("pods in namespace {}", list(&names))),
+                    _ => Some(format!("pods in namespaces {}", list(&names))),
                 }
             }
             Affected::Selected { selector, matched } => {
@@ -429,7 +458,9 @@ impl Affected {
                 } else {
                     "in the inputs only excluded ones".to_string()
                 };
-                Some(format!("namespaces matching {selector} ({of_inputs})"))
+                Some(format!(
+                    "pods in namespaces matching {selector} ({of_inputs})"
+                ))
             }
             Affected::Described(text) => Some(text.clone()),
         }
@@ -543,9 +574,12 @@ fn affected(t: &TrafficKind, object: &Object, namespaces: &Namespaces) -> Affect
             }
         }
         Reach::CalicoExpression => match spec("/spec/namespaceSelector").and_then(Value::as_str) {
-            Some(expr) if !expr.trim().is_empty() && expr.trim() != "all()" => Affected::Described(
-                format!("namespaces matching the Calico selector `{}`", expr.trim()),
-            ),
+            Some(expr) if !expr.trim().is_empty() && expr.trim() != "all()" => {
+                Affected::Described(format!(
+                    "pods in namespaces matching the Calico selector `{}`",
+                    expr.trim()
+                ))
+            }
             _ => Affected::Everywhere,
         },
         Reach::Everywhere => Affected::Everywhere,
@@ -744,7 +778,9 @@ mod tests {
         );
         assert_eq!(
             gnp(json!({"spec": {"namespaceSelector": "team == 'a'"}})),
-            Affected::Described("namespaces matching the Calico selector `team == 'a'`".into())
+            Affected::Described(
+                "pods in namespaces matching the Calico selector `team == 'a'`".into()
+            )
         );
     }
 
@@ -755,7 +791,7 @@ mod tests {
         let many = Affected::Names((0..10).map(|i| format!("n{i}")).collect());
         assert_eq!(
             many.shown(&[]).unwrap(),
-            "namespaces `n0`, `n1`, `n2`, `n3`, `n4`, `n5`, `n6`, `n7`, 2 more"
+            "pods in namespaces `n0`, `n1`, `n2`, `n3`, `n4`, `n5`, `n6`, `n7`, 2 more"
         );
         let none = Affected::Selected {
             selector: "`team=a`".into(),
@@ -763,7 +799,7 @@ mod tests {
         };
         assert_eq!(
             none.shown(&[]).unwrap(),
-            "namespaces matching `team=a` (none in the inputs)"
+            "pods in namespaces matching `team=a` (none in the inputs)"
         );
         let excluded = Affected::Selected {
             selector: "`team=a`".into(),
@@ -771,7 +807,7 @@ mod tests {
         };
         assert_eq!(
             excluded.shown(&["kube-system".to_string()]).unwrap(),
-            "namespaces matching `team=a` (in the inputs only excluded ones)"
+            "pods in namespaces matching `team=a` (in the inputs only excluded ones)"
         );
     }
 }

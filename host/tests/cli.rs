@@ -1181,8 +1181,8 @@ fn netpol_network_plugin_flag_and_policy_set_setting() {
     assert_eq!(trace.status.code(), Some(0), "{}", stderr(&trace));
     let v: serde_json::Value = serde_json::from_slice(&trace.stdout).unwrap();
     assert_eq!(v["verdict"], "denied");
-    assert_eq!(v["network_plugin"], "cilium");
-    let relies: Vec<&str> = v["relies_on"]
+    assert_eq!(v["networkPlugin"], "cilium");
+    let relies: Vec<&str> = v["reliesOn"]
         .as_array()
         .unwrap()
         .iter()

@@ -199,22 +199,26 @@ fn a_helm_stream_on_stdin_names_each_template() {
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let np001 = results.iter().find(|r| r["ruleId"] == "NP001").unwrap();
     let location = &np001["locations"][0];
+    // Standard input is no file of the repository: the location is the
+    // template, and the stream's line is in the message.
     assert_eq!(
         location["physicalLocation"]["artifactLocation"]["uri"],
-        "<stdin>"
+        "node-metrics/templates/deployment.yaml"
     );
-    assert_eq!(location["physicalLocation"]["region"]["startLine"], 61);
+    assert!(location["physicalLocation"].get("region").is_none());
     assert_eq!(
         location["message"]["text"],
-        "rendered from node-metrics/templates/deployment.yaml"
+        "rendered from node-metrics/templates/deployment.yaml: line 61 of <stdin>"
     );
     let out = run(&["check", "-", "--format", "github"], &[], Some(&stream));
+    let text = stdout(&out);
     assert!(
-        stdout(&out).contains(
-            "(Deployment monitoring/node-metrics, from node-metrics/templates/deployment.yaml)"
-        ),
-        "{}",
-        stdout(&out)
+        text.contains("::error file=node-metrics/templates/deployment.yaml,title=NP001::"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(Deployment monitoring/node-metrics, line 61 of <stdin>)"),
+        "{text}"
     );
 }
 
@@ -266,4 +270,60 @@ fn who_can_answers_from_a_live_dump() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("Group shop-devs"), "{}", stdout(&out));
+}
+
+#[test]
+fn netpol_and_rbac_read_standard_input_and_name_what_they_do_not_model() {
+    // Deny-all in `shop`, and a CiliumNetworkPolicy there that opens it:
+    // the trace answers for the NetworkPolicies and says what it ignores.
+    let stream = b"apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: shop, labels: {app: a}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: shop, labels: {app: b}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: open, namespace: shop}\nspec: {endpointSelector: {}, ingress: [{fromEntities: [cluster]}]}\n---\napiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: elsewhere, namespace: other}\nspec: {endpointSelector: {}}\n";
+    let out = run(
+        &[
+            "netpol", "trace", "-", "--from", "shop/a", "--to", "shop/b", "--port", "80/TCP",
+            "--format", "json",
+        ],
+        &[],
+        Some(stream),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let trace: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(trace["verdict"], "denied");
+    assert_eq!(trace["networkPlugin"], "generic");
+    let unmodelled = trace["unmodelled"].as_array().unwrap();
+    assert_eq!(unmodelled.len(), 1, "{unmodelled:?}");
+    assert!(
+        unmodelled[0].as_str().unwrap().starts_with(
+            "<stdin>:16:1: traffic verdict may be incomplete: CiliumNetworkPolicy shop/open"
+        ),
+        "{unmodelled:?}"
+    );
+    let out = run(
+        &["netpol", "matrix", "-", "--ports", "80/TCP"],
+        &[],
+        Some(stream),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out)
+            .lines()
+            .filter(|l| l.starts_with("warning: <stdin>:"))
+            .count(),
+        2
+    );
+    let rbac = b"apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: devs, namespace: shop}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}\nsubjects: [{kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}]\n";
+    let out = run(
+        &[
+            "rbac",
+            "who-can",
+            "create",
+            "networkpolicies",
+            "-n",
+            "shop",
+            "-",
+        ],
+        &[],
+        Some(rbac),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Group devs"), "{}", stdout(&out));
 }

@@ -172,7 +172,7 @@ fn traces_name_the_profile_and_its_reading() {
         palisade::render::trace(&generic)
     );
     let json = serde_json::to_value(&generic).unwrap();
-    assert_eq!(json["network_plugin"], "generic");
+    assert_eq!(json["networkPlugin"], "generic");
 }
 
 /// Makes every fifth generated pod a hostNetwork pod with a node IP, and

@@ -47,7 +47,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<Status> {
 
     let engine = args.plugins.engine(None)?;
     let checker = args.plugins.checker_with(&engine)?;
-    let inputs = super::inputs_of(&args.paths);
+    let inputs = super::inputs_of(&args.paths)?;
     let check = median(n, || {
         checker.check(&inputs);
         Ok(())

@@ -1,6 +1,5 @@
 //! `palisade check`: evaluate inputs and report.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
@@ -143,11 +142,7 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
         if path.as_os_str() == "-" {
             // Bytes, not text: the loader diagnoses what is not UTF-8 or too
             // large (one byte over the cap is enough to tell).
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .take(args.max_input_bytes.saturating_add(1))
-                .read_to_end(&mut bytes)?;
-            inputs = inputs.bytes("<stdin>", bytes);
+            inputs = inputs.bytes("<stdin>", super::read_stdin(args.max_input_bytes)?);
         } else {
             inputs = inputs.path(path);
         }

@@ -195,9 +195,33 @@ impl PluginOpts {
     }
 }
 
-/// Files and directories as inputs.
-pub(crate) fn inputs_of(files: &[PathBuf]) -> palisade::Inputs {
-    files.iter().fold(palisade::Inputs::new(), |i, f| i.path(f))
+/// Files and directories as inputs; `-` reads standard input (once).
+pub(crate) fn inputs_of(files: &[PathBuf]) -> anyhow::Result<palisade::Inputs> {
+    let mut inputs = palisade::Inputs::new();
+    let mut stdin_read = false;
+    for f in files {
+        if f.as_os_str() == "-" {
+            if std::mem::replace(&mut stdin_read, true) {
+                anyhow::bail!("`-` (standard input) is named twice");
+            }
+            inputs = inputs.bytes("<stdin>", read_stdin(palisade::DEFAULT_MAX_FILE_BYTES)?);
+        } else {
+            inputs = inputs.path(f);
+        }
+    }
+    Ok(inputs)
+}
+
+/// Standard input as bytes, at most one byte over `max` (so the loader
+/// reports the cap).
+pub(crate) fn read_stdin(max: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .context("cannot read standard input")?;
+    Ok(bytes)
 }
 
 /// Analyses that need clean inputs refuse to answer on broken ones: the first

@@ -155,9 +155,24 @@ pub(crate) fn run(args: NetpolArgs) -> anyhow::Result<Status> {
 
 fn analyse(files: &[PathBuf], profile: &ProfileArgs) -> anyhow::Result<NetworkAnalysis> {
     let plugin = profile.network_plugin()?;
-    let analysis = NetworkAnalysis::with_network_plugin(&inputs_of(files), plugin);
+    let analysis = NetworkAnalysis::with_network_plugin(&inputs_of(files)?, plugin);
     refuse_problems(analysis.diagnostics())?;
     Ok(analysis)
+}
+
+/// Says on standard error which objects the matrix does not model.
+fn warn_unmodelled(analysis: &NetworkAnalysis) {
+    for f in analysis.unmodelled() {
+        let at = f
+            .location
+            .as_ref()
+            .map(|l| format!("{l}: "))
+            .unwrap_or_default();
+        eprintln!(
+            "warning: {}",
+            palisade::render::escape::line(&format!("{at}{}", f.message))
+        );
+    }
 }
 
 fn matrix(args: MatrixArgs) -> anyhow::Result<Status> {
@@ -168,6 +183,7 @@ fn matrix(args: MatrixArgs) -> anyhow::Result<Status> {
         .filter(|e| !e.is_empty())
         .collect();
     let m = analysis.matrix(&args.ports, &external)?;
+    warn_unmodelled(&analysis);
     let text = match args.format {
         MatrixFormat::Json => {
             let obj: serde_json::Map<String, serde_json::Value> = m

@@ -104,7 +104,7 @@ fn analyse(files: &[PathBuf], builtin: bool) -> anyhow::Result<RbacAnalysis> {
     if files.is_empty() {
         bail!("no manifests given");
     }
-    let analysis = RbacAnalysis::new(&inputs_of(files), builtin);
+    let analysis = RbacAnalysis::new(&inputs_of(files)?, builtin);
     refuse_problems(analysis.diagnostics())?;
     Ok(analysis)
 }
@@ -124,7 +124,7 @@ fn group_and_resource(
 }
 
 /// VERB RESOURCE[/SUB] [NAME] FILE...: the name is the third word unless it
-/// names an existing file or directory.
+/// names an existing file or directory, or is `-` (standard input).
 fn split_positional(
     args: &[String],
 ) -> anyhow::Result<(String, String, String, String, Vec<PathBuf>)> {
@@ -133,7 +133,7 @@ fn split_positional(
     };
     let (resource, sub) = resource.split_once('/').unwrap_or((resource, ""));
     let (name, files) = match rest.first() {
-        Some(n) if !std::path::Path::new(n).exists() => (n.clone(), &rest[1..]),
+        Some(n) if n != "-" && !std::path::Path::new(n).exists() => (n.clone(), &rest[1..]),
         _ => (String::new(), rest),
     };
     Ok((

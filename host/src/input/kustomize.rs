@@ -78,7 +78,9 @@ pub(super) fn referenced_files(kustomization: &str, value: &Value) -> BTreeMap<P
     };
     for key in ["patches", "patchesJson6902"] {
         for e in entries(key) {
-            if let Some(p) = e.get("path").and_then(Value::as_str) {
+            // `{path: …}`, or (an old form Kustomize 5 refuses) the path
+            // itself.
+            if let Some(p) = e.get("path").and_then(Value::as_str).or(e.as_str()) {
                 add(p, "Patch");
             }
         }
@@ -194,7 +196,7 @@ mod tests {
     fn patches_and_inputs_inside_the_kustomization_are_found() {
         let k = serde_json::json!({
             "resources": ["deploy.yaml", "../base"],
-            "patches": [{"path": "replicas.yaml"}, {"patch": "- op: add\n  path: /x\n"}],
+            "patches": [{"path": "replicas.yaml"}, {"patch": "- op: add\n  path: /x\n"}, "old-form.yaml"],
             "patchesStrategicMerge": ["../shared/limits.yaml", "kind: X\nmetadata: {}\n"],
             "configMapGenerator": [{"name": "c", "files": ["conf/app.yaml", "key=other.yml"], "envs": ["a.env"]}],
             "helmCharts": [{"name": "x", "valuesFile": "values.yaml"}],
@@ -208,6 +210,7 @@ mod tests {
             [
                 "repo/overlays/prod/a.env",
                 "repo/overlays/prod/conf/app.yaml",
+                "repo/overlays/prod/old-form.yaml",
                 "repo/overlays/prod/other.yml",
                 "repo/overlays/prod/replicas.yaml",
                 "repo/overlays/prod/values.yaml",

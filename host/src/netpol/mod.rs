@@ -402,6 +402,8 @@ pub struct NetworkAnalysis {
     plugin: NetworkPlugin,
     diagnostics: Vec<crate::Diagnostic>,
     files: usize,
+    /// Objects that change traffic beside NetworkPolicies (`PAL004`).
+    unmodelled: Vec<crate::traffic::Unmodelled>,
 }
 
 /// A source or destination of [`NetworkAnalysis::trace`].
@@ -432,7 +434,16 @@ impl NetworkAnalysis {
             plugin,
             diagnostics,
             files: loaded.files.len(),
+            unmodelled: crate::traffic::unmodelled(&loaded, &[]),
         }
+    }
+
+    /// Objects of the inputs that change pod traffic in ways this analysis
+    /// does not model (a CiliumNetworkPolicy, an AdminNetworkPolicy…), as
+    /// `PAL004` findings: where they reach, the matrix and traces may be
+    /// wrong in either direction.
+    pub fn unmodelled(&self) -> Vec<&crate::Finding> {
+        self.unmodelled.iter().map(|u| &u.finding).collect()
     }
 
     /// The profile whose reading of the undefined corners applies.
@@ -578,12 +589,27 @@ impl NetworkAnalysis {
                 "at least one side of a trace must be a pod of the inputs",
             ));
         }
-        Ok(trace::trace(
-            &cluster,
-            (s, from.to_string()),
-            (d, to.to_string()),
-            port,
-        ))
+        let mut t = trace::trace(&cluster, (s, from.to_string()), (d, to.to_string()), port);
+        // Objects that may change this connection: those reaching either
+        // pod's namespace.
+        let namespaces: Vec<&str> = [s, d]
+            .iter()
+            .filter_map(|t| match t {
+                Target::Pod(i) => cluster.endpoints.get(*i),
+                Target::External(_) => None,
+            })
+            .filter_map(|e| e.id.split_once('/').map(|(ns, _)| ns))
+            .collect();
+        t.unmodelled = self
+            .unmodelled
+            .iter()
+            .filter(|u| namespaces.iter().any(|ns| u.affects(ns)))
+            .map(|u| match &u.finding.location {
+                Some(at) => format!("{at}: {}", u.finding.message),
+                None => u.finding.message.clone(),
+            })
+            .collect();
+        Ok(t)
     }
 }
 

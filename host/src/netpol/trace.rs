@@ -45,6 +45,7 @@ pub struct SideTrace {
 
 /// The explanation of one connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Trace {
     /// The source as given.
     pub from: String,
@@ -63,6 +64,11 @@ pub struct Trace {
     /// Readings of behaviour the API leaves undefined that this verdict
     /// relies on: the corner's ID and the profile's reading of it.
     pub relies_on: Vec<(String, String)>,
+    /// Objects of the inputs that change traffic in either pod's namespace
+    /// and that the verdict does not model (`location: message`): with any,
+    /// the verdict may be wrong in either direction.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmodelled: Vec<String>,
 }
 
 fn policy_name(cluster: &Cluster<'_>, p: usize) -> String {
@@ -131,6 +137,7 @@ pub(crate) fn trace(
         verdict: if allowed { "allowed" } else { "denied" },
         egress,
         ingress,
+        unmodelled: Vec::new(),
     }
 }
 
@@ -279,6 +286,9 @@ pub(crate) fn human(t: &Trace) -> String {
             "  relies on `{id}` under network plugin `{}`: {text}\n",
             t.network_plugin
         ));
+    }
+    for u in &t.unmodelled {
+        out.push_str(&format!("  warning: {u}\n"));
     }
     out
 }

@@ -53,6 +53,22 @@ pub fn github(report: &Report) -> String {
             .map_or_else(String::new, |o| format!(", from {o}"));
         let message = data(&format!("{} ({}{origin})", f.message, f.object));
         match &f.location {
+            // A rendered stream is no file of the pull request: annotate the
+            // file the object came from (the line is the stream's, in the
+            // message).
+            Some(l) if l.file.starts_with('<') && l.origin.is_some() => {
+                let origin = l.origin.as_deref().unwrap_or_default();
+                let message = data(&format!(
+                    "{} ({}, line {} of {})",
+                    f.message, f.object, l.line, l.file
+                ));
+                let _ = writeln!(
+                    out,
+                    "::{command} file={},title={}::{message}",
+                    property(origin),
+                    property(&f.rule)
+                );
+            }
             Some(l) => {
                 let _ = writeln!(
                     out,

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use crate::report::{Report, Severity};
+use crate::report::{Location, Report, Severity};
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -24,15 +24,35 @@ fn uri(file: &str) -> String {
     let trimmed = file.strip_prefix("./").unwrap_or(file).replace('\\', "/");
     let mut out = String::with_capacity(trimmed.len());
     for c in trimmed.chars() {
-        match c {
-            ' ' => out.push_str("%20"),
-            '%' => out.push_str("%25"),
-            '#' => out.push_str("%23"),
-            '?' => out.push_str("%3F"),
-            c => out.push(c),
+        // RFC 3986: unreserved characters, sub-delimiters, `:`, `@` and `/`
+        // stay; everything else (spaces, `%`, `#`, `?`, `<`, `>`, non-ASCII)
+        // is percent-encoded, byte by byte.
+        if c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/".contains(c) {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
         }
     }
     out
+}
+
+/// A SARIF physical location. A position in a stream Palisade rendered
+/// (`<kustomize DIR>`, `<stdin>`) is no file of the repository: when the
+/// object's origin is known, the location is that file (no region: the
+/// lines are the stream's, not the file's).
+fn physical(loc: &Location) -> Value {
+    match &loc.origin {
+        Some(origin) if loc.file.starts_with('<') => json!({
+            "artifactLocation": {"uri": uri(origin)},
+        }),
+        _ => json!({
+            "artifactLocation": {"uri": uri(&loc.file)},
+            "region": {"startLine": loc.line, "startColumn": loc.column},
+        }),
+    }
 }
 
 /// Renders a report as SARIF 2.1.0 (pretty JSON, final newline).
@@ -72,10 +92,7 @@ pub fn sarif(report: &Report) -> String {
             }
             if let Some(loc) = &f.location {
                 result["locations"] = json!([{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&loc.file)},
-                        "region": {"startLine": loc.line, "startColumn": loc.column},
-                    },
+                    "physicalLocation": physical(loc),
                     "logicalLocations": [{
                         "fullyQualifiedName": f.object.to_string(),
                         "kind": "resource",
@@ -85,7 +102,7 @@ pub fn sarif(report: &Report) -> String {
                 // object came from.
                 if let Some(origin) = &loc.origin {
                     result["locations"][0]["message"] =
-                        json!({"text": format!("rendered from {origin}")});
+                        json!({"text": format!("rendered from {origin}: line {} of {}", loc.line, loc.file)});
                     result["properties"]["origin"] = json!(origin);
                 }
             }
@@ -107,10 +124,7 @@ pub fn sarif(report: &Report) -> String {
                             }],
                         });
                         if let Some(loc) = &r.location {
-                            rel["physicalLocation"] = json!({
-                                "artifactLocation": {"uri": uri(&loc.file)},
-                                "region": {"startLine": loc.line, "startColumn": loc.column},
-                            });
+                            rel["physicalLocation"] = physical(loc);
                         }
                         rel
                     })
@@ -129,12 +143,7 @@ pub fn sarif(report: &Report) -> String {
                 "message": {"text": d.message},
             });
             if let Some(loc) = &d.location {
-                n["locations"] = json!([{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri(&loc.file)},
-                        "region": {"startLine": loc.line, "startColumn": loc.column},
-                    }
-                }]);
+                n["locations"] = json!([{"physicalLocation": physical(loc)}]);
             }
             n
         })

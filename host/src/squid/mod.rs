@@ -228,7 +228,21 @@ pub(crate) struct Acl {
     pub(crate) lines: Vec<u32>,
     /// The values as written (for display and plugin facts).
     pub(crate) values: Vec<String>,
+    /// The line (number) that wrote each of `values`.
+    pub(crate) value_lines: Vec<u32>,
     pub(crate) type_name: String,
+}
+
+impl Acl {
+    /// The lines a plugin sees: the line of each value, in `values` order,
+    /// when every line added values; else the lines defining it.
+    fn fact_lines(&self) -> Vec<u32> {
+        if !self.values.is_empty() && self.value_lines.len() == self.values.len() {
+            self.value_lines.clone()
+        } else {
+            self.lines.clone()
+        }
+    }
 }
 
 /// One `http_access` line.
@@ -554,6 +568,7 @@ impl SquidConfig {
                     kind: kind_value,
                     lines: Vec::new(),
                     values: shown,
+                    value_lines: Vec::new(),
                     type_name: kind.to_string(),
                 },
             );
@@ -1052,9 +1067,12 @@ impl SquidConfig {
             kind: kind_value.emptied(),
             lines: Vec::new(),
             values: Vec::new(),
+            value_lines: Vec::new(),
             type_name: kind.to_string(),
         });
         acl.lines.push(number);
+        acl.value_lines
+            .extend(std::iter::repeat_n(number, values.len()));
         acl.values.extend(values);
         // Several lines add to one ACL, value by value, as squid adds them.
         let merged = acl.kind.merge(kind_value, self.version, &mut warnings);
@@ -2231,7 +2249,7 @@ impl SquidConfig {
                     name: name.clone(),
                     type_name: a.type_name.clone(),
                     values: a.values.clone(),
-                    lines: a.lines.clone(),
+                    lines: a.fact_lines(),
                 })
                 .collect(),
             access: self

@@ -327,8 +327,9 @@ fn binding_name(b: &RbacBinding) -> String {
     }
 }
 
-/// Subject → binding → (control paths reached, first grant's role and rule).
-type Reach = BTreeMap<(String, String, Option<String>), BTreeMap<u32, (Vec<String>, u32, u32)>>;
+/// Subject → binding → control paths reached, each with the role and rule
+/// of its first grant.
+type Reach = BTreeMap<(String, String, Option<String>), BTreeMap<u32, Vec<(String, u32, u32)>>>;
 
 fn reach(cx: &Context<'_, Settings>) -> Reach {
     let s = cx.settings();
@@ -347,17 +348,31 @@ fn reach(cx: &Context<'_, Settings>) -> Reach {
                 g.subject.name.clone(),
                 g.subject.namespace.clone(),
             );
-            let entry = out
-                .entry(key)
-                .or_default()
-                .entry(g.binding)
-                .or_insert_with(|| (Vec::new(), g.role, g.rule));
-            if !entry.0.contains(&cp.name) {
-                entry.0.push(cp.name.clone());
+            let paths = out.entry(key).or_default().entry(g.binding).or_default();
+            if !paths.iter().any(|(p, _, _)| *p == cp.name) {
+                paths.push((cp.name.clone(), g.role, g.rule));
             }
         }
     }
     out
+}
+
+/// `ClusterRole edit rule 11`, and for a rule with resourceNames the
+/// objects it is limited to.
+fn grant(cx: &Context<'_, Settings>, role: u32, rule: u32) -> String {
+    let granting = cx.request().rbac.roles.get(role as usize);
+    let role_name = granting
+        .map(|r| format!("{} {}", r.kind, r.name))
+        .unwrap_or_default();
+    let only = granting
+        .and_then(|r| r.rules.get(rule as usize))
+        .filter(|r| !r.resource_names.is_empty())
+        .map(|r| {
+            let names: Vec<String> = r.resource_names.iter().map(|n| format!("`{n}`")).collect();
+            format!(" (only the objects named {})", names.join(", "))
+        })
+        .unwrap_or_default();
+    format!("{role_name} rule {rule}{only}")
 }
 
 fn subject_index(b: &RbacBinding, kind: &str, name: &str, ns: &Option<String>) -> Option<usize> {
@@ -427,35 +442,35 @@ resources, scope: any-namespace | proxy-namespace | cluster}`).
             if allowed(s, &subject) {
                 continue;
             }
-            for (bi, (paths, role, rule)) in bindings {
+            for (bi, paths) in bindings {
                 let Some(b) = cx.request().rbac.bindings.get(bi as usize) else {
                     continue;
                 };
-                let granting = cx.request().rbac.roles.get(role as usize);
-                let role_name = granting
-                    .map(|r| format!("{} {}", r.kind, r.name))
-                    .unwrap_or_default();
-                // A rule with resourceNames reaches only the named objects:
-                // say which.
-                let only = granting
-                    .and_then(|r| r.rules.get(rule as usize))
-                    .filter(|r| !r.resource_names.is_empty())
-                    .map(|r| {
-                        let names: Vec<String> =
-                            r.resource_names.iter().map(|n| format!("`{n}`")).collect();
-                        format!(" (only the objects named {})", names.join(", "))
+                // Paths granted by one rule are named together, each group
+                // with the role and rule that grant it.
+                let mut groups: Vec<((u32, u32), Vec<&str>)> = Vec::new();
+                for (path, role, rule) in &paths {
+                    match groups.iter_mut().find(|(k, _)| *k == (*role, *rule)) {
+                        Some((_, names)) => names.push(path),
+                        None => groups.push(((*role, *rule), vec![path])),
+                    }
+                }
+                let grants: Vec<String> = groups
+                    .iter()
+                    .map(|((role, rule), names)| {
+                        format!("{} -> {}", names.join(", "), grant(cx, *role, *rule))
                     })
-                    .unwrap_or_default();
+                    .collect();
                 let at = subject_index(b, &kind, &name, &ns)
                     .map_or("/subjects".to_string(), |i| format!("/subjects/{i}"));
                 out.report(
                     b.object,
                     format!(
-                        "{} reaches control path{} {} through {} -> {role_name} rule {rule}{only}",
+                        "{} reaches control path{} through {}: {}",
                         describe(&subject),
                         if paths.len() == 1 { "" } else { "s" },
-                        paths.join(", "),
-                        binding_name(b)
+                        binding_name(b),
+                        grants.join("; ")
                     ),
                 )
                 .at(at)
@@ -534,8 +549,8 @@ As RB001.
             let mut via: Vec<String> = Vec::new();
             for k in &keys {
                 if let Some(bindings) = reached.get(k) {
-                    for (bi, (ps, _, _)) in bindings {
-                        for p in ps {
+                    for (bi, ps) in bindings {
+                        for (p, _, _) in ps {
                             if !paths.contains(p) {
                                 paths.push(p.clone());
                             }

@@ -797,20 +797,38 @@ Align the policy's ports with `http_port`.
 
 /// The CIDRs of `src` ACLs used (not negated) in allow lines.
 fn admitted_sources(config: &ProxyConfig) -> Vec<(String, u32)> {
-    let used: Vec<&str> = config
-        .access
-        .iter()
-        .filter(|a| a.allow)
-        .flat_map(|a| a.acls.iter().map(String::as_str))
-        .filter(|n| !n.starts_with('!'))
-        .collect();
+    // ACL name (lower case, as squid compares them) -> the first allow line
+    // that uses it.
+    let mut used: Vec<(String, u32)> = Vec::new();
+    for a in config.access.iter().filter(|a| a.allow) {
+        for n in a.acls.iter().filter(|n| !n.starts_with('!')) {
+            let n = n.to_ascii_lowercase();
+            if !used.iter().any(|(u, _)| *u == n) {
+                used.push((n, a.line));
+            }
+        }
+    }
     config
         .acls
         .iter()
-        .filter(|a| a.type_name == "src" && used.contains(&a.name.as_str()))
-        .flat_map(|a| {
-            let line = a.lines.first().copied().unwrap_or(1);
-            a.values.iter().map(move |v| (v.clone(), line))
+        .filter(|a| a.type_name == "src")
+        .filter_map(|a| {
+            let name = a.name.to_ascii_lowercase();
+            let (_, allow_line) = used.iter().find(|(u, _)| *u == name)?;
+            Some((a, *allow_line))
+        })
+        .flat_map(|(a, allow_line)| {
+            // The line that wrote each value; a predefined ACL (no lines)
+            // at the allow line that uses it.
+            a.values.iter().enumerate().map(move |(i, v)| {
+                let line = a
+                    .lines
+                    .get(i)
+                    .or(a.lines.first())
+                    .copied()
+                    .unwrap_or(allow_line);
+                (v.clone(), line)
+            })
         })
         .collect()
 }
