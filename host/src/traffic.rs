@@ -293,6 +293,22 @@ const TABLE: &[TrafficKind] = &[
         Reach::Own,
     ),
     row(MULTUS, "MultiNetworkPolicy", true, Restricts, Reach::Own),
+    // Cloud providers: GKE's FQDN egress policies, and EKS security groups
+    // for pods (the VPC's firewall applied per pod).
+    row(
+        &["networking.gke.io"],
+        "FQDNNetworkPolicy",
+        true,
+        AllowsAndDenies,
+        Reach::Own,
+    ),
+    row(
+        &["vpcresources.k8s.aws"],
+        "SecurityGroupPolicy",
+        true,
+        Restricts,
+        Reach::Own,
+    ),
 ];
 
 fn lookup(api_version: &str, kind: &str) -> Option<&'static TrafficKind> {

@@ -219,3 +219,55 @@ fn configuration_files_are_regular_files_only() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn excluded_entries_are_not_read() {
+    let dir = tree("exclude");
+    for (path, text) in [
+        (
+            "examples/fqdn.json",
+            "[{\"toFQDNs\": [{\"matchName\": \"x\"}]}]",
+        ),
+        ("examples/deep/rule.yaml", "not: [a manifest"),
+        (
+            "overlay/web.patch.yaml",
+            "kind: Service\nmetadata: {name: web}\n",
+        ),
+        (
+            "app/examples/ns.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: kept}\n",
+        ),
+    ] {
+        let file = dir.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, text).unwrap();
+    }
+    let objects = |report: &Report| report.summary.objects;
+    // Without exclusions the raw rule array and the broken file are errors.
+    let all = check(Inputs::new().path(&dir));
+    assert_eq!(all.diagnostics.len(), 3, "{:#?}", all.diagnostics);
+    // `examples/**` is relative to the directory named: `app/examples`
+    // stays; a name pattern matches anywhere.
+    let some = check(
+        Inputs::new()
+            .exclude("examples/**")
+            .unwrap()
+            .exclude("*.patch.yaml")
+            .unwrap()
+            .path(&dir),
+    );
+    assert!(some.diagnostics.is_empty(), "{:#?}", some.diagnostics);
+    assert_eq!(objects(&some), 2);
+    // A directory's name excludes all below it.
+    let by_name = check(
+        Inputs::new()
+            .exclude("examples")
+            .unwrap()
+            .exclude("*.patch.yaml")
+            .unwrap()
+            .path(&dir),
+    );
+    assert_eq!(objects(&by_name), 1);
+    assert!(Inputs::new().exclude("[unclosed").is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

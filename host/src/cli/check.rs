@@ -13,6 +13,9 @@ pub(crate) struct CheckArgs {
     /// Files or directories (searched for .yaml, .yml, .json); `-` reads standard input [default: . unless --kustomize is given]
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// Leave out entries of the directories checked that match this glob (repeatable): with a `/`, the path under the directory (`examples/**`); without, any name (`*.patch.yaml`)
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
     /// Render this Kustomize directory with `kubectl kustomize` and check the stream (repeatable) [env: PALISADE_KUBECTL names kubectl]
     #[arg(long, value_name = "DIR")]
     kustomize: Vec<PathBuf>,
@@ -128,6 +131,9 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
         checker = checker.with_exemptions(Exemptions::from_file(path)?);
     }
     let mut inputs = Inputs::new().max_file_bytes(args.max_input_bytes);
+    for pattern in &args.exclude {
+        inputs = inputs.exclude(pattern)?;
+    }
     for dir in &args.kustomize {
         let stream = super::kustomize::render(dir, args.max_input_bytes)?;
         inputs = inputs.kustomized(dir, stream);

@@ -32,6 +32,7 @@ use yaml::Pos;
 pub struct Inputs {
     sources: Vec<InputSource>,
     max_file_bytes: u64,
+    exclude: Vec<glob::Pattern>,
 }
 
 impl Default for Inputs {
@@ -39,6 +40,7 @@ impl Default for Inputs {
         Inputs {
             sources: Vec::new(),
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            exclude: Vec::new(),
         }
     }
 }
@@ -73,6 +75,21 @@ impl Inputs {
     pub fn max_file_bytes(mut self, bytes: u64) -> Inputs {
         self.max_file_bytes = bytes;
         self
+    }
+
+    /// Leaves out entries of named directories that match a glob pattern:
+    /// with a `/`, the path relative to the directory named
+    /// (`examples/**`, `*/charts/*`); without, any file or directory name
+    /// (`*.patch.yaml`, `testdata`). Paths named directly are always read.
+    pub fn exclude(mut self, pattern: &str) -> Result<Inputs, crate::Error> {
+        let compiled = glob::Pattern::new(pattern).map_err(|e| {
+            crate::Error::new(
+                crate::ErrorKind::Input,
+                format!("invalid exclude pattern `{pattern}`: {e}"),
+            )
+        })?;
+        self.exclude.push(compiled);
+        Ok(self)
     }
 
     /// Adds raw bytes under a display name (standard input): text that is
@@ -343,7 +360,7 @@ struct Text {
 pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
     let mut texts: Vec<Text> = Vec::new();
-    let mut walker = walk::Walker::new(inputs.max_file_bytes);
+    let mut walker = walk::Walker::new(inputs.max_file_bytes, inputs.exclude.clone());
     // Per source: had a problem, or named only what was read already (then
     // its emptiness is no error).
     let mut diagnosed = vec![false; inputs.sources.len()];

@@ -45,6 +45,8 @@ pub(crate) struct Walker {
     seen: HashSet<(u64, u64)>,
     /// Files skipped because they were read already, under another name.
     pub(crate) repeats: usize,
+    /// Entries of named directories not read (`--exclude`).
+    exclude: Vec<glob::Pattern>,
 }
 
 /// Whether a file name is one the walk reads in a directory.
@@ -58,12 +60,34 @@ fn wanted(path: &Path) -> bool {
 }
 
 impl Walker {
-    pub(crate) fn new(max_bytes: u64) -> Walker {
+    pub(crate) fn new(max_bytes: u64, exclude: Vec<glob::Pattern>) -> Walker {
         Walker {
             max_bytes,
             seen: HashSet::new(),
             repeats: 0,
+            exclude,
         }
+    }
+
+    /// Whether an entry found under `root` is excluded: a pattern with a
+    /// `/` matches its path relative to the directory named (`*` stays
+    /// within one directory, `**` crosses them), one without matches any
+    /// file or directory name.
+    fn excluded(&self, root: &Path, path: &Path) -> bool {
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: false,
+        };
+        self.exclude.iter().any(|p| {
+            if p.as_str().contains('/') {
+                p.matches_path_with(relative, options)
+            } else {
+                path.file_name()
+                    .is_some_and(|n| p.matches_with(&n.to_string_lossy(), options))
+            }
+        })
     }
 
     /// Reads `path` (a file, or a directory searched recursively, hidden
@@ -152,7 +176,7 @@ impl Walk<'_> {
                 .file_name()
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with('.'));
-            if !hidden {
+            if !hidden && !self.walker.excluded(&self.named_root, &entry) {
                 self.entry(&entry);
             }
         }

@@ -115,6 +115,52 @@ pub fn default_control_paths() -> Vec<ControlPath> {
             &["networkpolicies"],
             AnyNamespace,
         ),
+        // Policies beside NetworkPolicy that can open traffic (Palisade's
+        // PAL004 kinds): writing them in any namespace opens a way around
+        // the proxy.
+        path(
+            "traffic-policy-writes",
+            WRITE,
+            &["cilium.io"],
+            &[
+                "ciliumnetworkpolicies",
+                "ciliumclusterwidenetworkpolicies",
+                "ciliumegressgatewaypolicies",
+            ],
+            AnyNamespace,
+        ),
+        path(
+            "traffic-policy-writes",
+            WRITE,
+            &["projectcalico.org", "crd.projectcalico.org"],
+            &["networkpolicies", "globalnetworkpolicies"],
+            AnyNamespace,
+        ),
+        path(
+            "traffic-policy-writes",
+            WRITE,
+            &["policy.networking.k8s.io"],
+            &[
+                "adminnetworkpolicies",
+                "baselineadminnetworkpolicies",
+                "clusternetworkpolicies",
+            ],
+            AnyNamespace,
+        ),
+        path(
+            "traffic-policy-writes",
+            WRITE,
+            &["networking.istio.io"],
+            &["sidecars", "serviceentries", "envoyfilters"],
+            AnyNamespace,
+        ),
+        path(
+            "traffic-policy-writes",
+            WRITE,
+            &["k8s.cni.cncf.io"],
+            &["network-attachment-definitions"],
+            AnyNamespace,
+        ),
         path(
             "proxy-pods",
             &["create", "update", "patch", "delete"],
@@ -388,8 +434,11 @@ const RB001: Rule<Settings> = Rule {
     summary: "A subject outside the allowed admins can change what guards egress",
     doc: r#"## What it checks
 
-For every control path — NetworkPolicy writes in any namespace; writes to the
-proxy namespace's pods, workload controllers, ConfigMaps, Secrets, Services,
+For every control path — NetworkPolicy writes in any namespace; writes in
+any namespace to the policies beside it that can open traffic
+(`traffic-policy-writes`: Cilium and Calico policies, AdminNetworkPolicy and
+its kin, Istio Sidecars, ServiceEntries and EnvoyFilters, Multus network
+attachments); writes to the proxy namespace's pods, workload controllers, ConfigMaps, Secrets, Services,
 Endpoints, EndpointSlices and ServiceAccounts; `pods/exec`, `attach`,
 `portforward` and ephemeral containers there; `serviceaccounts/token`
 creation; `escalate` and `bind` on roles; impersonation; role and binding
