@@ -451,29 +451,10 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
         let recognised = |l: &Loaded| l.objects.len() + l.not_evaluated.values().sum::<usize>();
         let before = (recognised(&loaded), loaded.diagnostics.len());
         let file = loaded.files.len();
-        // A squid configuration is always checked, whatever names it.
-        let named_by_kustomization = (!t.squid)
-            .then(|| kustomize::normalise(std::path::Path::new(&t.name)))
-            .flatten()
-            .and_then(|p| referenced.get(&p).cloned());
-        if let Some(kind) = named_by_kustomization {
-            let (documents, errors) = yaml::parse_stream(&t.text);
-            for e in errors {
-                loaded
-                    .diagnostics
-                    .push(Diagnostic::input(e.message, Some(location(&t.name, e.pos))));
-            }
-            loaded.files.push(SourceFile {
-                name: t.name,
-                text: t.text,
-                documents,
-                root: t.root,
-                rendered_from: t.rendered_from.clone(),
-            });
-            patch_file(&mut loaded, file, &kind, options);
-        } else if t.squid {
-            // A squid configuration: an object standing for the file, so
-            // findings can be about it (located with `/lines/<n>` paths).
+        if t.squid {
+            // A squid configuration (always checked, whatever names it): an
+            // object standing for the file, so findings can be about it
+            // (located with `/lines/<n>` paths).
             let base = base_name(&t.name).to_string();
             loaded.files.push(SourceFile {
                 name: t.name,
@@ -496,6 +477,8 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                 },
             });
         } else {
+            let named_by_kustomization = kustomize::normalise(std::path::Path::new(&t.name))
+                .and_then(|p| referenced.get(&p).cloned());
             let (documents, errors) = yaml::parse_stream(&t.text);
             for e in errors {
                 loaded
@@ -509,9 +492,13 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                 root: t.root,
                 rendered_from: t.rendered_from.clone(),
             });
-            let doc_count = loaded.files.get(file).map_or(0, |f| f.documents.len());
-            for document in 0..doc_count {
-                split_objects(&mut loaded, file, document, options);
+            if let Some(kind) = named_by_kustomization {
+                patch_file(&mut loaded, file, &kind, options);
+            } else {
+                let doc_count = loaded.files.get(file).map_or(0, |f| f.documents.len());
+                for document in 0..doc_count {
+                    split_objects(&mut loaded, file, document, options);
+                }
             }
         }
         if let Some(n) = objects_per_source.get_mut(t.source) {
