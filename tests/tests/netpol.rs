@@ -143,3 +143,31 @@ fn trace_names_the_deciding_rule_and_near_misses() {
     assert!(analysis.trace("nope/none", "shop/web", "80/TCP").is_err());
     assert!(analysis.trace("shop/web", "shop/web", "80/ICMP").is_err());
 }
+
+#[test]
+fn a_trace_to_a_service_port_says_which_port_the_pods_listen_on() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: shop, labels: {app: client}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: mail, namespace: shop, labels: {app: mail}}\nspec: {containers: [{name: c, image: i, ports: [{name: smtp, containerPort: 2525}]}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: mail, namespace: shop}\nspec:\n  selector: {app: mail}\n  ports:\n  - {name: a, port: 5000, targetPort: 8080}\n  - {name: b, port: 25, targetPort: smtp}\n  - {name: c, port: 9000}\n";
+    let analysis = NetworkAnalysis::new(&Inputs::new().text("svc.yaml", text));
+    let numbered = analysis
+        .trace("shop/client", "shop/mail", "5000/TCP")
+        .unwrap();
+    assert_eq!(
+        numbered.notes,
+        [
+            "5000/TCP is a port of Service shop/mail, which forwards to 8080/TCP on its pods: NetworkPolicies see the pods' port, so trace that one"
+        ]
+    );
+    let named = analysis
+        .trace("shop/client", "shop/mail", "25/TCP")
+        .unwrap();
+    assert!(
+        named.notes[0].contains("forwards to 2525/TCP (`smtp`)"),
+        "{:?}",
+        named.notes
+    );
+    // No note where the Service does not translate, or on the pods' port.
+    for port in ["9000/TCP", "8080/TCP", "5000/UDP"] {
+        let t = analysis.trace("shop/client", "shop/mail", port).unwrap();
+        assert!(t.notes.is_empty(), "{port}: {:?}", t.notes);
+    }
+}

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use serde_json::Value;
 
 use crate::model::{Model, selector};
 use crate::runtime::wit;
@@ -404,6 +405,68 @@ pub struct NetworkAnalysis {
     files: usize,
     /// Objects that change traffic beside NetworkPolicies (`PAL004`).
     unmodelled: Vec<crate::traffic::Unmodelled>,
+    /// Service ports whose pods listen on another port.
+    services: Vec<ServicePort>,
+}
+
+/// A Service port that forwards to a different port of its pods: a trace
+/// to it is about a port the NetworkPolicies never see.
+#[derive(Debug)]
+struct ServicePort {
+    /// `namespace/name`.
+    service: String,
+    namespace: String,
+    selector: BTreeMap<String, String>,
+    port: Port,
+    /// The pods' port: a number, or a named container port.
+    target: Result<u16, String>,
+}
+
+impl ServicePort {
+    /// Every port of every Service of the inputs whose `targetPort` is set
+    /// and differs from its `port` (by number, or by name).
+    fn of(loaded: &crate::input::Loaded) -> Vec<ServicePort> {
+        let mut out = Vec::new();
+        for o in &loaded.objects {
+            if o.id.kind != "Service" || o.id.api_version != "v1" {
+                continue;
+            }
+            let selector = crate::model::labels_at(&o.value, &["spec", "selector"]);
+            let ports = o.value.pointer("/spec/ports").and_then(Value::as_array);
+            for p in ports.into_iter().flatten() {
+                let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+                let Some(port) = p
+                    .get("port")
+                    .and_then(Value::as_u64)
+                    .and_then(|n| Port::parse(&format!("{n}/{protocol}")))
+                else {
+                    continue;
+                };
+                let target = match p.get("targetPort") {
+                    Some(Value::Number(n)) => {
+                        match n.as_u64().and_then(|n| u16::try_from(n).ok()) {
+                            Some(n) if n != port.port => Ok(n),
+                            _ => continue,
+                        }
+                    }
+                    Some(Value::String(name)) => Err(name.clone()),
+                    _ => continue,
+                };
+                out.push(ServicePort {
+                    service: format!(
+                        "{}/{}",
+                        o.id.namespace.as_deref().unwrap_or("default"),
+                        o.id.name
+                    ),
+                    namespace: o.id.namespace.clone().unwrap_or_else(|| "default".into()),
+                    selector: selector.clone(),
+                    port,
+                    target,
+                });
+            }
+        }
+        out
+    }
 }
 
 /// A source or destination of [`NetworkAnalysis::trace`].
@@ -435,6 +498,7 @@ impl NetworkAnalysis {
             diagnostics,
             files: loaded.files.len(),
             unmodelled: crate::traffic::unmodelled(&loaded, &[]),
+            services: ServicePort::of(&loaded),
         }
     }
 
@@ -600,6 +664,11 @@ impl NetworkAnalysis {
             })
             .filter_map(|e| e.id.split_once('/').map(|(ns, _)| ns))
             .collect();
+        if let Target::Pod(i) = d
+            && let Some(e) = cluster.endpoints.get(i)
+        {
+            t.notes = self.service_port_notes(e, port);
+        }
         t.unmodelled = self
             .unmodelled
             .iter()
@@ -610,6 +679,31 @@ impl NetworkAnalysis {
             })
             .collect();
         Ok(t)
+    }
+}
+
+impl NetworkAnalysis {
+    /// When `port` is the port of a Service selecting `e` that forwards
+    /// elsewhere: NetworkPolicies see the pod's port, not the Service's.
+    fn service_port_notes(&self, e: &Endpoint, port: Port) -> Vec<String> {
+        self.services
+            .iter()
+            .filter(|s| s.port == port && s.namespace == e.namespace && !s.selector.is_empty())
+            .filter(|s| s.selector.iter().all(|(k, v)| e.labels.get(k) == Some(v)))
+            .map(|s| {
+                let target = match &s.target {
+                    Ok(n) => format!("{n}/{}", port.protocol.as_str()),
+                    Err(name) => match e.named_ports.iter().find(|(n, p, _)| n == name && *p == port.protocol) {
+                        Some((_, _, n)) => format!("{n}/{} (`{name}`)", port.protocol.as_str()),
+                        None => format!("the container port named `{name}`"),
+                    },
+                };
+                format!(
+                    "{port} is a port of Service {}, which forwards to {target} on its pods: NetworkPolicies see the pods' port, so trace that one",
+                    s.service
+                )
+            })
+            .collect()
     }
 }
 

@@ -69,6 +69,10 @@ pub struct Trace {
     /// the verdict may be wrong in either direction.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmodelled: Vec<String>,
+    /// Hints about the question itself (a Service's port given where the
+    /// pods listen on another).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 fn policy_name(cluster: &Cluster<'_>, p: usize) -> String {
@@ -138,6 +142,7 @@ pub(crate) fn trace(
         egress,
         ingress,
         unmodelled: Vec::new(),
+        notes: Vec::new(),
     }
 }
 
@@ -286,6 +291,9 @@ pub(crate) fn human(t: &Trace) -> String {
             "  relies on `{id}` under network plugin `{}`: {text}\n",
             t.network_plugin
         ));
+    }
+    for n in &t.notes {
+        out.push_str(&format!("  note: {n}\n"));
     }
     for u in &t.unmodelled {
         out.push_str(&format!("  warning: {u}\n"));
