@@ -685,8 +685,14 @@ impl Checker {
     }
 
     /// Whether an object is in a namespace the policy set excludes (a
-    /// Namespace object by its own name).
+    /// Namespace object by its own name). RBAC objects never are: who may
+    /// do what, even inside kube-system, is a control path whatever the
+    /// namespace (a binding there can hand its tokens and Secrets to
+    /// everyone).
     fn excluded(&self, object: &crate::report::ObjectRef) -> bool {
+        if object.api_version.starts_with("rbac.authorization.k8s.io/") {
+            return false;
+        }
         let namespace = match (&object.namespace, object.kind.as_str()) {
             (Some(ns), _) => ns,
             (None, "Namespace") if object.api_version == "v1" => &object.name,

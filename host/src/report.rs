@@ -77,6 +77,20 @@ impl Location {
     }
 }
 
+impl Location {
+    /// The file to annotate when `file` is a stream Palisade rendered or
+    /// read (`<stdin>`, `<kustomize DIR>`): the origin, when it is a plain
+    /// relative path (not a URL, not climbing out with `..`).
+    pub fn origin_file(&self) -> Option<&str> {
+        let origin = self.origin.as_deref()?;
+        let plain = self.file.starts_with('<')
+            && !origin.contains("://")
+            && !origin.starts_with('/')
+            && !origin.split('/').any(|part| part == "..");
+        plain.then_some(origin)
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.file, self.line, self.column)?;

@@ -120,6 +120,20 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
+    /// The result standing for a suite that could not be loaded or run
+    /// (`file` is its `suite.yaml`): a case with that error.
+    pub fn suite_error(file: &Path, message: &str) -> CaseResult {
+        CaseResult {
+            suite: file
+                .parent()
+                .map_or_else(String::new, |d| d.display().to_string()),
+            name: "suite.yaml".to_string(),
+            missing: Vec::new(),
+            unexpected: Vec::new(),
+            errors: vec![message.to_string()],
+        }
+    }
+
     /// Whether the case passed.
     pub fn passed(&self) -> bool {
         self.missing.is_empty() && self.unexpected.is_empty() && self.errors.is_empty()
@@ -432,9 +446,14 @@ pub fn render_junit(results: &[CaseResult]) -> String {
         }
         let outcome = if r.passed() {
             Outcome::Passed
+        } else if !r.errors.is_empty() {
+            // The case could not be judged (input, plugin or suite error).
+            Outcome::Error {
+                kind: "error".into(),
+                message: r.errors.join("; "),
+            }
         } else {
-            let lines = (r.errors.iter().map(|e| format!("error: {e}")))
-                .chain(r.missing.iter().map(|m| format!("- {m}")))
+            let lines = (r.missing.iter().map(|m| format!("- {m}")))
                 .chain(r.unexpected.iter().map(|u| format!("+ {u}")))
                 .collect();
             Outcome::Failed(vec![Failure {

@@ -365,16 +365,21 @@ pub(crate) struct Unmodelled {
     /// Its `PAL004` finding.
     pub(crate) finding: Finding,
     affected: Affected,
+    /// Namespaces whose labels the inputs give (a `Namespace` object).
+    labelled: std::sync::Arc<BTreeSet<String>>,
 }
 
 impl Unmodelled {
-    /// Whether it may change the traffic of pods in `namespace` (an
-    /// expression Palisade does not evaluate may).
+    /// Whether it may change the traffic of pods in `namespace`: an
+    /// expression Palisade does not evaluate may, and so may a selector
+    /// when the namespace's labels are unknown.
     pub(crate) fn affects(&self, namespace: &str) -> bool {
         match &self.affected {
             Affected::Everywhere | Affected::Described(_) => true,
             Affected::Names(names) => names.contains(namespace),
-            Affected::Selected { matched, .. } => matched.contains(namespace),
+            Affected::Selected { matched, .. } => {
+                matched.contains(namespace) || !self.labelled.contains(namespace)
+            }
         }
     }
 }
@@ -383,6 +388,13 @@ impl Unmodelled {
 /// not all in `excluded`.
 pub(crate) fn unmodelled(loaded: &Loaded, excluded: &[String]) -> Vec<Unmodelled> {
     let namespaces = crate::model::namespaces(loaded);
+    let labelled: std::sync::Arc<BTreeSet<String>> = std::sync::Arc::new(
+        namespaces
+            .iter()
+            .filter(|(_, (_, object))| object.is_some())
+            .map(|(name, _)| name.clone())
+            .collect(),
+    );
     let mut out = Vec::new();
     for object in &loaded.objects {
         let Some(t) = lookup(&object.id.api_version, &object.id.kind) else {
@@ -410,7 +422,11 @@ pub(crate) fn unmodelled(loaded: &Loaded, excluded: &[String]) -> Vec<Unmodelled
             ),
             related: Vec::new(),
         };
-        out.push(Unmodelled { finding, affected });
+        out.push(Unmodelled {
+            finding,
+            affected,
+            labelled: std::sync::Arc::clone(&labelled),
+        });
     }
     out
 }

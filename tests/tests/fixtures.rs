@@ -163,6 +163,13 @@ fn every_builtin_rule_has_pass_and_fail_fixtures() {
                 "{}: fixture names start with pass- or fail-",
                 dir.join(name).display()
             );
+            assert!(
+                [".yaml", ".yml", ".json", ".conf"]
+                    .iter()
+                    .any(|ext| name.ends_with(ext)),
+                "{}: fixtures end in .yaml, .yml, .json or .conf (others are never run)",
+                dir.join(name).display()
+            );
         }
         assert!(
             names.iter().any(|n| n.starts_with("pass-")),

@@ -162,7 +162,7 @@ fn excluded_namespaces_hold_for_plugins_that_ignore_them() {
     let checker = engine().checker(&set, vec![plugin]).unwrap();
     let inputs = palisade::Inputs::new().text(
         "cluster.yaml",
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: kube-system}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: kube-system}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: shop}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: c}\n",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: kube-system}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: kube-system}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: shop}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: c}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: sneaky, namespace: kube-system}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}\nsubjects: [{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}]\n",
     );
     let report = checker.check(&inputs);
     assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
@@ -171,7 +171,15 @@ fn excluded_namespaces_hold_for_plugins_that_ignore_them() {
         .iter()
         .map(|f| f.object.to_string())
         .collect();
-    assert_eq!(objects, ["ConfigMap shop/b", "ClusterRole c"]);
+    // RBAC objects stay whatever their namespace: a control path.
+    assert_eq!(
+        objects,
+        [
+            "ConfigMap shop/b",
+            "ClusterRole c",
+            "RoleBinding kube-system/sneaky"
+        ]
+    );
 }
 
 #[test]

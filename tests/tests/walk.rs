@@ -271,3 +271,28 @@ fn excluded_entries_are_not_read() {
     assert!(Inputs::new().exclude("[unclosed").is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_exclusion_cannot_hide_what_a_kustomization_deploys() {
+    let dir = tree("exclude-kustomize");
+    std::fs::create_dir_all(dir.join("examples")).unwrap();
+    std::fs::create_dir_all(dir.join("deploy")).unwrap();
+    std::fs::write(
+        dir.join("examples/evil.yaml"),
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: evil}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\nsubjects: [{kind: Group, name: system:authenticated, apiGroup: rbac.authorization.k8s.io}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("deploy/kustomization.yaml"),
+        "resources:\n  - ../examples/evil.yaml\n",
+    )
+    .unwrap();
+    let report = check(Inputs::new().exclude("examples/**").unwrap().path(&dir));
+    assert_eq!(report.diagnostics.len(), 1, "{:#?}", report.diagnostics);
+    let d = &report.diagnostics[0];
+    assert!(d.message.contains("left out by --exclude"), "{}", d.message);
+    let at = d.location.as_ref().unwrap();
+    assert!(at.file.ends_with("deploy/kustomization.yaml"), "{at}");
+    assert_eq!(at.line, 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -144,6 +144,9 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
     } else {
         &args.paths[..]
     };
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        bail!("`-` (standard input) is named twice");
+    }
     for path in paths {
         if path.as_os_str() == "-" {
             // Bytes, not text: the loader diagnoses what is not UTF-8 or too

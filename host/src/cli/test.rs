@@ -57,7 +57,13 @@ pub(crate) fn run(args: TestArgs) -> anyhow::Result<Status> {
         });
         match run {
             Ok(r) => results.extend(r),
-            Err(e) => load_errors.push(e.to_string()),
+            Err(e) => {
+                // In every format: a suite that does not load is a failed
+                // run, never an absent one.
+                let message = format!("{}: {e}", file.display());
+                results.push(suite::CaseResult::suite_error(file, &message));
+                load_errors.push(message);
+            }
         }
     }
     let text = match args.format {

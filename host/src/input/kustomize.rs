@@ -78,9 +78,9 @@ pub(super) fn referenced_files(kustomization: &str, value: &Value) -> BTreeMap<P
     };
     for key in ["patches", "patchesJson6902"] {
         for e in entries(key) {
-            // `{path: …}`, or (an old form Kustomize 5 refuses) the path
-            // itself.
-            if let Some(p) = e.get("path").and_then(Value::as_str).or(e.as_str()) {
+            // `{path: …}` only: the bare-string form is one Kustomize 5
+            // refuses, and trusting it would let any file be called a patch.
+            if let Some(p) = e.get("path").and_then(Value::as_str) {
                 add(p, "Patch");
             }
         }
@@ -126,16 +126,23 @@ pub(super) fn referenced_files(kustomization: &str, value: &Value) -> BTreeMap<P
 /// Files a kustomization lists under `resources` (or the older `bases`):
 /// manifests, which no other kustomization's patch list can take out of the
 /// check.
-pub(super) fn resource_files(kustomization: &str, value: &Value) -> Vec<PathBuf> {
+/// Each with the JSON pointer of its entry.
+pub(super) fn resource_files(kustomization: &str, value: &Value) -> Vec<(PathBuf, String)> {
     let dir = Path::new(kustomization).parent().unwrap_or(Path::new(""));
-    ["resources", "bases"]
-        .iter()
-        .filter_map(|key| value.get(*key).and_then(Value::as_array))
-        .flatten()
-        .filter_map(Value::as_str)
-        .filter(|p| !p.contains("://") && !Path::new(p).is_absolute())
-        .filter_map(|p| normalise(&dir.join(p)))
-        .collect()
+    let mut out = Vec::new();
+    for key in ["resources", "bases"] {
+        let entries = value.get(key).and_then(Value::as_array);
+        for (i, entry) in entries.into_iter().flatten().enumerate() {
+            let Some(p) = entry.as_str() else { continue };
+            if p.contains("://") || Path::new(p).is_absolute() {
+                continue;
+            }
+            if let Some(path) = normalise(&dir.join(p)) {
+                out.push((path, format!("/{key}/{i}")));
+            }
+        }
+    }
+    out
 }
 
 /// `path` with `.` and `..` resolved lexically (no file system access);
@@ -210,7 +217,6 @@ mod tests {
             [
                 "repo/overlays/prod/a.env",
                 "repo/overlays/prod/conf/app.yaml",
-                "repo/overlays/prod/old-form.yaml",
                 "repo/overlays/prod/other.yml",
                 "repo/overlays/prod/replicas.yaml",
                 "repo/overlays/prod/values.yaml",
@@ -229,7 +235,10 @@ mod tests {
     #[test]
     fn resources_are_manifests() {
         let k = serde_json::json!({"resources": ["a.yaml", "../base", "https://x/y"], "bases": ["./b.yaml"]});
-        let found = resource_files("r/k/kustomization.yaml", &k);
+        let found: Vec<PathBuf> = resource_files("r/k/kustomization.yaml", &k)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
         assert_eq!(
             found,
             [

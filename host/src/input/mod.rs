@@ -435,13 +435,33 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
     // inputs: partial objects and data, not manifests.
     let mut referenced = std::collections::BTreeMap::new();
     let mut resources = std::collections::BTreeSet::new();
+    let excluded: Vec<PathBuf> = walker
+        .excluded
+        .iter()
+        .filter_map(|p| kustomize::normalise(p))
+        .collect();
     for t in texts
         .iter()
         .filter(|t| !t.squid && kustomize::is_kustomization_file(&t.name))
     {
         for doc in yaml::parse_stream(&t.text).0 {
             referenced.extend(kustomize::referenced_files(&t.name, &doc.value));
-            resources.extend(kustomize::resource_files(&t.name, &doc.value));
+            for (path, pointer) in kustomize::resource_files(&t.name, &doc.value) {
+                // `--exclude` cannot hide what a kustomization deploys.
+                if excluded
+                    .iter()
+                    .any(|e| path.starts_with(e) || e.starts_with(&path))
+                {
+                    loaded.diagnostics.push(Diagnostic::input(
+                        format!(
+                            "`{}` is deployed by this kustomization but left out by --exclude: narrow the pattern so it is checked",
+                            path.display()
+                        ),
+                        Some(location(&t.name, doc.pos(&pointer))),
+                    ));
+                }
+                resources.insert(path);
+            }
         }
     }
     referenced.retain(|path, _| !resources.contains(path));

@@ -47,6 +47,8 @@ pub(crate) struct Walker {
     pub(crate) repeats: usize,
     /// Entries of named directories not read (`--exclude`).
     exclude: Vec<glob::Pattern>,
+    /// The entries left out by `exclude`, as walked.
+    pub(crate) excluded: Vec<PathBuf>,
 }
 
 /// Whether a file name is one the walk reads in a directory.
@@ -66,6 +68,7 @@ impl Walker {
             seen: HashSet::new(),
             repeats: 0,
             exclude,
+            excluded: Vec::new(),
         }
     }
 
@@ -176,7 +179,12 @@ impl Walk<'_> {
                 .file_name()
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with('.'));
-            if !hidden && !self.walker.excluded(&self.named_root, &entry) {
+            if hidden {
+                continue;
+            }
+            if self.walker.excluded(&self.named_root, &entry) {
+                self.walker.excluded.push(entry);
+            } else {
                 self.entry(&entry);
             }
         }

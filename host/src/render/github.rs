@@ -56,8 +56,8 @@ pub fn github(report: &Report) -> String {
             // A rendered stream is no file of the pull request: annotate the
             // file the object came from (the line is the stream's, in the
             // message).
-            Some(l) if l.file.starts_with('<') && l.origin.is_some() => {
-                let origin = l.origin.as_deref().unwrap_or_default();
+            Some(l) if l.origin_file().is_some() => {
+                let origin = l.origin_file().unwrap_or_default();
                 let message = data(&format!(
                     "{} ({}, line {} of {})",
                     f.message, f.object, l.line, l.file

@@ -27,7 +27,8 @@ fn uri(file: &str) -> String {
         // RFC 3986: unreserved characters, sub-delimiters, `:`, `@` and `/`
         // stay; everything else (spaces, `%`, `#`, `?`, `<`, `>`, non-ASCII)
         // is percent-encoded, byte by byte.
-        if c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/".contains(c) {
+        // (`:` is encoded too: `a:b.yaml` must not read as a scheme.)
+        if c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=@/".contains(c) {
             out.push(c);
         } else {
             let mut buf = [0u8; 4];
@@ -44,8 +45,8 @@ fn uri(file: &str) -> String {
 /// object's origin is known, the location is that file (no region: the
 /// lines are the stream's, not the file's).
 fn physical(loc: &Location) -> Value {
-    match &loc.origin {
-        Some(origin) if loc.file.starts_with('<') => json!({
+    match loc.origin_file() {
+        Some(origin) => json!({
             "artifactLocation": {"uri": uri(origin)},
         }),
         _ => json!({

@@ -115,9 +115,9 @@ pub fn default_control_paths() -> Vec<ControlPath> {
             &["networkpolicies"],
             AnyNamespace,
         ),
-        // Policies beside NetworkPolicy that can open traffic (Palisade's
-        // PAL004 kinds): writing them in any namespace opens a way around
-        // the proxy.
+        // The policies beside NetworkPolicy that change pod traffic
+        // (Palisade's PAL004 kinds): writing one that allows opens a way
+        // around the proxy, and deleting one that restricts does too.
         path(
             "traffic-policy-writes",
             WRITE,
@@ -126,6 +126,9 @@ pub fn default_control_paths() -> Vec<ControlPath> {
                 "ciliumnetworkpolicies",
                 "ciliumclusterwidenetworkpolicies",
                 "ciliumegressgatewaypolicies",
+                "ciliumlocalredirectpolicies",
+                "ciliumenvoyconfigs",
+                "ciliumclusterwideenvoyconfigs",
             ],
             AnyNamespace,
         ),
@@ -157,8 +160,62 @@ pub fn default_control_paths() -> Vec<ControlPath> {
         path(
             "traffic-policy-writes",
             WRITE,
+            &["security.istio.io"],
+            &["authorizationpolicies", "peerauthentications"],
+            AnyNamespace,
+        ),
+        path(
+            "traffic-policy-writes",
+            WRITE,
+            &["policy.linkerd.io"],
+            &[
+                "servers",
+                "authorizationpolicies",
+                "serverauthorizations",
+                "egressnetworks",
+            ],
+            AnyNamespace,
+        ),
+        path(
+            "traffic-policy-writes",
+            WRITE,
+            &["crd.antrea.io"],
+            &["networkpolicies", "clusternetworkpolicies", "egresses"],
+            AnyNamespace,
+        ),
+        path(
+            "traffic-policy-writes",
+            WRITE,
+            &["k8s.ovn.org"],
+            &["egressfirewalls", "egressips"],
+            AnyNamespace,
+        ),
+        path(
+            "traffic-policy-writes",
+            WRITE,
+            &["network.openshift.io"],
+            &["egressnetworkpolicies"],
+            AnyNamespace,
+        ),
+        path(
+            "traffic-policy-writes",
+            WRITE,
             &["k8s.cni.cncf.io"],
-            &["network-attachment-definitions"],
+            &["network-attachment-definitions", "multi-networkpolicies"],
+            AnyNamespace,
+        ),
+        path(
+            "traffic-policy-writes",
+            WRITE,
+            &["networking.gke.io"],
+            &["fqdnnetworkpolicies"],
+            AnyNamespace,
+        ),
+        path(
+            "traffic-policy-writes",
+            WRITE,
+            &["vpcresources.k8s.aws"],
+            &["securitygrouppolicies"],
             AnyNamespace,
         ),
         path(
@@ -436,9 +493,10 @@ const RB001: Rule<Settings> = Rule {
 
 For every control path — NetworkPolicy writes in any namespace; writes in
 any namespace to the policies beside it that can open traffic
-(`traffic-policy-writes`: Cilium and Calico policies, AdminNetworkPolicy and
-its kin, Istio Sidecars, ServiceEntries and EnvoyFilters, Multus network
-attachments); writes to the proxy namespace's pods, workload controllers, ConfigMaps, Secrets, Services,
+(`traffic-policy-writes`: the kinds of Palisade's PAL004 — Cilium, Calico,
+Antrea and upstream admin policies, Istio and Linkerd policy objects, egress
+firewalls and egress IPs, Multus attachments, GKE FQDN and EKS security-group
+policies; deleting one that restricts opens traffic too); writes to the proxy namespace's pods, workload controllers, ConfigMaps, Secrets, Services,
 Endpoints, EndpointSlices and ServiceAccounts; `pods/exec`, `attach`,
 `portforward` and ephemeral containers there; `serviceaccounts/token`
 creation; `escalate` and `bind` on roles; impersonation; role and binding

@@ -314,7 +314,10 @@ None.
     check: |cx, out| {
         for config in &cx.request().proxies {
             let last = config.access.last();
-            let ok = last.is_some_and(|a| !a.allow && a.acls == ["all"]);
+            // ACL names are case-insensitive in squid (`deny ALL`).
+            let ok = last.is_some_and(|a| {
+                !a.allow && matches!(a.acls.as_slice(), [only] if only.eq_ignore_ascii_case("all"))
+            });
             if !ok {
                 let line = last.map_or(1, |a| a.line);
                 out.report(
@@ -611,17 +614,19 @@ None.
 "#,
     check: |cx, out| {
         for config in &cx.request().proxies {
-            let used: Vec<&str> = config
+            // Case-insensitive, as squid compares ACL names.
+            let used: Vec<String> = config
                 .access
                 .iter()
                 .filter(|a| a.allow)
-                .flat_map(|a| a.acls.iter().map(String::as_str))
+                .flat_map(|a| a.acls.iter())
                 .filter(|n| !n.starts_with('!'))
+                .map(|n| n.to_ascii_lowercase())
                 .collect();
             for acl in config
                 .acls
                 .iter()
-                .filter(|a| used.contains(&a.name.as_str()))
+                .filter(|a| used.contains(&a.name.to_ascii_lowercase()))
             {
                 let everything = acl.values.iter().any(|v| match acl.type_name.as_str() {
                     "dstdomain" => v == ".",
@@ -821,9 +826,12 @@ fn admitted_sources(config: &ProxyConfig) -> Vec<(String, u32)> {
             // The line that wrote each value; a predefined ACL (no lines)
             // at the allow line that uses it.
             a.values.iter().enumerate().map(move |(i, v)| {
-                let line = a
-                    .lines
-                    .get(i)
+                // One line per value when the host could align them (not
+                // for a predefined ACL extended by the configuration).
+                let per_value = a.lines.len() == a.values.len();
+                let line = per_value
+                    .then(|| a.lines.get(i))
+                    .flatten()
                     .or(a.lines.first())
                     .copied()
                     .unwrap_or(allow_line);
