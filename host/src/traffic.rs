@@ -66,6 +66,10 @@ enum Reach {
     /// mesh's root namespace (Istio: `istio-system`; Linkerd egress:
     /// `linkerd-egress`).
     OwnOrEverywhereFrom(&'static str),
+    /// Its own namespace, or every namespace when it lives in Istio's root
+    /// namespace (MeshConfig `rootNamespace`, read from the `istio`
+    /// ConfigMap of the inputs; `istio-system` by default).
+    IstioRoot,
     /// Every namespace it is exported to: `spec.exportTo` (default all).
     ExportTo,
     /// The upstream admin policies' `spec.subject`: `namespaces` (a label
@@ -108,6 +112,27 @@ const MULTUS: &[&str] = &["k8s.cni.cncf.io"];
 /// Istio's root namespace as installed by default (MeshConfig
 /// `rootNamespace`): configuration there applies to the whole mesh.
 const ISTIO_ROOT: &str = "istio-system";
+
+/// Istio's root namespace: the `rootNamespace` of the mesh configuration
+/// in an `istio` (or revisioned `istio-REV`) ConfigMap of the inputs, else
+/// the installation default.
+fn istio_root(loaded: &Loaded) -> String {
+    loaded
+        .objects
+        .iter()
+        .filter(|o| o.id.kind == "ConfigMap" && o.id.api_version == "v1")
+        .filter(|o| o.id.name == "istio" || o.id.name.starts_with("istio-"))
+        .filter_map(|o| o.value.pointer("/data/mesh").and_then(Value::as_str))
+        .find_map(|mesh| {
+            mesh.lines().find_map(|line| {
+                let value = line.trim().strip_prefix("rootNamespace:")?;
+                let value = value.trim().trim_matches(['"', '\'']);
+                (!value.is_empty() && !value.contains(char::is_whitespace))
+                    .then(|| value.to_string())
+            })
+        })
+        .unwrap_or_else(|| ISTIO_ROOT.to_string())
+}
 
 const fn row(
     groups: &'static [&'static str],
@@ -207,34 +232,28 @@ const TABLE: &[TrafficKind] = &[
         AllowsAndDenies,
         Reach::CalicoExpression,
     ),
-    row(
-        ISTIO_NET,
-        "Sidecar",
-        true,
-        Restricts,
-        Reach::OwnOrEverywhereFrom(ISTIO_ROOT),
-    ),
+    row(ISTIO_NET, "Sidecar", true, Restricts, Reach::IstioRoot),
     row(ISTIO_NET, "ServiceEntry", true, ExitPath, Reach::ExportTo),
     row(
         ISTIO_NET,
         "EnvoyFilter",
         true,
         RewritesProxies,
-        Reach::OwnOrEverywhereFrom(ISTIO_ROOT),
+        Reach::IstioRoot,
     ),
     row(
         ISTIO_SEC,
         "AuthorizationPolicy",
         true,
         Restricts,
-        Reach::OwnOrEverywhereFrom(ISTIO_ROOT),
+        Reach::IstioRoot,
     ),
     row(
         ISTIO_SEC,
         "PeerAuthentication",
         true,
         Restricts,
-        Reach::OwnOrEverywhereFrom(ISTIO_ROOT),
+        Reach::IstioRoot,
     ),
     row(LINKERD, "Server", true, Restricts, Reach::Own),
     row(LINKERD, "AuthorizationPolicy", true, Restricts, Reach::Own),
@@ -395,12 +414,13 @@ pub(crate) fn unmodelled(loaded: &Loaded, excluded: &[String]) -> Vec<Unmodelled
             .map(|(name, _)| name.clone())
             .collect(),
     );
+    let istio_root = istio_root(loaded);
     let mut out = Vec::new();
     for object in &loaded.objects {
         let Some(t) = lookup(&object.id.api_version, &object.id.kind) else {
             continue;
         };
-        let affected = affected(t, object, &namespaces);
+        let affected = affected(t, object, &namespaces, &istio_root);
         let Some(shown) = affected.shown(excluded) else {
             continue;
         };
@@ -501,7 +521,12 @@ impl Affected {
 
 type Namespaces = BTreeMap<String, (BTreeMap<String, String>, Option<u32>)>;
 
-fn affected(t: &TrafficKind, object: &Object, namespaces: &Namespaces) -> Affected {
+fn affected(
+    t: &TrafficKind,
+    object: &Object,
+    namespaces: &Namespaces,
+    istio_root: &str,
+) -> Affected {
     let own = || {
         object
             .id
@@ -514,6 +539,13 @@ fn affected(t: &TrafficKind, object: &Object, namespaces: &Namespaces) -> Affect
         Reach::Own => Affected::Names(BTreeSet::from([own()])),
         Reach::OwnOrEverywhereFrom(root) => {
             if own() == root {
+                Affected::Everywhere
+            } else {
+                Affected::Names(BTreeSet::from([own()]))
+            }
+        }
+        Reach::IstioRoot => {
+            if own() == istio_root {
                 Affected::Everywhere
             } else {
                 Affected::Names(BTreeSet::from([own()]))
@@ -720,7 +752,7 @@ mod tests {
             ]);
             namespaces.insert(name.into(), (labels, None));
         }
-        affected(t, &object, &namespaces)
+        affected(t, &object, &namespaces, "istio-system")
     }
 
     fn names(list: &[&str]) -> Affected {
