@@ -537,15 +537,12 @@ fn affected(
     let spec = |pointer: &str| object.value.pointer(pointer);
     match t.reach {
         Reach::Own => Affected::Names(BTreeSet::from([own()])),
-        Reach::OwnOrEverywhereFrom(root) => {
+        Reach::OwnOrEverywhereFrom(_) | Reach::IstioRoot => {
+            let root = match t.reach {
+                Reach::OwnOrEverywhereFrom(root) => root,
+                _ => istio_root,
+            };
             if own() == root {
-                Affected::Everywhere
-            } else {
-                Affected::Names(BTreeSet::from([own()]))
-            }
-        }
-        Reach::IstioRoot => {
-            if own() == istio_root {
                 Affected::Everywhere
             } else {
                 Affected::Names(BTreeSet::from([own()]))

@@ -144,18 +144,7 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
     } else {
         &args.paths[..]
     };
-    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        bail!("`-` (standard input) is named twice");
-    }
-    for path in paths {
-        if path.as_os_str() == "-" {
-            // Bytes, not text: the loader diagnoses what is not UTF-8 or too
-            // large (one byte over the cap is enough to tell).
-            inputs = inputs.bytes("<stdin>", super::read_stdin(args.max_input_bytes)?);
-        } else {
-            inputs = inputs.path(path);
-        }
-    }
+    let inputs = super::with_paths(inputs, paths, args.max_input_bytes)?;
     let mut report = checker.check(&inputs);
 
     if let Some(path) = &args.write_baseline {

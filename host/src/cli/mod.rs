@@ -197,14 +197,28 @@ impl PluginOpts {
 
 /// Files and directories as inputs; `-` reads standard input (once).
 pub(crate) fn inputs_of(files: &[PathBuf]) -> anyhow::Result<palisade::Inputs> {
-    let mut inputs = palisade::Inputs::new();
+    with_paths(
+        palisade::Inputs::new(),
+        files,
+        palisade::DEFAULT_MAX_FILE_BYTES,
+    )
+}
+
+/// Adds files and directories to `inputs`; `-` reads standard input (at
+/// most `max` bytes and one more, so the loader reports the cap; bytes, so
+/// it diagnoses text that is not UTF-8), and only once.
+pub(crate) fn with_paths(
+    mut inputs: palisade::Inputs,
+    files: &[PathBuf],
+    max: u64,
+) -> anyhow::Result<palisade::Inputs> {
     let mut stdin_read = false;
     for f in files {
         if f.as_os_str() == "-" {
             if std::mem::replace(&mut stdin_read, true) {
                 anyhow::bail!("`-` (standard input) is named twice");
             }
-            inputs = inputs.bytes("<stdin>", read_stdin(palisade::DEFAULT_MAX_FILE_BYTES)?);
+            inputs = inputs.bytes("<stdin>", read_stdin(max)?);
         } else {
             inputs = inputs.path(f);
         }
@@ -212,9 +226,8 @@ pub(crate) fn inputs_of(files: &[PathBuf]) -> anyhow::Result<palisade::Inputs> {
     Ok(inputs)
 }
 
-/// Standard input as bytes, at most one byte over `max` (so the loader
-/// reports the cap).
-pub(crate) fn read_stdin(max: u64) -> anyhow::Result<Vec<u8>> {
+/// Standard input as bytes, at most one byte over `max`.
+fn read_stdin(max: u64) -> anyhow::Result<Vec<u8>> {
     use std::io::Read as _;
     let mut bytes = Vec::new();
     std::io::stdin()

@@ -180,6 +180,59 @@ pub(crate) struct Loaded {
     pub(crate) unevaluated: Vec<crate::report::NotEvaluated>,
 }
 
+/// A text's parse: documents and syntax errors.
+type Parsed = (Vec<yaml::Document>, Vec<yaml::SyntaxError>);
+
+/// Reads the inputs' kustomizations before any object is split: the files
+/// they name as patches or generator inputs (minus those some kustomization
+/// lists under `resources`), with the kind they are counted as; and each
+/// kustomization's parse, by its index in `texts`, for the loader to reuse.
+/// A resource that `--exclude` left out (`excluded`, as walked) is a
+/// diagnostic: an exclusion cannot hide what a kustomization deploys.
+fn scan_kustomizations(
+    texts: &[Text],
+    excluded: &[PathBuf],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (
+    std::collections::BTreeMap<PathBuf, String>,
+    std::collections::HashMap<usize, Parsed>,
+) {
+    let excluded: Vec<PathBuf> = excluded
+        .iter()
+        .filter_map(|p| kustomize::normalise(p))
+        .collect();
+    let mut referenced = std::collections::BTreeMap::new();
+    let mut resources = std::collections::BTreeSet::new();
+    let mut parsed = std::collections::HashMap::new();
+    for (index, t) in texts.iter().enumerate() {
+        if t.squid || !kustomize::is_kustomization_file(&t.name) {
+            continue;
+        }
+        let parse = yaml::parse_stream(&t.text);
+        for doc in &parse.0 {
+            referenced.extend(kustomize::referenced_files(&t.name, &doc.value));
+            for (path, pointer) in kustomize::resource_files(&t.name, &doc.value) {
+                if excluded
+                    .iter()
+                    .any(|e| path.starts_with(e) || e.starts_with(&path))
+                {
+                    diagnostics.push(Diagnostic::input(
+                        format!(
+                            "`{}` is deployed by this kustomization but left out by --exclude: narrow the pattern so it is checked",
+                            path.display()
+                        ),
+                        Some(location(&t.name, doc.pos(&pointer))),
+                    ));
+                }
+                resources.insert(path);
+            }
+        }
+        parsed.insert(index, parse);
+    }
+    referenced.retain(|path, _| !resources.contains(path));
+    (referenced, parsed)
+}
+
 /// Counts and lists an object Palisade keeps but does not evaluate (the
 /// two fields of [`Loaded`], borrowed apart from its files).
 fn not_evaluated(
@@ -433,40 +486,10 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
     }
     // Files that the inputs' kustomizations name as patches or generator
     // inputs: partial objects and data, not manifests.
-    let mut referenced = std::collections::BTreeMap::new();
-    let mut resources = std::collections::BTreeSet::new();
-    let excluded: Vec<PathBuf> = walker
-        .excluded
-        .iter()
-        .filter_map(|p| kustomize::normalise(p))
-        .collect();
-    for t in texts
-        .iter()
-        .filter(|t| !t.squid && kustomize::is_kustomization_file(&t.name))
-    {
-        for doc in yaml::parse_stream(&t.text).0 {
-            referenced.extend(kustomize::referenced_files(&t.name, &doc.value));
-            for (path, pointer) in kustomize::resource_files(&t.name, &doc.value) {
-                // `--exclude` cannot hide what a kustomization deploys.
-                if excluded
-                    .iter()
-                    .any(|e| path.starts_with(e) || e.starts_with(&path))
-                {
-                    loaded.diagnostics.push(Diagnostic::input(
-                        format!(
-                            "`{}` is deployed by this kustomization but left out by --exclude: narrow the pattern so it is checked",
-                            path.display()
-                        ),
-                        Some(location(&t.name, doc.pos(&pointer))),
-                    ));
-                }
-                resources.insert(path);
-            }
-        }
-    }
-    referenced.retain(|path, _| !resources.contains(path));
+    let (referenced, mut parsed) =
+        scan_kustomizations(&texts, &walker.excluded, &mut loaded.diagnostics);
     let mut objects_per_source = vec![0usize; inputs.sources.len()];
-    for t in texts {
+    for (index, t) in texts.into_iter().enumerate() {
         // Kustomize documents count as content too: they are recognised.
         let recognised = |l: &Loaded| l.objects.len() + l.not_evaluated.values().sum::<usize>();
         let before = (recognised(&loaded), loaded.diagnostics.len());
@@ -499,7 +522,10 @@ pub(crate) fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
         } else {
             let named_by_kustomization = kustomize::normalise(std::path::Path::new(&t.name))
                 .and_then(|p| referenced.get(&p).cloned());
-            let (documents, errors) = yaml::parse_stream(&t.text);
+            // A kustomization was parsed already, by the scan.
+            let (documents, errors) = parsed
+                .remove(&index)
+                .unwrap_or_else(|| yaml::parse_stream(&t.text));
             for e in errors {
                 loaded
                     .diagnostics

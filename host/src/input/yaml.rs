@@ -459,6 +459,18 @@ mod tests {
     }
 
     #[test]
+    fn a_hostile_source_comment_names_nothing() {
+        // The comment is the pull request's text: control characters (a
+        // terminal escape) or an unbounded name are not taken as an origin.
+        let escape = "# Source: c/\u{1b}[2Jx.yaml\nkind: A\n".to_string();
+        let long = format!("# Source: {}\nkind: A\n", "a".repeat(MAX_ORIGIN + 1));
+        for text in [escape, long] {
+            let (docs, _) = parse_stream(&text);
+            assert_eq!(docs[0].origin, None, "{text:?}");
+        }
+    }
+
+    #[test]
     fn keys_with_slashes_are_escaped() {
         let (docs, _) = parse_stream("labels:\n  kubernetes.io/name: x\n");
         assert_eq!(docs[0].pos("/labels/kubernetes.io~1name").line, 2);
