@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use crate::contract::{Evaluation, Facts};
 use crate::error::{Error, ErrorKind};
 use crate::input::{self, Inputs, LoadOptions};
 use crate::model;
@@ -170,6 +171,7 @@ pub struct Plugin {
     version: String,
     description: String,
     rules: Vec<RuleInfo>,
+    settings: Vec<crate::settings::Setting>,
     inner: Arc<CompiledPlugin>,
 }
 
@@ -245,18 +247,22 @@ impl Engine {
             LoadFailure::ForbiddenImport(names) => Error::new(
                 ErrorKind::ForbiddenImport,
                 format!(
-                    "plugin imports {names}, which the sandbox does not provide (plugins may import only `palisade:policy/log` and the WASI interfaces Rust's standard library requires)"
+                    "plugin imports {names}, which the sandbox does not provide (plugins may import only the `palisade:policy` interfaces and the WASI interfaces Rust's standard library requires)"
                 ),
             ),
             LoadFailure::WrongWorld(m) => Error::new(
                 ErrorKind::WrongWorld,
+                format!("component does not implement the `palisade:policy/policy-plugin` world: {m}"),
+            ),
+            LoadFailure::Version(built, speaks) => Error::new(
+                ErrorKind::ContractVersion,
                 format!(
-                    "component does not implement the `palisade:policy/policy-plugin@0.1.0` world: {m}"
+                    "plugin was built for palisade:policy@{built}, this host speaks palisade:policy@{speaks} (it runs plugins built for 0.2.0 up to {speaks}): rebuild the plugin against the `wit/` directory of this release"
                 ),
             ),
         })?;
         let meta = compiled
-            .call(&self.limits, |p, store| {
+            .call(&self.limits, None, |p, store| {
                 p.palisade_policy_plugin().call_metadata(store)
             })
             .result;
@@ -271,6 +277,15 @@ impl Engine {
         })?;
         let reserved: Vec<&str> = builtin_plugins().collect();
         crate::identity::check_metadata(&meta, builtin, &reserved)?;
+        let settings = meta
+            .settings
+            .into_iter()
+            .map(|s| crate::settings::Setting {
+                name: s.name,
+                kind: crate::settings::Kind::from_wit(s.type_),
+                doc: s.doc,
+            })
+            .collect();
         let rules: Vec<RuleInfo> = meta
             .rules
             .into_iter()
@@ -287,6 +302,7 @@ impl Engine {
             version: meta.version,
             description: meta.description,
             rules,
+            settings,
             inner: Arc::new(compiled),
         })
     }
@@ -306,11 +322,32 @@ impl Engine {
         self.load(bytes, Some(builtin))
     }
 
-    /// Asks a plugin whether it accepts `settings` (JSON).
+    /// Checks `settings` (JSON) against the settings the plugin declares,
+    /// then asks the plugin whether it accepts them.
     pub fn validate_settings(&self, plugin: &Plugin, settings: &str) -> Result<(), Error> {
+        let value: serde_json::Value = serde_json::from_str(settings).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidSettings,
+                format!("plugin `{}` settings are not JSON: {e}", plugin.id),
+            )
+        })?;
+        crate::settings::check(&plugin.settings, &value).map_err(|(path, message)| {
+            Error::new(
+                ErrorKind::InvalidSettings,
+                format!(
+                    "plugin `{}` settings{}: {message}",
+                    plugin.id,
+                    if path.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" at `{path}`")
+                    }
+                ),
+            )
+        })?;
         let result = plugin
             .inner
-            .call(&self.limits, |p, store| {
+            .call(&self.limits, None, |p, store| {
                 p.palisade_policy_plugin()
                     .call_validate_settings(store, settings)
             })
@@ -348,13 +385,11 @@ impl Engine {
         for plugin in extra {
             self.validate_settings(&plugin, "{}")?;
             let enabled = plugin.rules.iter().map(|r| r.id.clone()).collect();
-            let queries = self.queries(&plugin, "{}");
             plugins.push(Configured {
                 plugin,
                 settings: "{}".to_string(),
                 enabled,
                 severity: BTreeMap::new(),
-                queries,
             });
         }
         unique_identities(&plugins)?;
@@ -380,6 +415,7 @@ impl Engine {
             squid: policy.squid.clone(),
             today: crate::Date::today(),
             network_plugin: policy.network_plugin,
+            roles: policy.roles.clone(),
         })
     }
 
@@ -392,6 +428,20 @@ impl Engine {
         }
         .map_err(|e| e.with_location(entry.location.clone()))?;
         let settings = entry.settings.to_string();
+        // A setting of the wrong type is located at itself.
+        if let Err((path, message)) = crate::settings::check(&plugin.settings, &entry.settings) {
+            return Err(Error::new(
+                ErrorKind::InvalidSettings,
+                format!("plugin `{}` settings: {message}", plugin.id),
+            )
+            .with_location(
+                entry
+                    .settings_locations
+                    .get(&path)
+                    .cloned()
+                    .or_else(|| entry.settings_location.clone()),
+            ));
+        }
         self.validate_settings(&plugin, &settings)
             .map_err(|e| e.with_location(entry.settings_location.clone()))?;
         for rule in entry.disabled_rules.iter().chain(entry.severity.keys()) {
@@ -409,13 +459,11 @@ impl Engine {
             .filter(|r| !entry.disabled_rules.contains(&r.id))
             .map(|r| r.id.clone())
             .collect();
-        let queries = self.queries(&plugin, &settings);
         Ok(Configured {
             plugin,
             settings,
             enabled,
             severity: entry.severity.clone(),
-            queries,
         })
     }
 
@@ -474,62 +522,6 @@ struct Configured {
     settings: String,
     enabled: Vec<String>,
     severity: BTreeMap<String, Severity>,
-    /// The plugin's RBAC and proxy questions. They depend on the settings
-    /// only, so they are asked once, when the checker is built; a failure is
-    /// reported by every check.
-    queries: Result<Queries, (PluginFailure, String)>,
-}
-
-/// What a plugin asks the host to answer in each request.
-#[derive(Debug, Clone)]
-struct Queries {
-    access: Vec<wit::AccessQuery>,
-    proxy: Vec<wit::ProxyQuery>,
-}
-
-/// Most questions of each kind a plugin may ask.
-const MAX_QUERIES: usize = 100_000;
-
-/// Fuel charged for one step of host work done for a plugin (one access
-/// query against one binding or role rule, one proxy query against one
-/// `http_access` line): about what the plugin would spend doing it itself.
-const FUEL_PER_HOST_STEP: u64 = 200;
-
-impl Engine {
-    /// Asks a plugin its RBAC and proxy questions for `settings`, under the
-    /// engine's limits.
-    fn queries(&self, plugin: &Plugin, settings: &str) -> Result<Queries, (PluginFailure, String)> {
-        fn bounded<T>(what: &str, list: Vec<T>) -> Result<Vec<T>, (PluginFailure, String)> {
-            if list.len() > MAX_QUERIES {
-                return Err((
-                    PluginFailure::OutputLimit,
-                    format!(
-                        "asked {} {what} queries, more than the limit of {MAX_QUERIES}",
-                        list.len()
-                    ),
-                ));
-            }
-            Ok(list)
-        }
-        let access = plugin
-            .inner
-            .call(&self.limits, |p, store| {
-                p.palisade_policy_plugin()
-                    .call_access_queries(store, settings)
-            })
-            .result;
-        let proxy = plugin
-            .inner
-            .call(&self.limits, |p, store| {
-                p.palisade_policy_plugin()
-                    .call_proxy_queries(store, settings)
-            })
-            .result;
-        Ok(Queries {
-            access: bounded("access", access?)?,
-            proxy: bounded("proxy", proxy?)?,
-        })
-    }
 }
 
 /// A policy set with its plugins loaded: checks inputs.
@@ -545,6 +537,7 @@ pub struct Checker {
     proxy_configs: Vec<std::path::PathBuf>,
     squid: crate::SquidOptions,
     network_plugin: crate::NetworkPlugin,
+    roles: crate::roles::Roles,
 }
 
 impl Checker {
@@ -602,44 +595,15 @@ impl Checker {
     pub fn check(&self, inputs: &Inputs) -> Report {
         let Prepared {
             loaded,
-            mut request,
+            facts,
             diagnostics,
-            rbac,
-            proxies,
-            env,
-        } = self.prepare_with_rbac(inputs);
+        } = self.prepare(inputs);
         let mut report = Report {
             diagnostics,
             ..Report::default()
         };
         for c in &self.plugins {
-            request.settings.clone_from(&c.settings);
-            request.enabled_rules.clone_from(&c.enabled);
-            let limits = match &c.queries {
-                Ok(queries) => match self.answer_queries(queries, &rbac, &proxies, &mut request) {
-                    Ok(limits) => limits,
-                    Err((cause, message)) => {
-                        report.diagnostics.push(Diagnostic::plugin(
-                            &c.plugin.id,
-                            cause,
-                            format!("plugin `{}` {message}", c.plugin.id),
-                        ));
-                        continue;
-                    }
-                },
-                Err((cause, message)) => {
-                    report.diagnostics.push(Diagnostic::plugin(
-                        &c.plugin.id,
-                        *cause,
-                        format!(
-                            "plugin `{}` {message} (while listing its queries)",
-                            c.plugin.id
-                        ),
-                    ));
-                    continue;
-                }
-            };
-            let Called { result, log, .. } = self.evaluate(c, &request, &limits);
+            let Called { result, log, .. } = self.evaluate(c, &facts, &self.engine.limits);
             report
                 .plugin_log
                 .extend(log.into_iter().map(|line| (c.plugin.id.clone(), line)));
@@ -650,7 +614,7 @@ impl Checker {
                     report.findings.extend(
                         findings
                             .into_iter()
-                            .map(|f| self.finding(c, f, &loaded, &env))
+                            .map(|f| self.finding(c, f, &loaded, &facts.model.env))
                             .filter(|f| !self.excluded(&f.object)),
                     );
                 }
@@ -735,14 +699,8 @@ impl Checker {
         report.exempted = applied.exempted;
     }
 
-    /// Loads inputs and builds the request every plugin receives (settings
-    /// and enabled rules are filled in per plugin).
-    fn prepare(&self, inputs: &Inputs) -> (input::Loaded, wit::Request, Vec<Diagnostic>) {
-        let p = self.prepare_with_rbac(inputs);
-        (p.loaded, p.request, p.diagnostics)
-    }
-
-    fn prepare_with_rbac(&self, inputs: &Inputs) -> Prepared {
+    /// Loads inputs and computes the facts every plugin of the check shares.
+    fn prepare(&self, inputs: &Inputs) -> Prepared {
         let mut inputs = inputs.clone();
         for p in &self.proxy_configs {
             inputs = inputs.squid_config(p);
@@ -756,47 +714,39 @@ impl Checker {
         diagnostics.extend(model_diags);
         diagnostics.extend(rbac_diags);
         diagnostics.extend(proxy_diags);
-        let request = wit::Request {
-            settings: String::new(),
-            enabled_rules: Vec::new(),
-            excluded_namespaces: self.excluded_namespaces.clone(),
-            objects: model.objects,
-            namespaces: model.namespaces,
-            workloads: model.workloads,
-            network_policies: model.network_policies,
-            rbac: rbac.facts(),
-            proxies: proxies.facts.clone(),
-            proxy_answers: Vec::new(),
-        };
-        Prepared {
-            loaded,
-            request,
-            diagnostics,
+        let roles = self.roles.resolve(&model);
+        let facts = Facts::new(
+            model,
             rbac,
             proxies,
-            env: model.env,
+            roles,
+            self.excluded_namespaces.clone(),
+        );
+        Prepared {
+            loaded,
+            facts: Arc::new(facts),
+            diagnostics,
         }
     }
 
     /// Benchmark support for `palisade bench`: per plugin, the median time
-    /// of one evaluation (fresh store and instance, call, lifting and
-    /// checking the findings) over `iterations` runs, and the fuel it used.
+    /// of one evaluation (fresh store and instance, the facts it asks for,
+    /// lifting and checking the findings) over `iterations` runs, and the
+    /// fuel it used.
     #[doc(hidden)]
     pub fn time_evaluations(
         &self,
         inputs: &Inputs,
         iterations: usize,
     ) -> Vec<(String, Duration, u64)> {
-        let (_loaded, mut request, _) = self.prepare(inputs);
+        let prepared = self.prepare(inputs);
         let mut out = Vec::new();
         for c in &self.plugins {
-            request.settings.clone_from(&c.settings);
-            request.enabled_rules.clone_from(&c.enabled);
             let mut fuel = 0;
             let mut times: Vec<Duration> = (0..iterations.max(1))
                 .map(|_| {
                     let start = std::time::Instant::now();
-                    fuel = self.evaluate(c, &request, &self.engine.limits).fuel;
+                    fuel = self.evaluate(c, &prepared.facts, &self.engine.limits).fuel;
                     start.elapsed()
                 })
                 .collect();
@@ -810,71 +760,25 @@ impl Checker {
         out
     }
 
-    /// Answers a plugin's RBAC and proxy questions into `request`. That host
-    /// work is the plugin's: its cost (in deterministic steps) is taken from
-    /// the plugin's fuel before any of it is done, and the time it took from
-    /// its deadline. Returns the limits left for the evaluation.
-    fn answer_queries(
-        &self,
-        queries: &Queries,
-        rbac: &crate::rbac::Rbac,
-        proxies: &crate::squid::Proxies,
-        request: &mut wit::Request,
-    ) -> Result<Limits, (PluginFailure, String)> {
-        let limits = self.engine.limits;
-        let steps = rbac
-            .query_cost()
-            .saturating_mul(queries.access.len() as u64)
-            .saturating_add(
-                proxies
-                    .query_cost()
-                    .saturating_mul(queries.proxy.len() as u64),
-            );
-        let fuel = steps.saturating_mul(FUEL_PER_HOST_STEP);
-        if fuel >= limits.fuel {
-            return Err((
-                PluginFailure::OutOfFuel,
-                format!(
-                    "ran out of fuel: its {} access and {} proxy queries cost {steps} host steps ({fuel} fuel), more than its {} fuel",
-                    queries.access.len(),
-                    queries.proxy.len(),
-                    limits.fuel
-                ),
-            ));
-        }
-        let start = std::time::Instant::now();
-        request.rbac.answers = rbac.answer(&queries.access);
-        request.proxy_answers = proxies.answer(&queries.proxy);
-        let host_time = start.elapsed();
-        if host_time >= limits.timeout {
-            return Err((
-                PluginFailure::Timeout,
-                format!(
-                    "ran past the wall-clock deadline of {} ms while the host answered its queries",
-                    limits.timeout.as_millis()
-                ),
-            ));
-        }
-        Ok(Limits {
-            fuel: limits.fuel - fuel,
-            host_time,
-            ..limits
-        })
-    }
-
     /// One evaluation under `limits`, with the output checked against the
     /// contract.
     fn evaluate(
         &self,
         c: &Configured,
-        request: &wit::Request,
+        facts: &Arc<Facts>,
         limits: &Limits,
     ) -> Called<Vec<wit::Finding>> {
-        let called = c.plugin.inner.call(limits, |p, store| {
-            p.palisade_policy_plugin().call_evaluate(store, request)
+        let evaluation = Arc::new(Evaluation {
+            facts: facts.clone(),
+            settings: c.settings.clone(),
+            enabled_rules: c.enabled.clone(),
         });
+        let called = c.plugin.inner.call(limits, Some(evaluation), |p, store| {
+            p.palisade_policy_plugin().call_evaluate(store)
+        });
+        let objects = facts.model.objects.len();
         Called {
-            result: called.result.and_then(|r| self.check_output(c, request, r)),
+            result: called.result.and_then(|r| self.check_output(c, objects, r)),
             log: called.log,
             fuel: called.fuel,
         }
@@ -884,7 +788,7 @@ impl Checker {
     fn check_output(
         &self,
         c: &Configured,
-        request: &wit::Request,
+        objects: usize,
         result: Result<Vec<wit::Finding>, wit::PluginError>,
     ) -> Result<Vec<wit::Finding>, (PluginFailure, String)> {
         let limits = &self.engine.limits;
@@ -909,7 +813,10 @@ impl Checker {
             .map(|f| {
                 f.rule.len()
                     + f.message.len()
-                    + f.path.as_ref().map_or(0, String::len)
+                    + match &f.at {
+                        wit::Location::Field(p) => p.len(),
+                        wit::Location::Object | wit::Location::Line(_) => 0,
+                    }
                     + f.remediation.as_ref().map_or(0, String::len)
             })
             .sum();
@@ -930,17 +837,16 @@ impl Checker {
                     format!("returned a finding for undeclared rule `{}`", f.rule),
                 ));
             }
-            if request.objects.get(f.object as usize).is_none() {
+            if f.object as usize >= objects {
                 return Err((
                     PluginFailure::MalformedOutput,
                     format!(
-                        "returned a finding about object {} but the request has {} objects",
+                        "returned a finding about object {} but the inputs have {objects} objects",
                         f.object,
-                        request.objects.len()
                     ),
                 ));
             }
-            if let Some(p) = &f.path
+            if let wit::Location::Field(p) = &f.at
                 && !(p.is_empty() || p.starts_with('/'))
             {
                 return Err((
@@ -967,20 +873,22 @@ impl Checker {
         env: &model::env::EnvFacts,
     ) -> Finding {
         let object = loaded.objects.get(f.object as usize);
-        let relocated = f
-            .path
+        // Inside the host a line of a proxy configuration is the path
+        // `/lines/<n>`, which `Loaded::locate` resolves.
+        let path = match f.at {
+            wit::Location::Object => None,
+            wit::Location::Field(p) => Some(p),
+            wit::Location::Line(n) => Some(format!("/lines/{n}")),
+        };
+        let relocated = path
             .as_deref()
             .and_then(|p| env.relocate(loaded, f.object as usize, p));
         let (location, related, path) = match relocated {
-            Some(r) => (
-                r.location,
-                r.related.into_iter().collect(),
-                r.path.or(f.path),
-            ),
+            Some(r) => (r.location, r.related.into_iter().collect(), r.path.or(path)),
             None => (
-                object.and_then(|o| loaded.locate(o, f.path.as_deref())),
+                object.and_then(|o| loaded.locate(o, path.as_deref())),
                 Vec::new(),
-                f.path,
+                path,
             ),
         };
         let severity = c
@@ -1012,13 +920,10 @@ impl Checker {
 /// Everything a check needs before any plugin runs.
 struct Prepared {
     loaded: input::Loaded,
-    request: wit::Request,
+    /// The facts, with each container's environment and its provenance
+    /// (`model.env`) for locating findings.
+    facts: Arc<Facts>,
     diagnostics: Vec<Diagnostic>,
-    rbac: crate::rbac::Rbac,
-    proxies: crate::squid::Proxies,
-    /// Each container's environment with its provenance, for locating
-    /// findings.
-    env: model::env::EnvFacts,
 }
 
 fn severity_from_wit(s: wit::Severity) -> Severity {

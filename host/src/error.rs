@@ -19,6 +19,9 @@ pub enum ErrorKind {
     ForbiddenImport,
     /// A component does not implement the `palisade:policy` world.
     WrongWorld,
+    /// A plugin was built against a version of the `palisade:policy`
+    /// contract this host does not speak.
+    ContractVersion,
     /// A plugin rejected its settings.
     InvalidSettings,
     /// A plugin file's SHA-256 differs from the one the policy set pins.

@@ -1,10 +1,13 @@
 #![doc = include_str!("../../README.md")]
 #![deny(missing_docs)]
 
+mod address;
 mod cache;
+mod contract;
 mod engine;
 mod error;
 mod exempt;
+mod facts;
 pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -17,7 +20,9 @@ mod policy;
 pub(crate) mod rbac;
 pub mod render;
 mod report;
+mod roles;
 mod runtime;
+mod settings;
 pub(crate) mod squid;
 pub mod suite;
 #[doc(hidden)]

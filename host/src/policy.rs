@@ -55,6 +55,8 @@ pub struct PolicySet {
     pub(crate) squid: crate::SquidOptions,
     /// Whose reading of NetworkPolicy's undefined corners applies.
     pub(crate) network_plugin: NetworkPlugin,
+    /// The proxy, cluster DNS, allowed destinations and admins.
+    pub(crate) roles: crate::roles::Roles,
 }
 
 /// Where a plugin of a policy set comes from.
@@ -74,6 +76,30 @@ pub(crate) struct PluginEntry {
     /// Where the entry and its settings are written, for errors.
     pub(crate) location: Option<Location>,
     pub(crate) settings_location: Option<Location>,
+    /// Where each field of the settings is written (by JSON pointer inside
+    /// the settings), for errors about one setting.
+    pub(crate) settings_locations: BTreeMap<String, Location>,
+}
+
+/// Every JSON pointer inside `value`, with the pointer prefix `base`.
+fn pointers(value: &Value, base: &str, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let p = format!("{base}/{}", k.replace('~', "~0").replace('/', "~1"));
+                out.push(p.clone());
+                pointers(v, &p, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let p = format!("{base}/{i}");
+                out.push(p.clone());
+                pointers(v, &p, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[derive(Deserialize)]
@@ -115,6 +141,8 @@ struct RawSpec {
     network_plugin: Option<String>,
     #[serde(default)]
     squid: RawSquid,
+    #[serde(default)]
+    roles: Option<Value>,
 }
 
 /// `spec.squid`: the squid release the configurations run on, and names
@@ -217,6 +245,7 @@ impl PolicySet {
             proxy_configs: Vec::new(),
             squid: crate::SquidOptions::default(),
             network_plugin: NetworkPlugin::Generic,
+            roles: crate::roles::Roles::default(),
         }
     }
 
@@ -311,16 +340,48 @@ impl PolicySet {
                 };
                 severity.insert(rule, level);
             }
+            let settings = p.settings.unwrap_or(Value::Object(Default::default()));
+            let mut inside = Vec::new();
+            pointers(&settings, "", &mut inside);
+            let settings_locations = inside
+                .into_iter()
+                .map(|p| {
+                    let location = at(&format!("{base}/settings{p}"));
+                    (p, location)
+                })
+                .collect();
             plugins.push(PluginEntry {
                 source,
                 disabled_rules: p.disabled_rules,
                 severity,
-                settings: p.settings.unwrap_or(Value::Object(Default::default())),
+                settings,
                 location: Some(at(&base)),
                 settings_location: Some(at(&format!("{base}/settings"))),
+                settings_locations,
             });
         }
         let squid = squid_options(raw.spec.squid, &at)?;
+        let roles = match raw.spec.roles {
+            None => crate::roles::Roles::default(),
+            Some(v) => {
+                let roles: crate::roles::Roles = crate::model::typed(&v).map_err(|errors| {
+                    let (path, message) = errors.into_iter().next().unwrap_or_default();
+                    Error::at(
+                        ErrorKind::Policy,
+                        format!("invalid roles: {message}"),
+                        at(&format!("/spec/roles{path}")),
+                    )
+                })?;
+                if let Some((path, message)) = roles.problems().into_iter().next() {
+                    return Err(Error::at(
+                        ErrorKind::Policy,
+                        format!("invalid roles: {message}"),
+                        at(&format!("/spec/roles{path}")),
+                    ));
+                }
+                roles
+            }
+        };
         Ok(PolicySet {
             squid,
             name: raw.metadata.name,
@@ -338,6 +399,7 @@ impl PolicySet {
                 .map(PathBuf::from)
                 .collect(),
             network_plugin,
+            roles,
         })
     }
 

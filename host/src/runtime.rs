@@ -6,10 +6,17 @@
 //! deadline and a memory limiter. Every call into a plugin goes through
 //! [`CompiledPlugin::call`], which sets both.
 //!
-//! INVARIANT: a plugin has no ambient authority. Its only host function is
-//! `log`; the WASI imports that Rust's standard library wires in are defined
-//! as traps, except `wasi:random/insecure-seed`, which returns a constant.
-//! Anything else it imports is rejected at load, naming the import.
+//! INVARIANT: a plugin has no ambient authority. Its host functions are the
+//! contract's (`facts`, `ports`, `log`: facts about the inputs, computed by
+//! the host); the WASI imports that Rust's standard library wires in are
+//! defined as traps, except `wasi:random/insecure-seed`, which returns a
+//! constant. Anything else it imports is rejected at load, naming the
+//! import.
+//!
+//! INVARIANT: a plugin built against another version of the contract than
+//! one this host speaks (`CONTRACT_VERSION`, and every earlier patch
+//! release of its minor version) is refused at load with both versions
+//! named, before anything is linked.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -23,14 +30,23 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, ResourceLimiter, Store, Trap};
 
 use crate::cache::{DiskCache, EntryId};
+use crate::contract::Evaluation;
 use crate::report::PluginFailure;
 
 pub(crate) mod bindings {
     wasmtime::component::bindgen!({
         world: "policy-plugin",
         path: "../wit",
+        // Facts are asked for during `evaluate` only, and host work is
+        // priced: a host function may trap.
+        imports: { default: trappable },
     });
 }
+
+/// The contract version this host speaks. Plugins built against
+/// `0.2.0 ..= CONTRACT_VERSION` load (wasmtime links `0.2.x` imports and
+/// exports to the host's `0.2.z` ones when x ≤ z).
+pub(crate) const CONTRACT_VERSION: (u64, u64, u64) = (0, 2, 1);
 
 use bindings::palisade::policy::log::Level;
 pub(crate) use bindings::palisade::policy::types as wit;
@@ -94,6 +110,50 @@ pub(crate) enum LoadFailure {
     Compile(String),
     ForbiddenImport(String),
     WrongWorld(String),
+    /// Built for a contract version this host does not speak: (the
+    /// version it was built for, the version the host speaks).
+    Version(String, String),
+}
+
+/// The `palisade:policy` version a component name carries, if it is one of
+/// the contract's (`palisade:policy/facts@0.2.0`).
+fn contract_version(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix("palisade:policy/")?;
+    Some(rest.split_once('@').map_or("", |(_, v)| v))
+}
+
+/// Whether this host runs a plugin built against `version`.
+fn speaks(version: &str) -> bool {
+    let mut parts = version.split('.').map(str::parse::<u64>);
+    let (Some(Ok(major)), Some(Ok(minor)), Some(Ok(patch)), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let (m, n, p) = CONTRACT_VERSION;
+    major == m && minor == n && patch <= p
+}
+
+/// The first contract version among a component's imports and exports
+/// that this host does not speak.
+fn foreign_version(component: &Component, engine: &wasmtime::Engine) -> Option<String> {
+    let ty = component.component_type();
+    let names: Vec<String> = ty
+        .imports(engine)
+        .map(|(n, _)| n.to_string())
+        .chain(ty.exports(engine).map(|(n, _)| n.to_string()))
+        .collect();
+    names
+        .iter()
+        .filter_map(|n| contract_version(n))
+        .find(|v| !speaks(v))
+        .map(|v| {
+            if v.is_empty() {
+                "an unversioned contract".to_string()
+            } else {
+                v.to_string()
+            }
+        })
 }
 
 impl Runtime {
@@ -206,6 +266,10 @@ impl Runtime {
     /// Loads and checks a plugin component.
     pub(crate) fn load(self: &Arc<Self>, bytes: &[u8]) -> Result<CompiledPlugin, LoadFailure> {
         let component = self.compile(bytes)?;
+        if let Some(version) = foreign_version(&component, &self.engine) {
+            let (m, n, p) = CONTRACT_VERSION;
+            return Err(LoadFailure::Version(version, format!("{m}.{n}.{p}")));
+        }
         let mut linker: Linker<State> = Linker::new(&self.engine);
         let ty = component.component_type();
         let mut forbidden = Vec::new();
@@ -300,12 +364,15 @@ const STD_RUNTIME_IMPORTS: &[&str] = &[
 
 fn classify_import(name: &str) -> ImportClass {
     let unversioned = name.split('@').next().unwrap_or(name);
-    if unversioned == "palisade:policy/log" || unversioned == "palisade:policy/types" {
-        if name.ends_with("@0.1.0") {
-            ImportClass::Contract
-        } else {
-            ImportClass::Forbidden
-        }
+    if matches!(
+        unversioned,
+        "palisade:policy/types"
+            | "palisade:policy/facts"
+            | "palisade:policy/ports"
+            | "palisade:policy/log"
+    ) {
+        // The version was checked before (`foreign_version`).
+        ImportClass::Contract
     } else if unversioned == "wasi:random/insecure-seed" {
         ImportClass::Seed
     } else if STD_RUNTIME_IMPORTS.contains(&unversioned) {
@@ -320,18 +387,83 @@ pub(crate) struct State {
     limiter: Limiter,
     log: Vec<(Level, String)>,
     log_bytes: usize,
+    /// The facts and settings of the evaluation under way; `None` for
+    /// calls that are not evaluations (metadata, settings).
+    pub(crate) evaluation: Option<Arc<Evaluation>>,
+    /// Fuel left when the plugin called into the host (set by the call
+    /// hook), and what the host work of that call costs so far; the hook
+    /// takes the cost when the call returns.
+    fuel_at_entry: u64,
+    host_fuel: u64,
+    /// Whether host work ran out of fuel (so the trap reads as that).
+    host_out_of_fuel: bool,
+    /// Whether fuel is metered at all.
+    metering: bool,
+}
+
+impl State {
+    /// Prices `steps` of host work for the plugin: taken from its fuel when
+    /// the host call returns, refused (a trap) before any of it is done
+    /// when the fuel left cannot pay for it.
+    pub(crate) fn charge(&mut self, steps: u64) -> wasmtime::Result<()> {
+        let cost = steps.saturating_mul(crate::contract::FUEL_PER_HOST_STEP);
+        let total = self.host_fuel.saturating_add(cost);
+        if self.metering && total >= self.fuel_at_entry {
+            self.host_out_of_fuel = true;
+            return Err(Trap::OutOfFuel.into());
+        }
+        self.host_fuel = total;
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State").finish_non_exhaustive()
+    }
 }
 
 impl bindings::palisade::policy::log::Host for State {
-    fn log(&mut self, level: Level, message: String) {
+    fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
         if self.log_bytes + message.len() <= MAX_LOG_BYTES {
             self.log_bytes += message.len();
             self.log.push((level, message));
         }
+        Ok(())
     }
 }
 
 impl bindings::palisade::policy::types::Host for State {}
+
+/// Takes the cost of host work from the store's fuel when a host call
+/// returns (see `State::charge`).
+fn price_host_calls(
+    mut store: wasmtime::StoreContextMut<'_, State>,
+    hook: wasmtime::CallHook,
+) -> wasmtime::Result<()> {
+    match hook {
+        wasmtime::CallHook::CallingHost => {
+            let left = store.get_fuel().unwrap_or(u64::MAX);
+            let state = store.data_mut();
+            state.fuel_at_entry = left;
+            state.host_fuel = 0;
+        }
+        wasmtime::CallHook::ReturningFromHost => {
+            let cost = std::mem::take(&mut store.data_mut().host_fuel);
+            if cost > 0
+                && let Ok(left) = store.get_fuel()
+            {
+                if cost >= left {
+                    store.data_mut().host_out_of_fuel = true;
+                    return Err(Trap::OutOfFuel.into());
+                }
+                store.set_fuel(left - cost)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
 
 /// What one table element is counted as against the memory cap (a
 /// function reference is a pointer; wasmtime stores no more per element).
@@ -436,15 +568,24 @@ impl CompiledPlugin {
     pub(crate) fn call<R>(
         &self,
         limits: &Limits,
+        evaluation: Option<Arc<Evaluation>>,
         f: impl FnOnce(&bindings::PolicyPlugin, &mut Store<State>) -> wasmtime::Result<R>,
     ) -> Called<R> {
         let state = State {
             limiter: Limiter::new(limits.memory_bytes),
             log: Vec::new(),
             log_bytes: 0,
+            evaluation,
+            fuel_at_entry: u64::MAX,
+            host_fuel: 0,
+            host_out_of_fuel: false,
+            metering: self.runtime.metering,
         };
         let mut store = Store::new(&self.runtime.engine, state);
         store.limiter(|s| &mut s.limiter);
+        if self.runtime.metering {
+            store.call_hook(price_host_calls);
+        }
         let ticks = limits
             .timeout
             .saturating_sub(limits.host_time)
@@ -501,6 +642,15 @@ fn classify_error(e: &wasmtime::Error, state: &State, limits: &Limits) -> CallEr
             format!(
                 "exceeded the memory limit of {} MiB",
                 limits.memory_bytes >> 20
+            ),
+        );
+    }
+    if state.host_out_of_fuel {
+        return (
+            PluginFailure::OutOfFuel,
+            format!(
+                "ran out of fuel: the host work it asked for (facts, who-can, proxy verdicts) and its own instructions need more than its {} fuel",
+                limits.fuel
             ),
         );
     }

@@ -12,6 +12,8 @@
 //!   policy: ../policy.yaml    # policy set, relative to this file (default: the built-in one)
 //!   plugins:                  # or plugin entries, as in a policy set
 //!     - builtin: default-deny
+//!   roles: {proxy: {ports: [3128]}}   # with `plugins`: the policy set's roles
+//!   excludedNamespaces: [kube-system] # with `plugins`: the policy set's
 //!   cases:                    # explicit cases (optional)
 //!     - name: two files together
 //!       inputs: [a.yaml, b.yaml]
@@ -59,6 +61,8 @@ struct RawSpec {
     plugins: Option<serde_json::Value>,
     #[serde(default)]
     excluded_namespaces: Option<Vec<String>>,
+    #[serde(default)]
+    roles: Option<serde_json::Value>,
     #[serde(default)]
     cases: Vec<RawCase>,
 }
@@ -190,6 +194,7 @@ impl Suite {
                     "spec": {
                         "plugins": plugins,
                         "excludedNamespaces": raw.spec.excluded_namespaces.clone().unwrap_or_default(),
+                        "roles": raw.spec.roles.clone().unwrap_or_else(|| serde_json::json!({})),
                     },
                 });
                 let mut set = PolicySet::parse(&file.display().to_string(), &set.to_string())?;

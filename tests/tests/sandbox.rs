@@ -118,9 +118,10 @@ fn the_deadline_backstops_fuel() {
     );
 }
 
-/// Host work a plugin causes is the plugin's: 100 000 proxy questions over a
-/// long squid configuration are refused for their cost before the host
-/// answers any (they used to run outside every budget, for minutes).
+/// Host work a plugin causes is the plugin's: proxy verdicts over a long
+/// squid configuration are priced against its fuel, and the call that
+/// cannot pay is refused before the host does its work (such questions
+/// used to run outside every budget, for minutes).
 #[test]
 fn host_work_for_queries_counts_against_the_plugin() {
     let mut squid = String::from("acl clients src 10.0.0.0/8\n");
@@ -141,7 +142,7 @@ fn host_work_for_queries_counts_against_the_plugin() {
     );
     let (cause, message) = failure(&report);
     assert_eq!(cause, PluginFailure::OutOfFuel, "{message}");
-    assert!(message.contains("100000 proxy queries"), "{message}");
+    assert!(message.contains("host work"), "{message}");
     assert!(started.elapsed().as_secs() < 30);
     still_works();
 }
@@ -186,7 +187,8 @@ fn component_of_another_world_is_rejected() {
     let e = load_error(guests::WRONG_WORLD);
     assert_eq!(e.kind(), ErrorKind::WrongWorld);
     assert!(
-        e.message().contains("palisade:policy/policy-plugin@0.1.0"),
+        e.message()
+            .contains("`palisade:policy/policy-plugin` world"),
         "{e}"
     );
     still_works();

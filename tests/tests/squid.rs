@@ -634,7 +634,7 @@ fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
 fn squid_checker() -> palisade::Checker {
     let policy = PolicySet::parse(
         "policy.yaml",
-        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nmetadata: {name: squid}\nspec:\n  plugins:\n    - builtin: squid\n      settings: {clientCidrs: [10.244.0.0/16]}\n",
+        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nmetadata: {name: squid}\nspec:\n  roles: {proxy: {clientCidrs: [10.244.0.0/16]}}\n  plugins:\n    - builtin: squid\n",
     )
     .unwrap();
     engine().checker(&policy, Vec::new()).unwrap()

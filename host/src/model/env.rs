@@ -73,9 +73,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Container;
 use serde_json::Value;
 
+use crate::facts;
 use crate::input::{Loaded, Object};
 use crate::report::{Location, RelatedLocation};
-use crate::runtime::wit;
 
 /// A variable's value, as far as the inputs tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,8 +146,8 @@ pub(crate) struct EnvEntry {
 
 impl EnvEntry {
     /// The value plugins see: only what the inputs say and is no secret.
-    pub(crate) fn wit(&self) -> wit::EnvVar {
-        wit::EnvVar {
+    pub(crate) fn fact(&self) -> facts::EnvVar {
+        facts::EnvVar {
             name: self.name.clone(),
             value: match &self.value {
                 EnvValue::Known(v) | EnvValue::Partial(v) => Some(v.clone()),
@@ -165,7 +165,7 @@ pub(crate) struct ContainerEnv {
     /// JSON pointer of the container in its workload
     /// (`<pod spec>/containers/<i>` or `<pod spec>/initContainers/<i>`).
     pub(crate) pointer: String,
-    /// Exactly `wit::Container::env`: the manifest's `env` entries in order,
+    /// Exactly `facts::Container::env`: the manifest's `env` entries in order,
     /// then each variable only `envFrom` defines, sorted by name.
     pub(crate) entries: Vec<EnvEntry>,
     /// How many entries the manifest's `env` has.
@@ -688,7 +688,7 @@ mod tests {
         let object = model.workloads.first().map(|w| w.object as usize).unwrap();
         let env = model.env.of(object).first().cloned().unwrap();
         // What plugins get is exactly the entries.
-        let wit_env: Vec<wit::EnvVar> = env.entries.iter().map(EnvEntry::wit).collect();
+        let wit_env: Vec<facts::EnvVar> = env.entries.iter().map(EnvEntry::fact).collect();
         let container = model
             .workloads
             .first()
@@ -713,7 +713,7 @@ mod tests {
     fn values(env: &ContainerEnv) -> Vec<(String, Option<String>)> {
         env.entries
             .iter()
-            .map(|e| (e.name.clone(), e.wit().value))
+            .map(|e| (e.name.clone(), e.fact().value))
             .collect()
     }
 
@@ -914,7 +914,10 @@ mod tests {
             "[{configMapRef: {name: proxy}}]",
             CM,
         ));
-        assert_eq!(env.entries[0].wit().value.as_deref(), Some("$(LATER):.svc"));
+        assert_eq!(
+            env.entries[0].fact().value.as_deref(),
+            Some("$(LATER):.svc")
+        );
     }
 
     #[test]
@@ -932,7 +935,7 @@ mod tests {
         let sizes: Vec<Option<usize>> = env
             .entries
             .iter()
-            .map(|e| e.wit().value.map(|v| v.len()))
+            .map(|e| e.fact().value.map(|v| v.len()))
             .collect();
         // 16 · 2^12 = 64 KiB is the largest that fits; the next is
         // unknown, and those after it only repeat references to it.

@@ -19,9 +19,9 @@ use k8s_openapi::api::networking::v1 as netv1;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value;
 
+use crate::facts;
 use crate::input::{Loaded, Object};
 use crate::report::Diagnostic;
-use crate::runtime::wit;
 pub(crate) use typed::typed;
 
 /// The label the API server sets on every namespace.
@@ -31,12 +31,12 @@ pub(crate) const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 /// settings).
 #[derive(Debug, Default)]
 pub(crate) struct Model {
-    pub(crate) objects: Vec<wit::SourceObject>,
-    pub(crate) namespaces: Vec<wit::Namespace>,
-    pub(crate) workloads: Vec<wit::Workload>,
-    pub(crate) network_policies: Vec<wit::NetworkPolicy>,
+    pub(crate) objects: Vec<facts::SourceObject>,
+    pub(crate) namespaces: Vec<facts::Namespace>,
+    pub(crate) workloads: Vec<facts::Workload>,
+    pub(crate) network_policies: Vec<facts::NetworkPolicy>,
     /// Each container's effective environment with its provenance (host
-    /// only: plugins get the values through `wit::Container::env`).
+    /// only: plugins get the values through `facts::Container::env`).
     pub(crate) env: env::EnvFacts,
 }
 
@@ -84,7 +84,7 @@ pub(crate) fn build(
 
     model.namespaces = namespaces(loaded)
         .into_iter()
-        .map(|(name, (labels, object))| wit::Namespace {
+        .map(|(name, (labels, object))| facts::Namespace {
             name,
             labels: to_labels(&labels),
             object,
@@ -109,6 +109,23 @@ pub(crate) fn build(
                 Ok(p) => model.network_policies.push(p),
                 Err(d) => diags.extend(d),
             }
+        }
+    }
+
+    // A pod spec that does not say whether to mount the API token takes
+    // its ServiceAccount's `automountServiceAccountToken` (default true).
+    let account_disables: BTreeSet<(&str, &str)> = loaded
+        .objects
+        .iter()
+        .filter(|o| o.id.kind == "ServiceAccount" && o.id.api_version == "v1")
+        .filter(|o| o.value.get("automountServiceAccountToken") == Some(&Value::Bool(false)))
+        .filter_map(|o| Some((o.id.namespace.as_deref()?, o.id.name.as_str())))
+        .collect();
+    for w in &mut model.workloads {
+        if w.automount_service_account_token.is_none()
+            && account_disables.contains(&(w.namespace.as_str(), w.service_account.as_str()))
+        {
+            w.token_mounted = false;
         }
     }
 
@@ -161,16 +178,16 @@ fn resolve_flows(model: &mut Model, plugin: crate::NetworkPlugin) {
             .or_default()
             .push(i);
     }
-    let mut matches: Vec<[Vec<Vec<wit::PeerMatch>>; 2]> = Vec::new();
+    let mut matches: Vec<[Vec<Vec<facts::PeerMatch>>; 2]> = Vec::new();
     for (pi, p) in model.network_policies.iter().enumerate() {
-        let mut per_dir: [Vec<Vec<wit::PeerMatch>>; 2] = [Vec::new(), Vec::new()];
+        let mut per_dir: [Vec<Vec<facts::PeerMatch>>; 2] = [Vec::new(), Vec::new()];
         for (egress, rules) in [(false, &p.ingress), (true, &p.egress)] {
             for (ri, r) in rules.iter().enumerate() {
                 let mut rule_matches = Vec::new();
                 for (ei, peer) in r.peers.iter().enumerate() {
                     let namespaces: Vec<String> = match peer {
-                        wit::Peer::IpBlock(_) => Vec::new(),
-                        wit::Peer::Pods(pp) => model
+                        facts::Peer::IpBlock(_) => Vec::new(),
+                        facts::Peer::Pods(pp) => model
                             .namespaces
                             .iter()
                             .filter(|n| match &pp.namespace_selector {
@@ -183,12 +200,12 @@ fn resolve_flows(model: &mut Model, plugin: crate::NetworkPlugin) {
                             .collect(),
                     };
                     let candidates: Vec<usize> = match peer {
-                        wit::Peer::IpBlock(_) => (0..cluster.endpoints.len())
+                        facts::Peer::IpBlock(_) => (0..cluster.endpoints.len())
                             .filter(|&e| {
                                 cluster.endpoints.get(e).is_some_and(|e| !e.ips.is_empty())
                             })
                             .collect(),
-                        wit::Peer::Pods(_) => namespaces
+                        facts::Peer::Pods(_) => namespaces
                             .iter()
                             .filter_map(|ns| by_namespace.get(ns.as_str()))
                             .flatten()
@@ -210,7 +227,7 @@ fn resolve_flows(model: &mut Model, plugin: crate::NetworkPlugin) {
                         .filter_map(|e| cluster.endpoints.get(e).map(|e| index(e.workload)))
                         .collect();
                     workloads.sort_unstable();
-                    rule_matches.push(wit::PeerMatch {
+                    rule_matches.push(facts::PeerMatch {
                         namespaces,
                         workloads,
                     });
@@ -231,7 +248,7 @@ fn resolve_flows(model: &mut Model, plugin: crate::NetworkPlugin) {
         }
     }
     let policies = &model.network_policies;
-    let flows_of = |isolating: &[u32], egress: bool| -> Vec<wit::Flow> {
+    let flows_of = |isolating: &[u32], egress: bool| -> Vec<facts::Flow> {
         let mut out = Vec::new();
         for &pi in isolating {
             let Some(p) = policies.get(pi as usize) else {
@@ -240,14 +257,14 @@ fn resolve_flows(model: &mut Model, plugin: crate::NetworkPlugin) {
             let rules = if egress { &p.egress } else { &p.ingress };
             for (ri, r) in rules.iter().enumerate() {
                 if r.peers.is_empty() {
-                    out.push(wit::Flow {
+                    out.push(facts::Flow {
                         policy: pi,
                         rule: index(ri),
                         peer: None,
                     });
                 }
                 for ei in 0..r.peers.len() {
-                    out.push(wit::Flow {
+                    out.push(facts::Flow {
                         policy: pi,
                         rule: index(ri),
                         peer: Some(index(ei)),
@@ -257,7 +274,7 @@ fn resolve_flows(model: &mut Model, plugin: crate::NetworkPlugin) {
         }
         out
     };
-    let flows: Vec<(Vec<wit::Flow>, Vec<wit::Flow>)> = model
+    let flows: Vec<(Vec<facts::Flow>, Vec<facts::Flow>)> = model
         .workloads
         .iter()
         .map(|w| {
@@ -277,13 +294,13 @@ fn index(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
-fn source_object(i: usize, obj: &Object) -> wit::SourceObject {
+fn source_object(i: usize, obj: &Object) -> facts::SourceObject {
     let value = if obj.id.kind == "Secret" && obj.id.api_version == "v1" {
         std::borrow::Cow::Owned(redacted_secret(&obj.value))
     } else {
         std::borrow::Cow::Borrowed(&obj.value)
     };
-    wit::SourceObject {
+    facts::SourceObject {
         id: index(i),
         api_version: obj.id.api_version.clone(),
         kind: obj.id.kind.clone(),
@@ -291,7 +308,6 @@ fn source_object(i: usize, obj: &Object) -> wit::SourceObject {
         name: obj.id.name.clone(),
         labels: to_labels(&labels_at(&value, &["metadata", "labels"])),
         annotations: to_labels(&labels_at(&value, &["metadata", "annotations"])),
-        raw_json: value.to_string(),
     }
 }
 
@@ -349,9 +365,9 @@ pub(crate) fn labels_at(value: &Value, path: &[&str]) -> BTreeMap<String, String
         .unwrap_or_default()
 }
 
-fn to_labels(map: &BTreeMap<String, String>) -> Vec<wit::Label> {
+fn to_labels(map: &BTreeMap<String, String>) -> Vec<facts::Label> {
     map.iter()
-        .map(|(k, v)| wit::Label {
+        .map(|(k, v)| facts::Label {
             key: k.clone(),
             value: v.clone(),
         })
@@ -375,7 +391,7 @@ fn pod_paths(api_version: &str, kind: &str) -> Option<(&'static str, &'static st
 }
 
 type WorkloadAndLabels = (
-    wit::Workload,
+    facts::Workload,
     BTreeMap<String, String>,
     Vec<env::ContainerEnv>,
 );
@@ -455,19 +471,19 @@ fn workload(
                     )]);
                 }
             };
-            ports.push(wit::ContainerPort {
+            ports.push(facts::ContainerPort {
                 name: p.name.clone(),
                 port,
                 protocol,
             });
         }
         let env = env::container_env(loaded, sources, namespace, pointer, c);
-        containers.push(wit::Container {
+        containers.push(facts::Container {
             name: c.name.clone(),
             image: c.image.clone().unwrap_or_default(),
             init,
             ports,
-            env: env.entries.iter().map(env::EnvEntry::wit).collect(),
+            env: env.entries.iter().map(env::EnvEntry::fact).collect(),
         });
         envs.push(env);
     }
@@ -508,9 +524,12 @@ fn workload(
         }
     }
 
-    let w = wit::Workload {
+    let Some(kind) = facts::WorkloadKind::of(&obj.id.kind) else {
+        return Ok(None);
+    };
+    let w = facts::Workload {
         object: index(i),
-        kind: obj.id.kind.clone(),
+        kind,
         namespace: obj.id.namespace.clone().unwrap_or_default(),
         name: obj.id.name.clone(),
         labels: to_labels(&labels),
@@ -520,25 +539,51 @@ fn workload(
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "default".to_string()),
         automount_service_account_token: spec.automount_service_account_token,
+        // Settled in `build`, once every ServiceAccount is known.
+        token_mounted: spec.automount_service_account_token.unwrap_or(true),
         host_network: spec.host_network.unwrap_or(false),
         containers,
         pod_spec_path: spec_path.to_string(),
         pod_ips,
-        isolation: wit::Isolation {
-            ingress: Vec::new(),
-            egress: Vec::new(),
-        },
+        isolation: facts::Isolation::default(),
         ingress_flows: Vec::new(),
         egress_flows: Vec::new(),
     };
     Ok(Some((w, labels, envs)))
 }
 
-fn protocol(p: Option<&str>) -> Option<wit::Protocol> {
+/// The ports a rule's port list admits towards `dest`, named ports
+/// resolved on its containers (a name it does not declare admits nothing),
+/// as inclusive ranges; `None`: every port and protocol.
+pub(crate) fn resolved_ports(
+    ports: &[facts::PortSpec],
+    dest: &facts::Workload,
+) -> Option<Vec<(u16, u16, facts::Protocol)>> {
+    if ports.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for p in ports {
+        match &p.port {
+            None => out.push((1, u16::MAX, p.protocol)),
+            Some(facts::PortRef::Number(n)) => out.push((*n, p.end_port.unwrap_or(*n), p.protocol)),
+            Some(facts::PortRef::Name(name)) => {
+                for cp in dest.containers.iter().flat_map(|c| &c.ports) {
+                    if cp.name.as_deref() == Some(name.as_str()) && cp.protocol == p.protocol {
+                        out.push((cp.port, cp.port, p.protocol));
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+fn protocol(p: Option<&str>) -> Option<facts::Protocol> {
     match p {
-        None | Some("TCP") => Some(wit::Protocol::Tcp),
-        Some("UDP") => Some(wit::Protocol::Udp),
-        Some("SCTP") => Some(wit::Protocol::Sctp),
+        None | Some("TCP") => Some(facts::Protocol::Tcp),
+        Some("UDP") => Some(facts::Protocol::Udp),
+        Some("SCTP") => Some(facts::Protocol::Sctp),
         Some(_) => None,
     }
 }
@@ -550,7 +595,7 @@ fn network_policy(
     i: usize,
     obj: &Object,
     loaded: &Loaded,
-) -> Result<wit::NetworkPolicy, Vec<Diagnostic>> {
+) -> Result<facts::NetworkPolicy, Vec<Diagnostic>> {
     let mut problems: Vec<(String, String)> = Vec::new();
     let policy: netv1::NetworkPolicy = match typed(&obj.value) {
         Ok(p) => p,
@@ -571,7 +616,7 @@ fn network_policy(
         Ok(s) => s,
         Err(e) => {
             problems.push(("/spec/podSelector".to_string(), e));
-            wit::LabelSelector {
+            facts::LabelSelector {
                 requirements: Vec::new(),
             }
         }
@@ -634,7 +679,7 @@ fn network_policy(
             })
             .collect());
     }
-    Ok(wit::NetworkPolicy {
+    Ok(facts::NetworkPolicy {
         object: index(i),
         namespace: obj.id.namespace.clone().unwrap_or_default(),
         name: obj.id.name.clone(),
@@ -653,7 +698,7 @@ fn policy_rule(
     base: &str,
     peers_field: &str,
     problems: &mut Vec<(String, String)>,
-) -> wit::PolicyRule {
+) -> facts::PolicyRule {
     let mut out_peers = Vec::new();
     for (n, peer) in peers.into_iter().flatten().enumerate() {
         let path = format!("{base}/{peers_field}/{n}");
@@ -666,7 +711,7 @@ fn policy_rule(
                 ));
             }
             match check_ip_block(block) {
-                Ok(()) => out_peers.push(wit::Peer::IpBlock(wit::IpBlock {
+                Ok(()) => out_peers.push(facts::Peer::IpBlock(facts::IpBlock {
                     cidr: block.cidr.clone(),
                     except: block.except.clone().unwrap_or_default(),
                 })),
@@ -694,7 +739,7 @@ fn policy_rule(
             };
         let namespace_selector = normalize(&peer.namespace_selector, "namespaceSelector");
         let pod_selector = normalize(&peer.pod_selector, "podSelector");
-        out_peers.push(wit::Peer::Pods(wit::PodPeer {
+        out_peers.push(facts::Peer::Pods(facts::PodPeer {
             namespace_selector,
             pod_selector,
         }));
@@ -715,7 +760,7 @@ fn policy_rule(
         let port = match &p.port {
             None => None,
             Some(IntOrString::Int(n)) => match u16::try_from(*n) {
-                Ok(n) if n > 0 => Some(wit::PortRef::Number(n)),
+                Ok(n) if n > 0 => Some(facts::PortRef::Number(n)),
                 _ => {
                     problems.push((
                         format!("{path}/port"),
@@ -724,11 +769,11 @@ fn policy_rule(
                     continue;
                 }
             },
-            Some(IntOrString::String(s)) => Some(wit::PortRef::Name(s.clone())),
+            Some(IntOrString::String(s)) => Some(facts::PortRef::Name(s.clone())),
         };
         let end_port = match (p.end_port, &port) {
             (None, _) => None,
-            (Some(end), Some(wit::PortRef::Number(start))) => match u16::try_from(end) {
+            (Some(end), Some(facts::PortRef::Number(start))) => match u16::try_from(end) {
                 Ok(end) if end >= *start => Some(end),
                 _ => {
                     problems.push((
@@ -746,13 +791,15 @@ fn policy_rule(
                 continue;
             }
         };
-        out_ports.push(wit::PortSpec {
+        out_ports.push(facts::PortSpec {
             protocol,
+            protocol_defaulted: p.protocol.is_none(),
             port,
             end_port,
         });
     }
-    wit::PolicyRule {
+    facts::PolicyRule {
+        path: base.to_string(),
         peers: out_peers,
         ports: out_ports,
         matches: Vec::new(),
@@ -814,7 +861,7 @@ mod tests {
         let m = model(&demo);
         let web = m.workloads.iter().find(|w| w.name == "web").unwrap();
         let squid = m.workloads.iter().position(|w| w.name == "squid").unwrap();
-        let policy = |f: &wit::Flow| m.network_policies[f.policy as usize].name.clone();
+        let policy = |f: &facts::Flow| m.network_policies[f.policy as usize].name.clone();
         let egress: Vec<(String, u32, Option<u32>)> = web
             .egress_flows
             .iter()
@@ -837,7 +884,7 @@ mod tests {
         assert!(rules[1].matches[0].workloads.is_empty());
         let squid_w = &m.workloads[squid];
         let squid_rule = &m.network_policies[squid_w.egress_flows[0].policy as usize].egress[0];
-        assert!(matches!(squid_rule.peers[0], wit::Peer::IpBlock(_)));
+        assert!(matches!(squid_rule.peers[0], facts::Peer::IpBlock(_)));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector as ApiSelector;
 
-use crate::runtime::wit::{LabelSelector, SelectorOperator, SelectorRequirement};
+use crate::facts::{LabelSelector, SelectorOperator, SelectorRequirement};
 
 /// Normalizes an API selector: `matchLabels` entries become `In` with one
 /// value; requirements keep their order (matchLabels first, sorted by key).

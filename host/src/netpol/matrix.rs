@@ -13,8 +13,8 @@ use std::net::IpAddr;
 
 use super::plugin::Corner;
 use super::{Cluster, Port, Target};
+use crate::facts;
 use crate::model::selector;
-use crate::runtime::wit;
 
 /// A fixed-size set of target indices.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +156,7 @@ impl Matrix {
         // or once per namespace (namespace selectors).
         let mut pod_selector_cache: HashMap<String, Bits> = HashMap::new();
         let mut ns_selector_cache: HashMap<String, Bits> = HashMap::new();
-        let mut pods_matching = |sel: &wit::LabelSelector| -> Bits {
+        let mut pods_matching = |sel: &facts::LabelSelector| -> Bits {
             pod_selector_cache
                 .entry(format!("{sel:?}"))
                 .or_insert_with(|| {
@@ -174,7 +174,7 @@ impl Matrix {
                 })
                 .clone()
         };
-        let mut namespaces_matching = |sel: &wit::LabelSelector| -> Bits {
+        let mut namespaces_matching = |sel: &facts::LabelSelector| -> Bits {
             ns_selector_cache
                 .entry(format!("{sel:?}"))
                 .or_insert_with(|| {
@@ -221,7 +221,7 @@ impl Matrix {
                     let mut bits = Bits::new(n_targets, r.peers.is_empty());
                     for (ei, peer) in r.peers.iter().enumerate() {
                         match peer {
-                            wit::Peer::Pods(pp) => {
+                            facts::Peer::Pods(pp) => {
                                 let namespaces = match &pp.namespace_selector {
                                     None => namespace_bits
                                         .get(p.namespace.as_str())
@@ -238,7 +238,7 @@ impl Matrix {
                                 both.and(&pod_network);
                                 bits.or(&both);
                             }
-                            wit::Peer::IpBlock(_) => {
+                            facts::Peer::IpBlock(_) => {
                                 for &t in &ip_targets {
                                     if cluster.peer_matches(pi, egress, ri, ei, peer, target(t)) {
                                         bits.set(t);
@@ -402,14 +402,14 @@ impl Matrix {
 /// destination class).
 fn port_bits(
     cluster: &Cluster<'_>,
-    ports: &[wit::PortSpec],
+    ports: &[facts::PortSpec],
     port: Port,
     n_targets: usize,
     target: &dyn Fn(usize) -> Target,
 ) -> Bits {
     let named = ports
         .iter()
-        .any(|p| matches!(p.port, Some(wit::PortRef::Name(_))));
+        .any(|p| matches!(p.port, Some(facts::PortRef::Name(_))));
     if !named {
         // Independent of the destination.
         return Bits::new(n_targets, cluster.port_matches(ports, port, target(0)));

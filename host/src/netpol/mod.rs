@@ -23,8 +23,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde_json::Value;
 
+use crate::facts;
 use crate::model::{Model, selector};
-use crate::runtime::wit;
 use plugin::Corner;
 pub use plugin::NetworkPlugin;
 
@@ -37,11 +37,11 @@ pub(crate) enum Protocol {
 }
 
 impl Protocol {
-    pub(crate) fn from_wit(p: wit::Protocol) -> Protocol {
+    pub(crate) fn from_wit(p: facts::Protocol) -> Protocol {
         match p {
-            wit::Protocol::Tcp => Protocol::Tcp,
-            wit::Protocol::Udp => Protocol::Udp,
-            wit::Protocol::Sctp => Protocol::Sctp,
+            facts::Protocol::Tcp => Protocol::Tcp,
+            facts::Protocol::Udp => Protocol::Udp,
+            facts::Protocol::Sctp => Protocol::Sctp,
         }
     }
 
@@ -207,7 +207,7 @@ impl<'m> Cluster<'m> {
             for (egress, rules) in [(false, &p.ingress), (true, &p.egress)] {
                 for (ri, r) in rules.iter().enumerate() {
                     for (ei, peer) in r.peers.iter().enumerate() {
-                        if let wit::Peer::IpBlock(b) = peer
+                        if let facts::Peer::IpBlock(b) = peer
                             && let Ok(cidr) = b.cidr.parse::<IpNet>()
                         {
                             let except = b.except.iter().filter_map(|e| e.parse().ok()).collect();
@@ -245,11 +245,11 @@ impl<'m> Cluster<'m> {
         egress: bool,
         rule: usize,
         peer_index: usize,
-        peer: &wit::Peer,
+        peer: &facts::Peer,
         target: Target,
     ) -> bool {
         match peer {
-            wit::Peer::IpBlock(_) => {
+            facts::Peer::IpBlock(_) => {
                 let Some((cidr, except)) = self.blocks.get(&(policy, egress, rule, peer_index))
                 else {
                     return false;
@@ -267,7 +267,7 @@ impl<'m> Cluster<'m> {
                     }),
                 }
             }
-            wit::Peer::Pods(pp) => {
+            facts::Peer::Pods(pp) => {
                 let Target::Pod(e) = target else {
                     return false;
                 };
@@ -302,7 +302,7 @@ impl<'m> Cluster<'m> {
         policy: usize,
         egress: bool,
         ri: usize,
-        rule: &wit::PolicyRule,
+        rule: &facts::PolicyRule,
         target: Target,
     ) -> bool {
         rule.peers.is_empty()
@@ -315,17 +315,17 @@ impl<'m> Cluster<'m> {
 
     /// Whether `ports` (a rule's list; empty = every port) admits `port` to
     /// `dst`.
-    pub(crate) fn port_matches(&self, ports: &[wit::PortSpec], port: Port, dst: Target) -> bool {
+    pub(crate) fn port_matches(&self, ports: &[facts::PortSpec], port: Port, dst: Target) -> bool {
         ports.is_empty()
             || ports.iter().any(|spec| {
                 Protocol::from_wit(spec.protocol) == port.protocol
                     && match &spec.port {
                         None => true,
-                        Some(wit::PortRef::Number(n)) => {
+                        Some(facts::PortRef::Number(n)) => {
                             let end = spec.end_port.unwrap_or(*n);
                             (*n..=end).contains(&port.port)
                         }
-                        Some(wit::PortRef::Name(name)) => match dst {
+                        Some(facts::PortRef::Name(name)) => match dst {
                             Target::External(_) => false,
                             Target::Pod(e) => self.endpoints.get(e).is_some_and(|ep| {
                                 ep.named_ports.iter().any(|(n, proto, p)| {

@@ -116,7 +116,7 @@ pub(crate) struct Role {
     pub(crate) name: String,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) rules: Vec<RbacRule>,
-    aggregation: Vec<crate::runtime::wit::LabelSelector>,
+    aggregation: Vec<crate::facts::LabelSelector>,
     /// Source object in the inputs; `None` for built-in roles.
     pub(crate) object: Option<usize>,
 }
@@ -720,31 +720,12 @@ impl RbacAnalysis {
     }
 }
 
-/// Conversion of the RBAC model into the WIT facts plugins receive.
 impl Rbac {
-    fn wit_rule(r: &RbacRule) -> crate::runtime::wit::RbacRule {
-        crate::runtime::wit::RbacRule {
-            verbs: r.verbs.clone(),
-            api_groups: r.api_groups.clone(),
-            resources: r.resources.clone(),
-            resource_names: r.resource_names.clone(),
-            non_resource_urls: r.non_resource_urls.clone(),
-        }
-    }
-
-    fn wit_subject(s: &Subject) -> crate::runtime::wit::RbacSubject {
-        crate::runtime::wit::RbacSubject {
-            kind: s.kind.clone(),
-            name: s.name.clone(),
-            namespace: s.namespace.clone(),
-        }
-    }
-
     /// The roles plugins receive: those of the inputs and the built-in ones
     /// a binding references (the others would only be copied into every
     /// instance). Entry i is the facts index of `self.roles[i]`.
-    fn exposed(&self) -> Vec<Option<u32>> {
-        let referenced: Vec<usize> = self
+    pub(crate) fn exposed(&self) -> Vec<Option<u32>> {
+        let referenced: std::collections::BTreeSet<usize> = self
             .bindings
             .iter()
             .filter_map(|b| self.role_index(b))
@@ -762,45 +743,6 @@ impl Rbac {
             .collect()
     }
 
-    /// Roles and bindings as plugins see them (no answers yet).
-    pub(crate) fn facts(&self) -> crate::runtime::wit::RbacFacts {
-        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-        let exposed = self.exposed();
-        crate::runtime::wit::RbacFacts {
-            roles: self
-                .roles
-                .iter()
-                .zip(&exposed)
-                .filter(|(_, e)| e.is_some())
-                .map(|(r, _)| crate::runtime::wit::RbacRole {
-                    kind: r.kind.to_string(),
-                    namespace: r.namespace.clone(),
-                    name: r.name.clone(),
-                    object: r.object.map(index),
-                    rules: r.rules.iter().map(Self::wit_rule).collect(),
-                })
-                .collect(),
-            bindings: self
-                .bindings
-                .iter()
-                .map(|b| crate::runtime::wit::RbacBinding {
-                    object: index(b.object),
-                    kind: b.kind.to_string(),
-                    namespace: b.namespace.clone(),
-                    name: b.name.clone(),
-                    role: self
-                        .role_index(b)
-                        .and_then(|i| exposed.get(i).copied().flatten()),
-                    role_kind: b.role_kind.clone(),
-                    role_name: b.role_name.clone(),
-                    subjects: b.subjects.iter().map(Self::wit_subject).collect(),
-                })
-                .collect(),
-            answers: Vec::new(),
-        }
-    }
-
-    /// Answers a plugin's access queries.
     /// What answering one access query costs, in steps: every binding, and
     /// every rule of the role it binds.
     pub(crate) fn query_cost(&self) -> u64 {
@@ -811,53 +753,5 @@ impl Rbac {
             .map(|r| r.rules.len())
             .sum();
         (self.bindings.len() + rules + 1) as u64
-    }
-
-    pub(crate) fn answer(
-        &self,
-        queries: &[crate::runtime::wit::AccessQuery],
-    ) -> Vec<crate::runtime::wit::AccessAnswer> {
-        use crate::runtime::wit::AccessScope;
-        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-        let exposed = self.exposed();
-        queries
-            .iter()
-            .enumerate()
-            .map(|(qi, q)| {
-                let (namespace, any) = match &q.scope {
-                    AccessScope::Cluster => (String::new(), false),
-                    AccessScope::Namespace(n) => (n.clone(), false),
-                    AccessScope::AnyNamespace => (String::new(), true),
-                };
-                let req = Request {
-                    verb: q.verb.clone(),
-                    api_group: q.api_group.clone(),
-                    resource: q.resource.clone(),
-                    subresource: q.subresource.clone().filter(|s| !s.is_empty()),
-                    namespace,
-                    name: q.name.clone().filter(|s| !s.is_empty()),
-                    non_resource_url: q.non_resource_url.clone().filter(|s| !s.is_empty()),
-                    any_name: q.name.as_ref().is_none_or(String::is_empty),
-                    ..Request::default()
-                };
-                let grants = self
-                    .who_can_indexed(&req, any)
-                    .into_iter()
-                    .map(|(s, b, r, i)| crate::runtime::wit::AccessGrant {
-                        subject: Self::wit_subject(&s),
-                        binding: index(b),
-                        // A grant comes through a binding, so its role is
-                        // always exposed.
-                        role: exposed.get(r).copied().flatten().unwrap_or(u32::MAX),
-                        rule: index(i),
-                        namespace: self.bindings.get(b).and_then(|b| b.namespace.clone()),
-                    })
-                    .collect();
-                crate::runtime::wit::AccessAnswer {
-                    query: index(qi),
-                    grants,
-                }
-            })
-            .collect()
     }
 }

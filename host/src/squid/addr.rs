@@ -102,6 +102,25 @@ impl AddrRange {
         self.lo <= v && v <= self.hi
     }
 
+    /// Whether the range holds every IPv4 address or every IPv6 address
+    /// (`all`, `0.0.0.0/0`, `::/0`), as the evaluator's own test reads it.
+    pub(crate) fn covers_a_family(&self) -> bool {
+        const V4: &[&str] = &["0.0.0.0", "255.255.255.255", "1.2.3.4", "128.0.0.1"];
+        const V6: &[&str] = &[
+            "::",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "2001:db8::1",
+            "8000::1",
+        ];
+        let all = |probes: &[&str]| {
+            probes
+                .iter()
+                .filter_map(|p| p.parse::<IpAddr>().ok())
+                .all(|ip| self.contains(&ip))
+        };
+        all(V4) || all(V6)
+    }
+
     /// `::/0`: no address.
     pub(crate) fn is_empty(&self) -> bool {
         self.lo > self.hi

@@ -234,9 +234,30 @@ pub(crate) struct Acl {
 }
 
 impl Acl {
+    /// Whether the ACL matches every destination, host names and addresses
+    /// alike: a `dst` holding every IPv4 or every IPv6 address, a
+    /// `dstdomain` of `.` (the root, whose subdomains are every name), a
+    /// `dstdom_regex` matching names of every shape.
+    pub(crate) fn matches_every_destination(&self) -> bool {
+        const NAMES: &[&str] = &[
+            "a",
+            "example.com",
+            "www.example.co.uk",
+            "palisade-canary.invalid",
+            "A1-B.EXAMPLE.ORG",
+            "192.0.2.1",
+        ];
+        match &self.kind {
+            AclKind::Dst(acl) => acl.ranges.iter().any(addr::AddrRange::covers_a_family),
+            AclKind::DstDomain(domains, _) => domains.iter().any(|d| d == "."),
+            AclKind::DstDomRegex(res, _) => res.iter().any(|r| NAMES.iter().all(|n| r.is_match(n))),
+            _ => false,
+        }
+    }
+
     /// The lines a plugin sees: the line of each value, in `values` order,
     /// when every line added values; else the lines defining it.
-    fn fact_lines(&self) -> Vec<u32> {
+    pub(crate) fn fact_lines(&self) -> Vec<u32> {
         if !self.values.is_empty() && self.value_lines.len() == self.values.len() {
             self.value_lines.clone()
         } else {
@@ -2058,11 +2079,11 @@ mod tests {
     }
 }
 
-/// The squid configurations of the inputs, parsed, with their WIT form.
+/// The squid configurations of the inputs, parsed, each with its object
+/// (the ConfigMap, or the object standing for the file) and file name.
 #[derive(Debug, Default)]
 pub(crate) struct Proxies {
-    configs: Vec<SquidConfig>,
-    pub(crate) facts: Vec<crate::runtime::wit::ProxyConfig>,
+    pub(crate) configs: Vec<(SquidConfig, u32, String)>,
 }
 
 /// Whether an embedded configuration's lines are the file's lines after the
@@ -2179,89 +2200,42 @@ impl Proxies {
             if !ranges.is_empty() {
                 loaded.squid_lines.0.insert(file_index, ranges);
             }
-            out.facts
-                .push(config.facts(u32::try_from(i).unwrap_or(u32::MAX), &name));
-            out.configs.push(config);
+            out.configs
+                .push((config, u32::try_from(i).unwrap_or(u32::MAX), name));
         }
         (out, diags)
     }
 
-    /// What answering one proxy query costs, in steps: every `http_access`
-    /// line of every configuration.
-    pub(crate) fn query_cost(&self) -> u64 {
-        self.configs.iter().map(|c| c.access.len() as u64 + 1).sum()
+    /// What answering one proxy request costs, in steps: every
+    /// `http_access` line of the configuration.
+    pub(crate) fn query_cost(&self, config: usize) -> u64 {
+        self.configs
+            .get(config)
+            .map_or(1, |(c, _, _)| c.access.len() as u64 + 1)
     }
 
-    /// Evaluates every query against every configuration.
-    pub(crate) fn answer(
+    /// The verdict of configuration `config` on a request, as (allowed,
+    /// deciding line). Plugins get one boolean: "squid may let it through",
+    /// so a verdict that depends on DNS counts as allowed (reachable), the
+    /// safe reading for SSRF rules. `None`: no such configuration, or a
+    /// client that is not an address.
+    pub(crate) fn verdict(
         &self,
-        queries: &[crate::runtime::wit::ProxyQuery],
-    ) -> Vec<crate::runtime::wit::ProxyAnswer> {
-        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-        let mut out = Vec::new();
-        for (ci, c) in self.configs.iter().enumerate() {
-            for (qi, q) in queries.iter().enumerate() {
-                let Ok(client) = q.client.parse::<IpAddr>() else {
-                    continue;
-                };
-                // Plugins of contract 0.1 get one boolean: "squid may let it
-                // through", so a verdict that depends on DNS counts as
-                // allowed (reachable), the safe reading for SSRF rules.
-                let v = c.evaluate(&ProxyRequest::to_host(
-                    client,
-                    &q.method,
-                    &q.host,
-                    q.port,
-                    c.listeners.first().map(|l| l.port),
-                ));
-                out.push(crate::runtime::wit::ProxyAnswer {
-                    config: index(ci),
-                    query: index(qi),
-                    allowed: v.allowed,
-                    line: v.line.map(|l| l.number),
-                });
-            }
-        }
-        out
-    }
-}
-
-impl SquidConfig {
-    fn facts(&self, object: u32, file: &str) -> crate::runtime::wit::ProxyConfig {
-        use crate::runtime::wit;
-        wit::ProxyConfig {
-            object,
-            file: file.to_string(),
-            listeners: self
-                .listeners
-                .iter()
-                .map(|l| wit::SquidListener {
-                    address: l.address.clone(),
-                    port: l.port,
-                    options: l.options.clone(),
-                    line: l.number,
-                })
-                .collect(),
-            acls: self
-                .acls
-                .iter()
-                .map(|(name, a)| wit::SquidAcl {
-                    name: name.clone(),
-                    type_name: a.type_name.clone(),
-                    values: a.values.clone(),
-                    lines: a.fact_lines(),
-                })
-                .collect(),
-            access: self
-                .access
-                .iter()
-                .map(|a| wit::SquidAccess {
-                    allow: a.allow,
-                    acls: a.acls.clone(),
-                    line: a.number,
-                })
-                .collect(),
-            access_logs: self.access_logs.clone(),
-        }
+        config: usize,
+        client: &str,
+        method: &str,
+        host: &str,
+        port: u16,
+    ) -> Option<(bool, Option<u32>)> {
+        let (c, _, _) = self.configs.get(config)?;
+        let client = client.parse::<IpAddr>().ok()?;
+        let v = c.evaluate(&ProxyRequest::to_host(
+            client,
+            method,
+            host,
+            port,
+            c.listeners.first().map(|l| l.port),
+        ));
+        Some((v.allowed, v.line.map(|l| l.number)))
     }
 }

@@ -8,14 +8,10 @@
 //! workloads it selects.
 
 use palisade_sdk::{
-    Context, Findings, LabelSelector, NetworkPolicy, Peer, Plugin, PolicyRule, Rule, Severity,
-    Workload,
+    Context, Findings, NetworkPolicy, Peer, Plugin, PolicyRule, Rule, SettingSpec, SettingType,
+    Severity, Workload,
 };
 use serde::Deserialize;
-
-/// The label the API server sets on every namespace; the only one its
-/// tenants cannot change.
-const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 /// Settings of the `default-deny` plugin.
 #[derive(Debug, Deserialize)]
@@ -51,6 +47,11 @@ impl Plugin for DefaultDeny {
     const DESCRIPTION: &'static str = "Every workload is isolated for ingress and egress by \
         NetworkPolicies, so that traffic flows only where a policy allows it.";
     type Settings = Settings;
+    const SETTINGS: &'static [SettingSpec] = &[SettingSpec {
+        name: "excludedNamespaces",
+        kind: SettingType::TextList,
+        doc: "Namespaces out of scope for this plugin, besides the policy set's (default: kube-system, kube-public, kube-node-lease)",
+    }];
     const RULES: &'static [Rule<Settings>] = &[NP001, NP002, NP003, NP004, NP005, NP006];
 }
 
@@ -346,10 +347,6 @@ fn rules_of(p: &NetworkPolicy) -> Vec<(&'static str, &'static str, &Vec<PolicyRu
     out
 }
 
-fn is_everything(sel: &Option<LabelSelector>) -> bool {
-    sel.as_ref().is_none_or(|s| s.requirements.is_empty())
-}
-
 fn check_reopen(cx: &Context<'_, Settings>, out: &mut Findings) {
     for p in cx.network_policies().filter(|p| scoped(cx, &p.namespace)) {
         if p.selects.is_empty() {
@@ -364,21 +361,8 @@ fn check_reopen(cx: &Context<'_, Settings>, out: &mut Findings) {
                     Some("every peer")
                 } else {
                     r.peers.iter().find_map(|peer| match peer {
-                        Peer::IpBlock(b)
-                            if b.except.is_empty()
-                                && (b.cidr == "0.0.0.0/0" || b.cidr == "::/0") =>
-                        {
-                            Some("every address")
-                        }
-                        Peer::Pods(pp)
-                            if pp
-                                .namespace_selector
-                                .as_ref()
-                                .is_some_and(|s| s.requirements.is_empty())
-                                && is_everything(&pp.pod_selector) =>
-                        {
-                            Some("every pod of every namespace")
-                        }
+                        Peer::IpBlock(b) if b.every_address => Some("every address"),
+                        Peer::Pods(pp) if pp.every_pod => Some("every pod of every namespace"),
                         _ => None,
                     })
                 };
@@ -419,8 +403,8 @@ fn check_selects_nothing(cx: &Context<'_, Settings>, out: &mut Findings) {
 
 fn check_dangling_peers(cx: &Context<'_, Settings>, out: &mut Findings) {
     let declared = |ns: &str| {
-        cx.request()
-            .namespaces
+        cx.facts()
+            .namespaces()
             .iter()
             .any(|n| n.name == ns && n.object.is_some())
     };
@@ -434,9 +418,7 @@ fn check_dangling_peers(cx: &Context<'_, Settings>, out: &mut Findings) {
                     }
                     // A selector naming namespaces by name may mean namespaces
                     // the inputs do not show (cluster DNS in kube-system).
-                    let pinned = pp.namespace_selector.as_ref().is_some_and(|s| {
-                        s.requirements.iter().any(|r| r.key == NAMESPACE_NAME_LABEL)
-                    });
+                    let pinned = !pp.named_namespaces.is_empty();
                     let why = if m.namespaces.is_empty() && !pinned {
                         "selects no namespace of the inputs"
                     } else if !m.namespaces.is_empty() && m.namespaces.iter().all(|n| declared(n)) {
@@ -465,15 +447,7 @@ fn check_mutable_namespace_labels(cx: &Context<'_, Settings>, out: &mut Findings
             for (i, r) in rules.iter().enumerate() {
                 for (j, peer) in r.peers.iter().enumerate() {
                     let Peer::Pods(pp) = peer else { continue };
-                    let Some(sel) = &pp.namespace_selector else {
-                        continue;
-                    };
-                    let keys: Vec<&str> = sel
-                        .requirements
-                        .iter()
-                        .map(|r| r.key.as_str())
-                        .filter(|k| *k != NAMESPACE_NAME_LABEL)
-                        .collect();
+                    let keys = &pp.mutable_namespace_keys;
                     if keys.is_empty() {
                         continue;
                     }
@@ -487,7 +461,7 @@ fn check_mutable_namespace_labels(cx: &Context<'_, Settings>, out: &mut Findings
                         ),
                     )
                     .at(format!("/spec/{dir}/{i}/{field}/{j}/namespaceSelector"))
-                    .fix(format!("select namespaces by `{NAMESPACE_NAME_LABEL}`"));
+                    .fix("select namespaces by `kubernetes.io/metadata.name`");
                 }
             }
         }
@@ -495,7 +469,7 @@ fn check_mutable_namespace_labels(cx: &Context<'_, Settings>, out: &mut Findings
 }
 
 fn check_isolation(cx: &Context<'_, Settings>, out: &mut Findings, dir: Direction) {
-    for (index, w) in cx.request().workloads.iter().enumerate() {
+    for w in cx.facts().workloads() {
         if !scoped(cx, &w.namespace) || !dir.isolating(w).is_empty() {
             continue;
         }
@@ -514,14 +488,13 @@ fn check_isolation(cx: &Context<'_, Settings>, out: &mut Findings, dir: Directio
             .fix("run the workload on the pod network (remove hostNetwork: true), or restrict it with node-level firewalling and exempt it explicitly");
             continue;
         }
-        let index = u32::try_from(index).unwrap_or(u32::MAX);
         // Policies that select the workload but do not affect this direction:
         // the usual cause is `policyTypes` left to its default.
         let near: Vec<&str> = cx
-            .request()
-            .network_policies
+            .facts()
+            .network_policies()
             .iter()
-            .filter(|p| p.selects.contains(&index) && !dir.affects(p))
+            .filter(|p| p.selects.contains(&w.id) && !dir.affects(p))
             .map(|p| p.name.as_str())
             .collect();
         let mut message = format!(
@@ -559,7 +532,7 @@ fn check_isolation(cx: &Context<'_, Settings>, out: &mut Findings, dir: Directio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use palisade_sdk::testing::RequestBuilder;
+    use palisade_sdk::testing::FactsBuilder as RequestBuilder;
     use palisade_sdk::{LabelSelector, NetworkPolicy};
 
     fn policy(ns: &str, name: &str, ingress: bool, egress: bool, selects: &[u32]) -> NetworkPolicy {
@@ -570,6 +543,7 @@ mod tests {
             pod_selector: LabelSelector {
                 requirements: vec![],
             },
+            selects_all: true,
             affects_ingress: ingress,
             affects_egress: egress,
             ingress: vec![],
@@ -578,7 +552,7 @@ mod tests {
         }
     }
 
-    fn run(req: palisade_sdk::Request) -> Vec<(String, String)> {
+    fn run(req: palisade_sdk::Facts) -> Vec<(String, String)> {
         palisade_sdk::evaluate::<DefaultDeny>(&req)
             .unwrap_or_default()
             .into_iter()

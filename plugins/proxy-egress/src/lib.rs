@@ -7,102 +7,21 @@
 //! its egress, with each peer resolved to the namespaces and workloads it
 //! matches. The plugin does no selector matching of its own.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 use palisade_sdk::{
-    Context, FlowView, Labels as _, PeerMatch, Plugin, PortRef, PortSpec, Protocol, Rule, Severity,
-    Workload,
+    Context, Direction, FlowView, PeerMatch, Plugin, PortRef, Protocol, Rule, SettingSpec,
+    SettingType, Severity, Workload,
 };
 use serde::Deserialize;
 
-/// Pods chosen by namespace and labels.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PodsSpec {
-    /// Namespace of the pods.
-    pub namespace: String,
-    /// Labels the pods carry (all must match).
-    #[serde(default)]
-    pub pod_selector: BTreeMap<String, String>,
-}
-
-/// The proxy: pods and/or addresses, and the ports it serves.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ProxySpec {
-    /// Namespace of the proxy pods. Default: `egress-proxy`.
-    #[serde(default = "default_proxy_namespace")]
-    pub namespace: String,
-    /// Labels of the proxy pods. Default: `app: squid`.
-    #[serde(default = "default_proxy_labels")]
-    pub pod_selector: BTreeMap<String, String>,
-    /// Addresses of the proxy (when it runs outside the cluster, or by IP).
-    #[serde(default)]
-    pub cidrs: Vec<String>,
-    /// Ports the proxy serves. Default: 3128.
-    #[serde(default = "default_proxy_ports")]
-    pub ports: Vec<u16>,
-    /// Host names that reach the proxy, for `HTTP_PROXY`/`HTTPS_PROXY`
-    /// (besides `*.{namespace}.svc[.cluster.local]` and the proxy CIDRs).
-    #[serde(default)]
-    pub hosts: Vec<String>,
-}
-
-impl Default for ProxySpec {
-    fn default() -> Self {
-        ProxySpec {
-            namespace: default_proxy_namespace(),
-            pod_selector: default_proxy_labels(),
-            cidrs: Vec::new(),
-            ports: default_proxy_ports(),
-            hosts: Vec::new(),
-        }
-    }
-}
-
-fn default_proxy_namespace() -> String {
-    "egress-proxy".into()
-}
-
-fn default_proxy_labels() -> BTreeMap<String, String> {
-    BTreeMap::from([("app".to_string(), "squid".to_string())])
-}
-
-fn default_proxy_ports() -> Vec<u16> {
-    vec![3128]
-}
-
-fn default_dns() -> PodsSpec {
-    PodsSpec {
-        namespace: "kube-system".into(),
-        pod_selector: BTreeMap::from([("k8s-app".to_string(), "kube-dns".to_string())]),
-    }
-}
-
-/// Settings of the `proxy-egress` plugin.
+/// Settings of the `proxy-egress` plugin. The proxy, cluster DNS and the
+/// allowed destinations are the policy set's `roles`, shared by every
+/// plugin.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Settings {
-    /// The proxy.
-    #[serde(default)]
-    pub proxy: ProxySpec,
-    /// Cluster DNS pods. Default: kube-system, `k8s-app: kube-dns`.
-    #[serde(default = "default_dns")]
-    pub dns: PodsSpec,
-    /// Cluster DNS addresses (the kube-dns Service IP), if rules use them.
-    #[serde(default)]
-    pub dns_cidrs: Vec<String>,
-    /// In-cluster destinations workloads may reach directly.
-    #[serde(default)]
-    pub allowed_destinations: Vec<PodsSpec>,
-    /// Addresses workloads may reach directly (API server, VPC endpoints).
-    #[serde(default)]
-    pub allowed_cidrs: Vec<String>,
-    /// Namespaces whose workloads may use the proxy; empty: any namespace.
-    #[serde(default)]
-    pub client_namespaces: Vec<String>,
     /// Namespaces out of scope. Default: kube-system, kube-public,
     /// kube-node-lease.
     #[serde(default = "palisade_sdk::system_namespaces")]
@@ -112,12 +31,6 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            proxy: ProxySpec::default(),
-            dns: default_dns(),
-            dns_cidrs: Vec::new(),
-            allowed_destinations: Vec::new(),
-            allowed_cidrs: Vec::new(),
-            client_namespaces: Vec::new(),
             excluded_namespaces: palisade_sdk::system_namespaces(),
         }
     }
@@ -138,38 +51,18 @@ impl Plugin for ProxyEgress {
         only to the proxy's pods or addresses on the ports it serves, to cluster DNS, and to \
         allowed destinations; the proxy is isolated and reachable only from its clients.";
     type Settings = Settings;
+    const SETTINGS: &'static [SettingSpec] = &[SettingSpec {
+        name: "excludedNamespaces",
+        kind: SettingType::TextList,
+        doc: "Namespaces out of scope for this plugin, besides the policy set's (default: kube-system, kube-public, kube-node-lease)",
+    }];
     const RULES: &'static [Rule<Settings>] = &[PX001, PX002, PX003, PX004, PX005, PX006];
-
-    fn validate(s: &Settings) -> Result<(), String> {
-        for c in s
-            .proxy
-            .cidrs
-            .iter()
-            .chain(&s.dns_cidrs)
-            .chain(&s.allowed_cidrs)
-        {
-            c.parse::<IpNet>()
-                .map_err(|_| format!("`{c}` is not a CIDR (for one address, write 10.0.0.1/32)"))?;
-        }
-        if s.proxy.ports.is_empty() {
-            return Err("`proxy.ports` must name at least one port".into());
-        }
-        Ok(())
-    }
 }
 
 palisade_sdk::export_plugin!(ProxyEgress);
 
 fn scoped(cx: &Context<'_, Settings>, ns: &str) -> bool {
     cx.in_scope_unless(ns, &cx.settings().excluded_namespaces)
-}
-
-fn is_pods(w: &Workload, spec: &PodsSpec) -> bool {
-    w.namespace == spec.namespace
-        && spec
-            .pod_selector
-            .iter()
-            .all(|(k, v)| w.labels.label(k) == Some(v.as_str()))
 }
 
 /// What kind of destination a workload is.
@@ -181,32 +74,41 @@ enum Dest {
     Other,
 }
 
+/// The workload's role, as the host resolved the policy set's roles.
 fn classify(cx: &Context<'_, Settings>, w: &Workload) -> Dest {
-    let s = cx.settings();
-    let proxy = PodsSpec {
-        namespace: s.proxy.namespace.clone(),
-        pod_selector: s.proxy.pod_selector.clone(),
-    };
-    if is_pods(w, &proxy) {
+    let facts = cx.facts();
+    if facts.proxy().pods.has(w.id) {
         Dest::Proxy
-    } else if is_pods(w, &s.dns) {
+    } else if facts.cluster_dns().0.has(w.id) {
         Dest::Dns
-    } else if s.allowed_destinations.iter().any(|d| is_pods(w, d)) {
+    } else if facts.allowed_destinations().0.iter().any(|d| d.has(w.id)) {
         Dest::Allowed
     } else {
         Dest::Other
     }
 }
 
-fn allowed_namespaces(s: &Settings) -> Vec<&str> {
-    let mut v = vec![s.proxy.namespace.as_str(), s.dns.namespace.as_str()];
-    v.extend(s.allowed_destinations.iter().map(|d| d.namespace.as_str()));
+/// Namespaces whose pods may be destinations: the proxy's, cluster DNS's
+/// and the allowed destinations'.
+fn allowed_namespaces<'a>(cx: &Context<'a, Settings>) -> Vec<&'a str> {
+    let facts = cx.facts();
+    let mut v = vec![
+        facts.proxy().pods.namespace.as_str(),
+        facts.cluster_dns().0.namespace.as_str(),
+    ];
+    v.extend(
+        facts
+            .allowed_destinations()
+            .0
+            .iter()
+            .map(|d| d.namespace.as_str()),
+    );
     v
 }
 
 /// Why an egress flow reaches beyond the allowed destinations, if it does.
 fn beyond(cx: &Context<'_, Settings>, f: &FlowView<'_>) -> Option<String> {
-    let s = cx.settings();
+    let facts = cx.facts();
     let Some((peer, m)) = f.peer else {
         return Some("every destination (the rule has no `to`)".into());
     };
@@ -215,13 +117,13 @@ fn beyond(cx: &Context<'_, Settings>, f: &FlowView<'_>) -> Option<String> {
             let Ok(block) = b.cidr.parse::<IpNet>() else {
                 return None;
             };
-            let ok = cidrs(&s.proxy.cidrs)
+            let ok = cidrs(&facts.proxy().cidrs)
                 .iter()
-                .chain(&cidrs(&s.dns_cidrs))
-                .chain(&cidrs(&s.allowed_cidrs))
+                .chain(&cidrs(&facts.cluster_dns().1))
+                .chain(&cidrs(&facts.allowed_destinations().1))
                 .any(|allowed| allowed.contains(&block));
             (!ok).then(|| {
-                if block.prefix_len() == 0 {
+                if b.every_address {
                     format!("every address (`{}`)", b.cidr)
                 } else {
                     format!(
@@ -240,18 +142,11 @@ fn pods_beyond(
     pp: &palisade_sdk::PodPeer,
     m: &PeerMatch,
 ) -> Option<String> {
-    let s = cx.settings();
-    let ok_ns = allowed_namespaces(s);
+    let ok_ns = allowed_namespaces(cx);
     // Namespaces the inputs show, and those the selector names by
     // kubernetes.io/metadata.name (which may not be in the inputs).
     let mut named: Vec<&str> = m.namespaces.iter().map(String::as_str).collect();
-    for r in pp.namespace_selector.iter().flat_map(|s| &s.requirements) {
-        if r.key == "kubernetes.io/metadata.name"
-            && r.operator == palisade_sdk::SelectorOperator::In
-        {
-            named.extend(r.values.iter().map(String::as_str));
-        }
-    }
+    named.extend(pp.named_namespaces.iter().map(String::as_str));
     named.sort_unstable();
     named.dedup();
     let other_ns: Vec<&str> = named.into_iter().filter(|n| !ok_ns.contains(n)).collect();
@@ -265,7 +160,7 @@ fn pods_beyond(
     let others: Vec<String> = m
         .workloads
         .iter()
-        .filter_map(|&i| cx.request().workloads.get(i as usize))
+        .filter_map(|&i| cx.workload(i))
         .filter(|w| classify(cx, w) == Dest::Other)
         .map(|w| format!("{}/{}", w.namespace, w.name))
         .collect();
@@ -278,10 +173,7 @@ fn pods_beyond(
 }
 
 fn rule_path(f: &FlowView<'_>) -> String {
-    match f.flow.peer {
-        Some(p) => format!("/spec/egress/{}/to/{p}", f.flow.rule),
-        None => format!("/spec/egress/{}", f.flow.rule),
-    }
+    f.path("to")
 }
 
 const PX001: Rule<Settings> = Rule {
@@ -320,9 +212,8 @@ the API server or VPC endpoints in `allowedCidrs` when workloads need them.
 
 ## Settings
 
-`proxy` (`namespace`, `podSelector`, `cidrs`, `ports`, `hosts`), `dns`
-(`namespace`, `podSelector`), `dnsCidrs`, `allowedDestinations`,
-`allowedCidrs`, `clientNamespaces`, `excludedNamespaces`.
+`excludedNamespaces`. The proxy, cluster DNS, `allowedDestinations` and
+`allowedCidrs` are the policy set's `roles`.
 "#,
     check: |cx, out| {
         for w in cx.workloads().filter(|w| scoped(cx, &w.namespace)) {
@@ -352,31 +243,6 @@ the API server or VPC endpoints in `allowedCidrs` when workloads need them.
         }
     },
 };
-
-/// Ports a flow's port list admits towards a workload (named ports resolved
-/// on it); `None`: every port.
-fn admitted_ports(ports: &[PortSpec], dest: &Workload) -> Option<Vec<(u16, u16, Protocol)>> {
-    if ports.is_empty() {
-        return None;
-    }
-    let mut out = Vec::new();
-    for p in ports {
-        match &p.port {
-            None => out.push((1, u16::MAX, p.protocol)),
-            Some(PortRef::Number(n)) => out.push((*n, p.end_port.unwrap_or(*n), p.protocol)),
-            Some(PortRef::Name(name)) => {
-                for c in &dest.containers {
-                    for cp in &c.ports {
-                        if cp.name.as_deref() == Some(name.as_str()) && cp.protocol == p.protocol {
-                            out.push((cp.port, cp.port, p.protocol));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Some(out)
-}
 
 const PX002: Rule<Settings> = Rule {
     id: "PX002",
@@ -408,29 +274,38 @@ List exactly the proxy's port: `ports: [{port: 3128, protocol: TCP}]`.
 
 ## Settings
 
-`proxy.ports`.
+None; the proxy's ports are `roles.proxy.ports` of the policy set.
 "#,
     check: |cx, out| {
-        let served = &cx.settings().proxy.ports;
+        let served = &cx.facts().proxy().ports;
         for w in cx.workloads().filter(|w| scoped(cx, &w.namespace)) {
             for f in cx.flows(w, true) {
                 let Some((_, m)) = f.peer else { continue };
                 for &d in &m.workloads {
-                    let Some(dest) = cx.request().workloads.get(d as usize) else {
+                    let Some(dest) = cx.workload(d) else {
                         continue;
                     };
                     if classify(cx, dest) != Dest::Proxy {
                         continue;
                     }
-                    let bad = match admitted_ports(&f.rule.ports, dest) {
+                    let admitted = cx.facts().resolved_ports(
+                        f.flow.policy,
+                        Direction::Egress,
+                        f.flow.rule,
+                        dest.id,
+                    );
+                    let bad = match admitted {
                         None => Some("every port".to_string()),
                         Some(ranges) => {
                             let extra: Vec<String> = ranges
                                 .iter()
-                                .filter(|(a, b, proto)| {
-                                    *proto != Protocol::Tcp || a != b || !served.contains(a)
+                                .filter(|r| {
+                                    r.protocol != Protocol::Tcp
+                                        || r.first != r.last
+                                        || !served.contains(&r.first)
                                 })
-                                .map(|(a, b, proto)| {
+                                .map(|r| {
+                                    let (a, b, proto) = (r.first, r.last, r.protocol);
                                     if a == b {
                                         format!("{a}/{proto:?}")
                                     } else {
@@ -500,12 +375,6 @@ ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
 "#,
     check: |cx, out| {
         for p in cx.network_policies().filter(|p| scoped(cx, &p.namespace)) {
-            let Some(obj) = cx.object(p.object) else {
-                continue;
-            };
-            let Ok(raw) = serde_json::from_str::<serde_json::Value>(&obj.raw_json) else {
-                continue;
-            };
             for (i, r) in p.egress.iter().enumerate() {
                 let udp53 = r.ports.iter().any(|s| {
                     s.protocol == Protocol::Udp && matches!(s.port, Some(PortRef::Number(53)))
@@ -514,10 +383,7 @@ ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
                     continue;
                 }
                 for (j, s) in r.ports.iter().enumerate() {
-                    let defaulted = raw
-                        .pointer(&format!("/spec/egress/{i}/ports/{j}"))
-                        .is_some_and(|v| v.get("protocol").is_none());
-                    if matches!(s.port, Some(PortRef::Number(53))) && defaulted {
+                    if matches!(s.port, Some(PortRef::Number(53))) && s.protocol_defaulted {
                         out.report(
                             p.object,
                             format!(
@@ -571,13 +437,14 @@ ingress:
 
 ## Settings
 
-`proxy`, `clientNamespaces`.
+None; the proxy and its clients are `roles.proxy` (`clientNamespaces`) of
+the policy set.
 "#,
     check: |cx, out| {
-        let s = cx.settings();
+        let clients = &cx.facts().proxy().client_namespaces;
         for w in cx
-            .request()
-            .workloads
+            .facts()
+            .workloads()
             .iter()
             .filter(|w| classify(cx, w) == Dest::Proxy)
         {
@@ -596,12 +463,12 @@ ingress:
                     Some((palisade_sdk::Peer::IpBlock(b), _)) => {
                         Some(format!("addresses in `{}`", b.cidr))
                     }
-                    Some((_, m)) if !s.client_namespaces.is_empty() => {
+                    Some((_, m)) if !clients.is_empty() => {
                         let outside: Vec<&str> = m
                             .namespaces
                             .iter()
                             .map(String::as_str)
-                            .filter(|n| !s.client_namespaces.iter().any(|c| c == n))
+                            .filter(|n| !clients.iter().any(|c| c == n))
                             .collect();
                         (!outside.is_empty()).then(|| {
                             format!("namespaces outside the clients: `{}`", outside.join("`, `"))
@@ -617,10 +484,7 @@ ingress:
                             f.policy.namespace, f.policy.name, f.flow.rule, w.namespace, w.name
                         ),
                     )
-                    .at(match f.flow.peer {
-                        Some(p) => format!("/spec/ingress/{}/from/{p}", f.flow.rule),
-                        None => format!("/spec/ingress/{}", f.flow.rule),
-                    })
+                    .at(f.path("from"))
                     .fix("admit only the client namespaces, by kubernetes.io/metadata.name");
                 }
             }
@@ -639,40 +503,37 @@ fn url_host(url: &str) -> &str {
     rest.rsplit_once(':').map_or(rest, |(h, _)| h)
 }
 
-fn proxy_host_ok(s: &Settings, host: &str) -> bool {
-    let ns = &s.proxy.namespace;
+fn proxy_host_ok(proxy: &palisade_sdk::ProxyRole, host: &str) -> bool {
+    let ns = &proxy.pods.namespace;
     let h = host.to_ascii_lowercase();
-    s.proxy.hosts.iter().any(|x| x.eq_ignore_ascii_case(&h))
+    proxy.hosts.iter().any(|x| x.eq_ignore_ascii_case(&h))
         || h.ends_with(&format!(".{ns}.svc"))
         || h.ends_with(&format!(".{ns}.svc.cluster.local"))
         || h.parse::<IpAddr>()
-            .is_ok_and(|ip| cidrs(&s.proxy.cidrs).iter().any(|c| c.contains(&ip)))
+            .is_ok_and(|ip| cidrs(&proxy.cidrs).iter().any(|c| c.contains(&ip)))
 }
 
-/// Whether a NO_PROXY entry names something outside the cluster.
-fn external_no_proxy(entry: &str) -> bool {
+/// Whether a NO_PROXY entry names something outside the cluster. The host
+/// classifies addresses.
+fn external_no_proxy(facts: &palisade_sdk::Facts, entry: &str) -> bool {
     let e = entry.trim().trim_start_matches('.').to_ascii_lowercase();
     if e.is_empty() {
         return false;
     }
-    if let Ok(net) = e.parse::<IpNet>() {
-        return !is_internal(net.network());
-    }
-    if let Ok(ip) = e.parse::<IpAddr>() {
-        return !is_internal(ip);
+    let address = match e.parse::<IpNet>() {
+        Ok(net) => Some(net.network().to_string()),
+        Err(_) => e.parse::<IpAddr>().ok().map(|ip| ip.to_string()),
+    };
+    if let Some(address) = address {
+        return facts
+            .classify_address(&address)
+            .is_some_and(|c| !(c.private || c.loopback));
     }
     let internal_suffixes = [".svc", ".cluster.local", ".local", ".internal", "localhost"];
     e.contains('.')
         && !internal_suffixes
             .iter()
             .any(|s| e.ends_with(s) || e == s.trim_start_matches('.'))
-}
-
-fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00,
-    }
 }
 
 const PX005: Rule<Settings> = Rule {
@@ -717,10 +578,11 @@ names (`.svc`, `.cluster.local`) and private ranges.
 
 ## Settings
 
-`proxy.namespace`, `proxy.cidrs`, `proxy.hosts`.
+None; the proxy's namespace, addresses and host names are `roles.proxy`
+(`namespace`, `cidrs`, `hosts`) of the policy set.
 "#,
     check: |cx, out| {
-        let s = cx.settings();
+        let proxy = cx.facts().proxy();
         for w in cx.workloads().filter(|w| scoped(cx, &w.namespace)) {
             if classify(cx, w) == Dest::Proxy {
                 continue;
@@ -751,7 +613,7 @@ names (`.svc`, `.cluster.local`) and private ranges.
                         if host.contains("$(") {
                             continue;
                         }
-                        if !proxy_host_ok(s, host) {
+                        if !proxy_host_ok(proxy, host) {
                             out.report(
                                 w.object,
                                 format!(
@@ -760,14 +622,16 @@ names (`.svc`, `.cluster.local`) and private ranges.
                                 ),
                             )
                             .at(at)
-                            .fix(format!("point it at the proxy Service, for example http://squid.{}.svc:{}", s.proxy.namespace, s.proxy.ports.first().copied().unwrap_or(3128)));
+                            .fix(format!("point it at the proxy Service, for example http://squid.{}.svc:{}", proxy.pods.namespace, proxy.ports.first().copied().unwrap_or(3128)));
                         }
                     } else if name == "NO_PROXY" {
                         let entries: Vec<&str> = value.split(',').map(str::trim).collect();
                         let bad: Vec<&str> = entries
                             .iter()
                             .copied()
-                            .filter(|x| !x.contains("$(") && (*x == "*" || external_no_proxy(x)))
+                            .filter(|x| {
+                                !x.contains("$(") && (*x == "*" || external_no_proxy(cx.facts(), x))
+                            })
                             .collect();
                         if !bad.is_empty() {
                             out.report(
@@ -845,20 +709,19 @@ mod tests {
 
     #[test]
     fn proxy_urls_and_no_proxy_entries() {
-        let s = Settings::default();
+        let facts = palisade_sdk::testing::FactsBuilder::new().build();
+        let proxy = facts.proxy();
         assert_eq!(
             url_host("http://user:pw@squid.egress-proxy.svc:3128/"),
             "squid.egress-proxy.svc"
         );
         assert_eq!(url_host("http://[fd00::1]:3128"), "fd00::1");
-        assert!(proxy_host_ok(&s, "squid.egress-proxy.svc"));
-        assert!(proxy_host_ok(&s, "squid.egress-proxy.svc.cluster.local"));
-        assert!(!proxy_host_ok(&s, "proxy.example.net"));
-        assert!(external_no_proxy(".amazonaws.com"));
-        assert!(external_no_proxy("8.8.8.8"));
-        assert!(!external_no_proxy(".svc"));
-        assert!(!external_no_proxy("10.0.0.0/8"));
-        assert!(!external_no_proxy("localhost"));
+        assert!(proxy_host_ok(proxy, "squid.egress-proxy.svc"));
+        assert!(proxy_host_ok(proxy, "squid.egress-proxy.svc.cluster.local"));
+        assert!(!proxy_host_ok(proxy, "proxy.example.net"));
+        assert!(external_no_proxy(&facts, ".amazonaws.com"));
+        assert!(!external_no_proxy(&facts, ".svc"));
+        assert!(!external_no_proxy(&facts, "localhost"));
     }
 
     #[test]

@@ -4,14 +4,16 @@
 //! namespace labels, admission webhooks, or act as someone else.
 //!
 //! The plugin asks the host "who can VERB RESOURCE here?" for every control
-//! path (its `access-queries`); the host answers with the RBAC authorizer's
-//! semantics, aggregation and built-in roles included. The plugin only
+//! path (`facts.who-can`); the host answers with the RBAC authorizer's
+//! semantics, aggregation and built-in roles included. The allowed admins
+//! and the proxy's namespace are the policy set's `roles`. The plugin only
 //! judges the answers.
 
 use std::collections::BTreeMap;
 
 use palisade_sdk::{
-    AccessQuery, AccessScope, Context, Plugin, RbacBinding, RbacSubject, Rule, Severity,
+    AccessQuery, AccessScope, Context, Plugin, RbacBinding, RbacSubject, Rule, SettingSpec,
+    SettingType, Severity, SubjectKind,
 };
 use serde::Deserialize;
 
@@ -43,29 +45,10 @@ pub struct ControlPath {
     pub scope: Scope,
 }
 
-/// An allowed admin subject.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SubjectSpec {
-    /// `User`, `Group` or `ServiceAccount`.
-    pub kind: String,
-    /// Name.
-    pub name: String,
-    /// Namespace, for service accounts.
-    #[serde(default)]
-    pub namespace: Option<String>,
-}
-
 /// Settings of the `rbac-control-paths` plugin.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Settings {
-    /// The namespace running the egress proxy. Default: `egress-proxy`.
-    #[serde(default = "default_proxy_namespace")]
-    pub proxy_namespace: String,
-    /// Subjects allowed on the control paths (platform admins).
-    #[serde(default)]
-    pub allowed_subjects: Vec<SubjectSpec>,
     /// The control paths; default: the set in the rule documentation.
     #[serde(default = "default_control_paths")]
     pub control_paths: Vec<ControlPath>,
@@ -74,15 +57,9 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            proxy_namespace: default_proxy_namespace(),
-            allowed_subjects: Vec::new(),
             control_paths: default_control_paths(),
         }
     }
-}
-
-fn default_proxy_namespace() -> String {
-    "egress-proxy".to_string()
 }
 
 fn path(
@@ -342,12 +319,12 @@ pub fn default_control_paths() -> Vec<ControlPath> {
 pub struct RbacControlPaths;
 
 /// For each query, the control path it belongs to.
-fn query_plan(s: &Settings) -> Vec<(usize, AccessQuery)> {
+fn query_plan(s: &Settings, proxy_namespace: &str) -> Vec<(usize, AccessQuery)> {
     let mut out = Vec::new();
     for (ci, cp) in s.control_paths.iter().enumerate() {
         let scope = match cp.scope {
             Scope::AnyNamespace => AccessScope::AnyNamespace,
-            Scope::ProxyNamespace => AccessScope::Namespace(s.proxy_namespace.clone()),
+            Scope::ProxyNamespace => AccessScope::Namespace(proxy_namespace.to_string()),
             Scope::Cluster => AccessScope::Cluster,
         };
         for group in &cp.api_groups {
@@ -383,36 +360,23 @@ impl Plugin for RbacControlPaths {
         NetworkPolicies, the proxy's workloads, config and Services, RBAC, namespace labels, \
         admission webhooks, impersonation and tokens.";
     type Settings = Settings;
+    const SETTINGS: &'static [SettingSpec] = &[SettingSpec {
+        name: "controlPaths",
+        kind: SettingType::Structured,
+        doc: "The control paths, a list of {name, verbs, apiGroups, resources, scope: any-namespace | proxy-namespace | cluster} (default: the set in RB001's documentation)",
+    }];
     const RULES: &'static [Rule<Settings>] = &[RB001, RB002, RB003, RB004, RB005, RB006];
-
-    fn validate(s: &Settings) -> Result<(), String> {
-        if s.proxy_namespace.is_empty() {
-            return Err("`proxyNamespace` must not be empty".into());
-        }
-        for a in &s.allowed_subjects {
-            if !matches!(a.kind.as_str(), "User" | "Group" | "ServiceAccount") {
-                return Err(format!(
-                    "allowed subject kind `{}` must be User, Group or ServiceAccount",
-                    a.kind
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn access_queries(s: &Settings) -> Vec<AccessQuery> {
-        query_plan(s).into_iter().map(|(_, q)| q).collect()
-    }
 }
 
 palisade_sdk::export_plugin!(RbacControlPaths);
 
-fn allowed(s: &Settings, subject: &RbacSubject) -> bool {
-    subject.kind == "Group" && subject.name == "system:masters"
-        || s.allowed_subjects.iter().any(|a| {
+/// `system:masters`, or one of the policy set's admins.
+fn allowed(admins: &[RbacSubject], subject: &RbacSubject) -> bool {
+    subject.kind == SubjectKind::Group && subject.name == "system:masters"
+        || admins.iter().any(|a| {
             a.kind == subject.kind
                 && a.name == subject.name
-                && (a.kind != "ServiceAccount" || a.namespace == subject.namespace)
+                && (a.kind != SubjectKind::ServiceAccount || a.namespace == subject.namespace)
         })
 }
 
@@ -425,29 +389,27 @@ fn describe(subject: &RbacSubject) -> String {
 
 fn binding_name(b: &RbacBinding) -> String {
     match &b.namespace {
-        Some(ns) => format!("{} {ns}/{}", b.kind, b.name),
-        None => format!("{} {}", b.kind, b.name),
+        Some(ns) => format!("{} {ns}/{}", b.kind_name(), b.name),
+        None => format!("{} {}", b.kind_name(), b.name),
     }
 }
 
 /// Subject → binding → control paths reached, each with the role and rule
 /// of its first grant.
-type Reach = BTreeMap<(String, String, Option<String>), BTreeMap<u32, Vec<(String, u32, u32)>>>;
+type Reach =
+    BTreeMap<(SubjectKind, String, Option<String>), BTreeMap<u32, Vec<(String, u32, u32)>>>;
 
 fn reach(cx: &Context<'_, Settings>) -> Reach {
     let s = cx.settings();
-    let plan = query_plan(s);
+    let plan = query_plan(s, &cx.facts().proxy().pods.namespace);
     let mut out: Reach = BTreeMap::new();
-    for answer in &cx.request().rbac.answers {
-        let Some((ci, _)) = plan.get(answer.query as usize) else {
-            continue;
-        };
+    for (ci, query) in &plan {
         let Some(cp) = s.control_paths.get(*ci) else {
             continue;
         };
-        for g in &answer.grants {
+        for g in &cx.facts().who_can(query) {
             let key = (
-                g.subject.kind.clone(),
+                g.subject.kind,
                 g.subject.name.clone(),
                 g.subject.namespace.clone(),
             );
@@ -463,7 +425,7 @@ fn reach(cx: &Context<'_, Settings>) -> Reach {
 /// `ClusterRole edit rule 11`, and for a rule with resourceNames the
 /// objects it is limited to.
 fn grant(cx: &Context<'_, Settings>, role: u32, rule: u32) -> String {
-    let granting = cx.request().rbac.roles.get(role as usize);
+    let granting = cx.facts().rbac_roles().get(role as usize);
     let role_name = granting
         .map(|r| format!("{} {}", r.kind, r.name))
         .unwrap_or_default();
@@ -478,7 +440,12 @@ fn grant(cx: &Context<'_, Settings>, role: u32, rule: u32) -> String {
     format!("{role_name} rule {rule}{only}")
 }
 
-fn subject_index(b: &RbacBinding, kind: &str, name: &str, ns: &Option<String>) -> Option<usize> {
+fn subject_index(
+    b: &RbacBinding,
+    kind: SubjectKind,
+    name: &str,
+    ns: &Option<String>,
+) -> Option<usize> {
     b.subjects
         .iter()
         .position(|x| x.kind == kind && x.name == name && x.namespace == *ns)
@@ -503,8 +470,9 @@ creation; `escalate` and `bind` on roles; impersonation; role and binding
 writes; namespace label changes; admission webhook configurations;
 `nodes/proxy` — the host answers "who can?" with the RBAC authorizer's
 semantics (aggregation and the built-in `admin`/`edit`/`view` roles
-included). Every subject outside `allowedSubjects` (and `system:masters`)
-that can is reported, once per binding, with the control paths it reaches.
+included). Every subject outside the policy set's `roles.admins` (and
+`system:masters`) that can is reported, once per binding, with the control
+paths it reaches.
 
 A rule restricted by `resourceNames` counts only where a request names its
 object when it is authorized: never for `create` or `deletecollection` (the
@@ -529,28 +497,29 @@ subjects: [{kind: Group, name: shop-devs}]
 ## How to fix
 
 Bind teams to a role without the control-path permissions (a copy of `edit`
-without `networkpolicies`), or add the subject to `allowedSubjects` if it is a
-platform admin.
+without `networkpolicies`), or add the subject to the policy set's
+`roles.admins` if it is a platform admin.
 
 ## Settings
 
-`proxyNamespace` (default `egress-proxy`), `allowedSubjects` (list of
-`{kind, name, namespace}`), `controlPaths` (list of `{name, verbs, apiGroups,
-resources, scope: any-namespace | proxy-namespace | cluster}`).
+`controlPaths` (list of `{name, verbs, apiGroups, resources, scope:
+any-namespace | proxy-namespace | cluster}`). The admins
+(`{kind, name, namespace}`) and the proxy's namespace are the policy set's
+`roles.admins` and `roles.proxy.namespace`.
 "#,
     check: |cx, out| {
-        let s = cx.settings();
+        let admins = cx.facts().admins();
         for ((kind, name, ns), bindings) in reach(cx) {
             let subject = RbacSubject {
-                kind: kind.clone(),
+                kind,
                 name: name.clone(),
                 namespace: ns.clone(),
             };
-            if allowed(s, &subject) {
+            if allowed(admins, &subject) {
                 continue;
             }
             for (bi, paths) in bindings {
-                let Some(b) = cx.request().rbac.bindings.get(bi as usize) else {
+                let Some(b) = cx.facts().rbac_bindings().get(bi as usize) else {
                     continue;
                 };
                 // Paths granted by one rule are named together, each group
@@ -568,7 +537,7 @@ resources, scope: any-namespace | proxy-namespace | cluster}`).
                         format!("{} -> {}", names.join(", "), grant(cx, *role, *rule))
                     })
                     .collect();
-                let at = subject_index(b, &kind, &name, &ns)
+                let at = subject_index(b, kind, &name, &ns)
                     .map_or("/subjects".to_string(), |i| format!("/subjects/{i}"));
                 out.report(
                     b.object,
@@ -581,7 +550,7 @@ resources, scope: any-namespace | proxy-namespace | cluster}`).
                     ),
                 )
                 .at(at)
-                .fix("bind a role without these permissions, or list the subject in allowedSubjects if it is a platform admin");
+                .fix("bind a role without these permissions, or list the subject in the policy set's roles.admins if it is a platform admin");
             }
         }
     },
@@ -596,7 +565,7 @@ const RB002: Rule<Settings> = Rule {
 
 Workloads whose service account (directly, or through the
 `system:serviceaccounts[:namespace]` groups) reaches a control path (see
-RB001), unless the account is in `allowedSubjects`.
+RB001), unless the account is in the policy set's `roles.admins`.
 
 ## Why it matters
 
@@ -619,39 +588,22 @@ Give the workload its own service account without control-path permissions.
 As RB001.
 "#,
     check: |cx, out| {
-        let s = cx.settings();
+        let admins = cx.facts().admins();
         let reached = reach(cx);
         for w in cx.workloads() {
-            let sa = RbacSubject {
-                kind: "ServiceAccount".into(),
-                name: w.service_account.clone(),
-                namespace: Some(w.namespace.clone()),
+            // The host gives the identities the pods act as: the service
+            // account and the groups it belongs to.
+            let Some(sa) = w.identities.first() else {
+                continue;
             };
-            if allowed(s, &sa) {
+            if allowed(admins, sa) {
                 continue;
             }
-            let keys = [
-                (
-                    "ServiceAccount".to_string(),
-                    w.service_account.clone(),
-                    Some(w.namespace.clone()),
-                ),
-                (
-                    "Group".to_string(),
-                    "system:serviceaccounts".to_string(),
-                    None,
-                ),
-                (
-                    "Group".to_string(),
-                    format!("system:serviceaccounts:{}", w.namespace),
-                    None,
-                ),
-                (
-                    "Group".to_string(),
-                    "system:authenticated".to_string(),
-                    None,
-                ),
-            ];
+            let keys: Vec<(SubjectKind, String, Option<String>)> = w
+                .identities
+                .iter()
+                .map(|i| (i.kind, i.name.clone(), i.namespace.clone()))
+                .collect();
             let mut paths: Vec<String> = Vec::new();
             let mut via: Vec<String> = Vec::new();
             for k in &keys {
@@ -662,7 +614,7 @@ As RB001.
                                 paths.push(p.clone());
                             }
                         }
-                        if let Some(b) = cx.request().rbac.bindings.get(*bi as usize) {
+                        if let Some(b) = cx.facts().rbac_bindings().get(*bi as usize) {
                             via.push(binding_name(b));
                         }
                     }
@@ -721,7 +673,7 @@ Enumerate the groups, resources and verbs needed.
 None.
 "#,
     check: |cx, out| {
-        for role in &cx.request().rbac.roles {
+        for role in cx.facts().rbac_roles() {
             let Some(object) = role.object else { continue };
             let Some(obj) = cx.object(object) else {
                 continue;
@@ -797,9 +749,9 @@ Bind named users, groups or service accounts.
 None.
 "#,
     check: |cx, out| {
-        for b in &cx.request().rbac.bindings {
+        for b in cx.facts().rbac_bindings() {
             for (i, s) in b.subjects.iter().enumerate() {
-                let broad = s.kind == "Group"
+                let broad = s.kind == SubjectKind::Group
                     && (BROAD_GROUPS.contains(&s.name.as_str())
                         || s.name.starts_with("system:serviceaccounts:"));
                 if broad {
@@ -849,9 +801,9 @@ Create a dedicated service account for the workload that needs the role.
 None.
 "#,
     check: |cx, out| {
-        for b in &cx.request().rbac.bindings {
+        for b in cx.facts().rbac_bindings() {
             for (i, s) in b.subjects.iter().enumerate() {
-                if s.kind == "ServiceAccount" && s.name == "default" {
+                if s.kind == SubjectKind::ServiceAccount && s.name == "default" {
                     out.report(
                         b.object,
                         format!(
@@ -903,27 +855,18 @@ None.
 "#,
     check: |cx, out| {
         for w in cx.workloads() {
-            if w.automount_service_account_token == Some(false) {
-                continue;
-            }
-            let sa_disables = cx.request().objects.iter().any(|o| {
-                o.kind == "ServiceAccount"
-                    && o.namespace.as_deref() == Some(w.namespace.as_str())
-                    && o.name == w.service_account
-                    && o.raw_json
-                        .contains("\"automountServiceAccountToken\":false")
-            });
-            if sa_disables && w.automount_service_account_token.is_none() {
+            // Whether a token is mounted: the pod spec's setting, else the
+            // ServiceAccount's, as the host reads them.
+            if !w.token_mounted {
                 continue;
             }
             let bound: Vec<String> = cx
-                .request()
-                .rbac
-                .bindings
+                .facts()
+                .rbac_bindings()
                 .iter()
                 .filter(|b| {
                     b.subjects.iter().any(|s| {
-                        s.kind == "ServiceAccount"
+                        s.kind == SubjectKind::ServiceAccount
                             && s.name == w.service_account
                             && s.namespace.as_deref() == Some(w.namespace.as_str())
                     })
@@ -957,9 +900,12 @@ mod tests {
     #[test]
     fn every_query_maps_back_to_a_control_path() {
         let s = Settings::default();
-        let plan = query_plan(&s);
-        assert_eq!(plan.len(), RbacControlPaths::access_queries(&s).len());
+        let plan = query_plan(&s, "egress-proxy");
         assert!(plan.iter().all(|(ci, _)| *ci < s.control_paths.len()));
+        assert!(
+            plan.iter()
+                .any(|(_, q)| q.scope == AccessScope::Namespace("egress-proxy".to_string()))
+        );
         // Subresources are split off the resource.
         assert!(
             plan.iter()
@@ -969,20 +915,15 @@ mod tests {
 
     #[test]
     fn system_masters_and_listed_subjects_are_allowed() {
-        let mut s = Settings::default();
-        s.allowed_subjects.push(SubjectSpec {
-            kind: "Group".into(),
-            name: "platform".into(),
-            namespace: None,
-        });
         let g = |n: &str| RbacSubject {
-            kind: "Group".into(),
+            kind: SubjectKind::Group,
             name: n.into(),
             namespace: None,
         };
-        assert!(allowed(&s, &g("system:masters")));
-        assert!(allowed(&s, &g("platform")));
-        assert!(!allowed(&s, &g("shop-devs")));
+        let admins = vec![g("platform")];
+        assert!(allowed(&admins, &g("system:masters")));
+        assert!(allowed(&admins, &g("platform")));
+        assert!(!allowed(&admins, &g("shop-devs")));
     }
 
     #[test]

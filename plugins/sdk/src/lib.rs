@@ -1,15 +1,19 @@
 //! Write Palisade policy plugins in Rust.
 //!
-//! A plugin is a WebAssembly component that implements the `palisade:policy`
-//! contract in `wit/policy.wit`. This crate generates the bindings for that
-//! contract and puts a small, typed layer over them:
+//! A plugin is a WebAssembly component that implements the
+//! `palisade:policy@0.2` contract in `wit/policy.wit`: it asks the host for
+//! facts (workloads, NetworkPolicies and their flows, RBAC, proxy
+//! configurations, the roles the policy set declares) and judges them. This
+//! crate generates the bindings and puts a small, typed layer over them:
 //!
 //! - [`Rule`]: a rule's stable ID, documentation and check function, declared
 //!   side by side, so the docs that `palisade explain` prints live next to the
 //!   logic they describe;
-//! - [`Plugin`]: the plugin's identity, its settings type and its rule table;
+//! - [`Plugin`]: the plugin's identity, its settings (type and declared
+//!   schema) and its rule table;
 //! - [`export_plugin!`]: wires a [`Plugin`] to the component exports;
-//! - [`Context`]: the model the host computed, with lookups plugins need often;
+//! - [`Context`]: the facts, fetched from the host on first use, with the
+//!   lookups plugins need often;
 //! - [`testing`]: builders for unit-testing rule logic natively with
 //!   `cargo test`, without a WebAssembly runtime.
 //!
@@ -25,6 +29,7 @@
 //!     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 //!     const DESCRIPTION: &'static str = "What my plugin checks";
 //!     type Settings = Settings;
+//!     const SETTINGS: &'static [palisade_sdk::SettingSpec] = &[];
 //!     const RULES: &'static [Rule<Settings>] = &[Rule {
 //!         id: "MY001",
 //!         name: "host-network-used",
@@ -52,32 +57,31 @@ mod bindings {
         pub_export_macro: true,
         export_macro_name: "__export_policy_plugin",
         default_bindings_module: "palisade_sdk::__bindings",
-        additional_derives: [PartialEq, Eq, PartialOrd, Ord, Clone],
+        additional_derives: [PartialEq, Eq, PartialOrd, Ord],
     });
 }
 
 pub mod testing;
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 pub use bindings::palisade::policy::log::Level as LogLevel;
+pub use bindings::palisade::policy::ports::PortRange;
 pub use bindings::palisade::policy::types::{
-    AccessAnswer, AccessGrant, AccessQuery, AccessScope, Container, ContainerPort, EnvVar, Flow,
-    IpBlock, Isolation, Label, LabelSelector, NetworkPolicy, Peer, PeerMatch, PluginError,
-    PluginMetadata, PodPeer, PolicyRule, PortRef, PortSpec, Protocol, RbacBinding, RbacFacts,
-    RbacRole, RbacRule, RbacSubject, Request, RuleInfo, SelectorOperator, SelectorRequirement,
-    Severity, SourceObject, Workload,
-};
-pub use bindings::palisade::policy::types::{Finding, Namespace};
-pub use bindings::palisade::policy::types::{
-    ProxyAnswer, ProxyConfig, ProxyQuery, SquidAccess, SquidAcl, SquidListener,
+    AccessGrant, AccessQuery, AccessScope, AddressClasses, Container, ContainerPort, Direction,
+    EnvVar, Finding, Flow, IpBlock, Isolation, Label, LabelSelector, Location, Namespace,
+    NetworkPolicy, Peer, PeerMatch, PluginError, PluginMetadata, PodPeer, PolicyRule, PortRef,
+    PortSpec, Protocol, ProxyConfig, ProxyRequest, ProxyRole, ProxyVerdict, RbacBinding, RbacRole,
+    RbacRule, RbacSubject, RoleKind, RuleInfo, SelectorOperator, SelectorRequirement, Setting,
+    SettingType, Severity, SourceObject, SquidAccess, SquidAcl, SquidListener, SubjectKind,
+    Workload, WorkloadKind, WorkloadRole,
 };
 
 #[doc(hidden)]
 pub mod __bindings {
     pub use crate::bindings::*;
-    pub use serde_json;
 }
 
 /// One rule: identity, documentation and logic, declared together.
@@ -108,6 +112,19 @@ impl<S> std::fmt::Debug for Rule<S> {
     }
 }
 
+/// One setting a plugin accepts, as its metadata declares it: the host
+/// rejects any other key, and a value of another type, before the plugin
+/// sees the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingSpec {
+    /// The key in the policy set (`allowedDestinations`).
+    pub name: &'static str,
+    /// The type of its value.
+    pub kind: SettingType,
+    /// One line on what it does and its default.
+    pub doc: &'static str,
+}
+
 /// A policy plugin: identity, settings and rules.
 pub trait Plugin {
     /// Stable plugin ID (`default-deny`).
@@ -119,6 +136,8 @@ pub trait Plugin {
     /// Settings, deserialized from the policy set's JSON. Unknown fields
     /// should be rejected (`#[serde(deny_unknown_fields)]`).
     type Settings: serde::de::DeserializeOwned + Default + 'static;
+    /// The settings the plugin accepts, one per field of `Settings`.
+    const SETTINGS: &'static [SettingSpec];
     /// Every rule of the plugin.
     const RULES: &'static [Rule<Self::Settings>];
 
@@ -127,33 +146,6 @@ pub trait Plugin {
     fn validate(_settings: &Self::Settings) -> Result<(), String> {
         Ok(())
     }
-
-    /// RBAC questions ("who can VERB RESOURCE here?") the host answers in
-    /// `request.rbac.answers`, in this order. The default asks none.
-    fn access_queries(_settings: &Self::Settings) -> Vec<AccessQuery> {
-        Vec::new()
-    }
-
-    /// Requests the host evaluates against every proxy config of the
-    /// inputs, answered in `request.proxy_answers`. The default asks none.
-    fn proxy_queries(_settings: &Self::Settings) -> Vec<ProxyQuery> {
-        Vec::new()
-    }
-}
-
-/// The plugin's proxy queries for `settings` JSON.
-pub fn proxy_queries<P: Plugin>(settings: &str) -> Vec<ProxyQuery> {
-    parse_settings::<P>(settings)
-        .map(|s| P::proxy_queries(&s))
-        .unwrap_or_default()
-}
-
-/// The plugin's access queries for `settings` JSON (none when the settings
-/// do not parse: `validate-settings` reports that).
-pub fn access_queries<P: Plugin>(settings: &str) -> Vec<AccessQuery> {
-    parse_settings::<P>(settings)
-        .map(|s| P::access_queries(&s))
-        .unwrap_or_default()
 }
 
 /// Namespaces the platform manages, out of scope by default.
@@ -164,11 +156,254 @@ pub fn system_namespaces() -> Vec<String> {
     SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect()
 }
 
-/// What a rule sees: the request from the host, its parsed settings, and
-/// indexes over the model.
+/// Where facts come from: the host (in a component), or a test's builder.
+#[derive(Debug)]
+enum Source {
+    /// The host, through the `facts` imports.
+    #[cfg(target_family = "wasm")]
+    Host,
+    /// Facts stated by a test (see [`testing::FactsBuilder`]).
+    Fixed(Box<testing::Fixed>),
+}
+
+/// The facts of one check. On WebAssembly each list is fetched from the
+/// host on first use and kept for the evaluation; in native tests they come
+/// from [`testing::FactsBuilder`].
+#[derive(Debug)]
+pub struct Facts {
+    source: Source,
+    settings: OnceCell<String>,
+    enabled: OnceCell<Vec<String>>,
+    excluded: OnceCell<Vec<String>>,
+    objects: OnceCell<Vec<SourceObject>>,
+    namespaces: OnceCell<Vec<Namespace>>,
+    workloads: OnceCell<Vec<Workload>>,
+    policies: OnceCell<Vec<NetworkPolicy>>,
+    /// Per workload: (ingress, egress) flows.
+    flows: OnceCell<Vec<[OnceCell<Vec<Flow>>; 2]>>,
+    roles: OnceCell<Vec<RbacRole>>,
+    bindings: OnceCell<Vec<RbacBinding>>,
+    proxies: OnceCell<Vec<ProxyConfig>>,
+    proxy_role: OnceCell<ProxyRole>,
+    dns_role: OnceCell<(WorkloadRole, Vec<String>)>,
+    allowed: OnceCell<(Vec<WorkloadRole>, Vec<String>)>,
+    admins: OnceCell<Vec<RbacSubject>>,
+}
+
+#[cfg(target_family = "wasm")]
+use bindings::palisade::policy::{facts as host, ports as host_ports};
+
+/// Asks the host on WebAssembly; natively (where there is no host) takes
+/// the test's answer.
+macro_rules! ask {
+    ($self:ident, $host:expr, |$fixed:ident| $native:expr) => {
+        match &$self.source {
+            Source::Fixed($fixed) => $native,
+            #[cfg(target_family = "wasm")]
+            Source::Host => $host,
+        }
+    };
+}
+
+impl Facts {
+    fn with_source(source: Source) -> Facts {
+        Facts {
+            source,
+            settings: OnceCell::new(),
+            enabled: OnceCell::new(),
+            excluded: OnceCell::new(),
+            objects: OnceCell::new(),
+            namespaces: OnceCell::new(),
+            workloads: OnceCell::new(),
+            policies: OnceCell::new(),
+            flows: OnceCell::new(),
+            roles: OnceCell::new(),
+            bindings: OnceCell::new(),
+            proxies: OnceCell::new(),
+            proxy_role: OnceCell::new(),
+            dns_role: OnceCell::new(),
+            allowed: OnceCell::new(),
+            admins: OnceCell::new(),
+        }
+    }
+
+    /// The facts of the evaluation under way, from the host. Natively,
+    /// where there is no host, no facts at all.
+    pub fn from_host() -> Facts {
+        #[cfg(target_family = "wasm")]
+        return Facts::with_source(Source::Host);
+        #[cfg(not(target_family = "wasm"))]
+        return Facts::with_source(Source::Fixed(Box::default()));
+    }
+
+    /// The plugin's settings, JSON.
+    pub fn settings(&self) -> &str {
+        self.settings
+            .get_or_init(|| ask!(self, host::settings(), |f| f.settings.clone()))
+    }
+
+    /// The rule IDs the policy set enables.
+    pub fn enabled_rules(&self) -> &[String] {
+        self.enabled
+            .get_or_init(|| ask!(self, host::enabled_rules(), |f| f.enabled.clone()))
+    }
+
+    /// The namespaces the policy set excludes.
+    pub fn excluded_namespaces(&self) -> &[String] {
+        self.excluded
+            .get_or_init(|| ask!(self, host::excluded_namespaces(), |f| f.excluded.clone()))
+    }
+
+    /// Every object of the inputs.
+    pub fn objects(&self) -> &[SourceObject] {
+        self.objects
+            .get_or_init(|| ask!(self, host::objects(), |f| f.objects.clone()))
+    }
+
+    /// Every namespace.
+    pub fn namespaces(&self) -> &[Namespace] {
+        self.namespaces
+            .get_or_init(|| ask!(self, host::namespaces(), |f| f.namespaces.clone()))
+    }
+
+    /// Every workload.
+    pub fn workloads(&self) -> &[Workload] {
+        self.workloads
+            .get_or_init(|| ask!(self, host::workloads(), |f| f.workloads.clone()))
+    }
+
+    /// Every NetworkPolicy.
+    pub fn network_policies(&self) -> &[NetworkPolicy] {
+        self.policies
+            .get_or_init(|| ask!(self, host::network_policies(), |f| f.policies.clone()))
+    }
+
+    /// The flows of workload `id` in `direction`.
+    pub fn flows(&self, id: u32, direction: Direction) -> &[Flow] {
+        let cells = self.flows.get_or_init(|| {
+            (0..self.workloads().len())
+                .map(|_| [OnceCell::new(), OnceCell::new()])
+                .collect()
+        });
+        let slot = match direction {
+            Direction::Ingress => 0,
+            Direction::Egress => 1,
+        };
+        let Some(cell) = cells.get(id as usize).and_then(|c| c.get(slot)) else {
+            return &[];
+        };
+        cell.get_or_init(|| {
+            ask!(self, host::flows(id, direction), |f| f
+                .flows
+                .get(&(id, slot))
+                .cloned()
+                .unwrap_or_default())
+        })
+    }
+
+    /// Roles and ClusterRoles, aggregation resolved.
+    pub fn rbac_roles(&self) -> &[RbacRole] {
+        self.roles
+            .get_or_init(|| ask!(self, host::rbac_roles(), |f| f.roles.clone()))
+    }
+
+    /// RoleBindings and ClusterRoleBindings.
+    pub fn rbac_bindings(&self) -> &[RbacBinding] {
+        self.bindings
+            .get_or_init(|| ask!(self, host::rbac_bindings(), |f| f.bindings.clone()))
+    }
+
+    /// Every subject that can do what `query` asks.
+    pub fn who_can(&self, query: &AccessQuery) -> Vec<AccessGrant> {
+        ask!(self, host::who_can(query), |f| f
+            .grants
+            .iter()
+            .find(|(q, _)| q == query)
+            .map(|(_, g)| g.clone())
+            .unwrap_or_default())
+    }
+
+    /// Every squid configuration.
+    pub fn proxies(&self) -> &[ProxyConfig] {
+        self.proxies
+            .get_or_init(|| ask!(self, host::proxies(), |f| f.proxies.clone()))
+    }
+
+    /// The host evaluator's verdict on `request` under configuration
+    /// `proxy`.
+    pub fn evaluate_proxy(&self, proxy: u32, request: &ProxyRequest) -> Option<ProxyVerdict> {
+        ask!(self, host::evaluate_proxy(proxy, request), |f| f
+            .verdicts
+            .iter()
+            .find(|(p, r, _)| *p == proxy && r == request)
+            .map(|(_, _, v)| *v))
+    }
+
+    /// The workloads in `namespace` (any when `None`) matching `selector`.
+    pub fn select_workloads(&self, namespace: Option<&str>, selector: &LabelSelector) -> Vec<u32> {
+        ask!(self, host::select_workloads(namespace, selector), |f| f
+            .workloads
+            .iter()
+            .filter(|w| namespace.is_none_or(|n| w.namespace == n))
+            .filter(|w| testing::matches(selector, &w.labels))
+            .map(|w| w.id)
+            .collect())
+    }
+
+    /// The kinds of address `address` is; `None` when it is not one.
+    pub fn classify_address(&self, address: &str) -> Option<AddressClasses> {
+        ask!(self, host::classify_address(address), |f| f
+            .addresses
+            .iter()
+            .find(|(a, _)| a == address)
+            .map(|(_, c)| *c))
+    }
+
+    /// The ports rule `rule` of `policy` (in `direction`) admits towards
+    /// workload `destination`; `None`: every port and protocol.
+    pub fn resolved_ports(
+        &self,
+        policy: u32,
+        direction: Direction,
+        rule: u32,
+        destination: u32,
+    ) -> Option<Vec<PortRange>> {
+        ask!(
+            self,
+            host_ports::resolved_ports(policy, direction, rule, destination),
+            |f| testing::resolved_ports(f, policy, direction, rule, destination)
+        )
+    }
+
+    /// The proxy the policy set declares.
+    pub fn proxy(&self) -> &ProxyRole {
+        self.proxy_role
+            .get_or_init(|| ask!(self, host::proxy(), |f| f.proxy_role.clone()))
+    }
+
+    /// Cluster DNS: its pods and its addresses.
+    pub fn cluster_dns(&self) -> &(WorkloadRole, Vec<String>) {
+        self.dns_role
+            .get_or_init(|| ask!(self, host::cluster_dns(), |f| f.dns_role.clone()))
+    }
+
+    /// Destinations workloads may reach directly: pods, and addresses.
+    pub fn allowed_destinations(&self) -> &(Vec<WorkloadRole>, Vec<String>) {
+        self.allowed
+            .get_or_init(|| ask!(self, host::allowed_destinations(), |f| f.allowed.clone()))
+    }
+
+    /// Subjects allowed to hold control paths, besides `system:masters`.
+    pub fn admins(&self) -> &[RbacSubject] {
+        self.admins
+            .get_or_init(|| ask!(self, host::admins(), |f| f.admins.clone()))
+    }
+}
+
+/// What a rule sees: the facts, its parsed settings, and lookups over them.
 #[derive(Debug)]
 pub struct Context<'a, S> {
-    request: &'a Request,
+    facts: &'a Facts,
     settings: &'a S,
     rule: &'static str,
     severity: Severity,
@@ -180,17 +415,18 @@ impl<'a, S> Context<'a, S> {
         self.settings
     }
 
-    /// The whole request, for anything the helpers do not cover.
-    pub fn request(&self) -> &'a Request {
-        self.request
+    /// All the facts, for anything the helpers do not cover.
+    pub fn facts(&self) -> &'a Facts {
+        self.facts
     }
 
     /// Whether objects in `namespace` may be reported on (the policy set may
-    /// exclude namespaces; their objects still take part in the model).
+    /// exclude namespaces; their objects still take part in the model, and
+    /// the host drops findings about them).
     pub fn in_scope(&self, namespace: &str) -> bool {
         !self
-            .request
-            .excluded_namespaces
+            .facts
+            .excluded_namespaces()
             .iter()
             .any(|n| n == namespace)
     }
@@ -203,28 +439,33 @@ impl<'a, S> Context<'a, S> {
 
     /// Workloads whose namespace is in scope.
     pub fn workloads(&self) -> impl Iterator<Item = &'a Workload> + '_ {
-        self.request
-            .workloads
+        self.facts
+            .workloads()
             .iter()
             .filter(|w| self.in_scope(&w.namespace))
     }
 
+    /// The workload with this index.
+    pub fn workload(&self, id: u32) -> Option<&'a Workload> {
+        self.facts.workloads().get(id as usize)
+    }
+
     /// NetworkPolicies whose namespace is in scope.
     pub fn network_policies(&self) -> impl Iterator<Item = &'a NetworkPolicy> + '_ {
-        self.request
-            .network_policies
+        self.facts
+            .network_policies()
             .iter()
             .filter(|p| self.in_scope(&p.namespace))
     }
 
     /// The source object with this ID.
     pub fn object(&self, id: u32) -> Option<&'a SourceObject> {
-        self.request.objects.get(id as usize)
+        self.facts.objects().get(id as usize)
     }
 
-    /// The NetworkPolicy at this index of `request.network_policies`.
+    /// The NetworkPolicy with this index.
     pub fn network_policy(&self, index: u32) -> Option<&'a NetworkPolicy> {
-        self.request.network_policies.get(index as usize)
+        self.facts.network_policies().get(index as usize)
     }
 
     /// What `workload` may send (`egress`) or receive: each flow with its
@@ -232,12 +473,13 @@ impl<'a, S> Context<'a, S> {
     /// and address). Empty when the workload is not isolated in that
     /// direction — then everything is allowed.
     pub fn flows(&self, workload: &'a Workload, egress: bool) -> Vec<FlowView<'a>> {
-        let flows = if egress {
-            &workload.egress_flows
+        let direction = if egress {
+            Direction::Egress
         } else {
-            &workload.ingress_flows
+            Direction::Ingress
         };
-        flows
+        self.facts
+            .flows(workload.id, direction)
             .iter()
             .filter_map(|flow| {
                 let policy = self.network_policy(flow.policy)?;
@@ -285,6 +527,17 @@ pub struct FlowView<'a> {
     pub peer: Option<(&'a Peer, &'a PeerMatch)>,
 }
 
+impl FlowView<'_> {
+    /// JSON pointer of the flow's peer in its policy (the rule when it has
+    /// no peers).
+    pub fn path(&self, peers_field: &str) -> String {
+        match self.flow.peer {
+            Some(p) => format!("{}/{peers_field}/{p}", self.rule.path),
+            None => self.rule.path.clone(),
+        }
+    }
+}
+
 /// Findings being collected for one rule.
 #[derive(Debug)]
 pub struct Findings {
@@ -303,7 +556,14 @@ impl FindingBuilder<'_> {
     /// Points the finding at a field: a JSON pointer inside the object
     /// (`/spec/podSelector`).
     pub fn at(self, path: impl Into<String>) -> Self {
-        self.finding.path = Some(path.into());
+        self.finding.at = Location::Field(path.into());
+        self
+    }
+
+    /// Points the finding at a line of a proxy configuration's file (for
+    /// the object of a [`ProxyConfig`]).
+    pub fn at_line(self, line: u32) -> Self {
+        self.finding.at = Location::Line(line);
         self
     }
 
@@ -337,7 +597,7 @@ impl Findings {
             severity: self.severity,
             message: message.into(),
             object,
-            path: None,
+            at: Location::Object,
             remediation: None,
         });
         let last = self.out.len() - 1;
@@ -381,21 +641,29 @@ pub fn metadata<P: Plugin>() -> PluginMetadata {
                 doc: r.doc.to_string(),
             })
             .collect(),
+        settings: P::SETTINGS
+            .iter()
+            .map(|s| Setting {
+                name: s.name.to_string(),
+                type_: s.kind,
+                doc: s.doc.to_string(),
+            })
+            .collect(),
     }
 }
 
-/// Runs every enabled rule of `P` over `request`: what the `evaluate` export
+/// Runs every enabled rule of `P` over `facts`: what the `evaluate` export
 /// does, callable natively from tests.
-pub fn evaluate<P: Plugin>(request: &Request) -> Result<Vec<Finding>, PluginError> {
+pub fn evaluate<P: Plugin>(facts: &Facts) -> Result<Vec<Finding>, PluginError> {
     let settings =
-        parse_settings::<P>(&request.settings).map_err(|message| PluginError { message })?;
+        parse_settings::<P>(facts.settings()).map_err(|message| PluginError { message })?;
     let mut all = Vec::new();
     for rule in P::RULES {
-        if !request.enabled_rules.iter().any(|r| r == rule.id) {
+        if !facts.enabled_rules().iter().any(|r| r == rule.id) {
             continue;
         }
         let cx = Context {
-            request,
+            facts,
             settings: &settings,
             rule: rule.id,
             severity: rule.default_severity,
@@ -459,6 +727,58 @@ impl Labels for [Label] {
     }
 }
 
+impl std::fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WorkloadKind::Pod => "Pod",
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::ReplicationController => "ReplicationController",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+        })
+    }
+}
+
+impl std::fmt::Display for SubjectKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SubjectKind::User => "User",
+            SubjectKind::Group => "Group",
+            SubjectKind::ServiceAccount => "ServiceAccount",
+        })
+    }
+}
+
+impl std::fmt::Display for RoleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RoleKind::Role => "Role",
+            RoleKind::ClusterRole => "ClusterRole",
+        })
+    }
+}
+
+impl RbacBinding {
+    /// `RoleBinding` or `ClusterRoleBinding`.
+    pub fn kind_name(&self) -> &'static str {
+        if self.cluster_wide {
+            "ClusterRoleBinding"
+        } else {
+            "RoleBinding"
+        }
+    }
+}
+
+impl WorkloadRole {
+    /// Whether workload `id` plays this role.
+    pub fn has(&self, id: u32) -> bool {
+        self.workloads.contains(&id)
+    }
+}
+
 /// Implements the component exports for a [`Plugin`].
 ///
 /// Invoke once, at the root of the plugin crate: `palisade_sdk::export_plugin!(MyPlugin);`
@@ -480,19 +800,9 @@ macro_rules! export_plugin {
                     $crate::install_panic_hook();
                     $crate::parse_settings::<$plugin>(&settings).map(|_| ())
                 }
-                fn access_queries(settings: ::std::string::String) -> ::std::vec::Vec<$crate::AccessQuery> {
+                fn evaluate() -> ::std::result::Result<::std::vec::Vec<$crate::Finding>, $crate::PluginError> {
                     $crate::install_panic_hook();
-                    $crate::access_queries::<$plugin>(&settings)
-                }
-                fn proxy_queries(settings: ::std::string::String) -> ::std::vec::Vec<$crate::ProxyQuery> {
-                    $crate::install_panic_hook();
-                    $crate::proxy_queries::<$plugin>(&settings)
-                }
-                fn evaluate(
-                    request: $crate::Request,
-                ) -> ::std::result::Result<::std::vec::Vec<$crate::Finding>, $crate::PluginError> {
-                    $crate::install_panic_hook();
-                    $crate::evaluate::<$plugin>(&request)
+                    $crate::evaluate::<$plugin>(&$crate::Facts::from_host())
                 }
             }
             // Native builds (unit tests) link no component exports: their

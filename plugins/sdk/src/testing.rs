@@ -1,73 +1,180 @@
 //! Builders for unit-testing rule logic natively.
 //!
-//! The host computes facts (which policies isolate which workload); rule tests
-//! state those facts directly instead of re-deriving them, so a test reads as
-//! "given this model, the rule reports that". End-to-end behaviour (real
-//! manifests through the real host) is covered by the fixture suites in
-//! `tests/`.
+//! The host computes facts (which policies isolate which workload, which
+//! workloads play the proxy); rule tests state those facts directly instead
+//! of re-deriving them, so a test reads as "given these facts, the rule
+//! reports that". End-to-end behaviour (real manifests through the real
+//! host) is covered by the fixture suites in `tests/`.
+
+use std::collections::BTreeMap;
 
 use crate::{
-    Container, Isolation, Label, NetworkPolicy, RbacFacts, Request, SourceObject, Workload,
+    AccessGrant, AccessQuery, AddressClasses, Container, Direction, Facts, Flow, Isolation, Label,
+    LabelSelector, Namespace, NetworkPolicy, PortRange, PortRef, ProxyConfig, ProxyRequest,
+    ProxyRole, ProxyVerdict, RbacBinding, RbacRole, RbacSubject, SelectorOperator, Source,
+    SourceObject, Workload, WorkloadKind, WorkloadRole,
 };
 
-/// Builds a [`Request`] object by object.
+/// Facts stated by a test.
 #[derive(Debug, Clone)]
-pub struct RequestBuilder {
-    request: Request,
+pub(crate) struct Fixed {
+    pub(crate) settings: String,
+    pub(crate) enabled: Vec<String>,
+    pub(crate) excluded: Vec<String>,
+    pub(crate) objects: Vec<SourceObject>,
+    pub(crate) namespaces: Vec<Namespace>,
+    pub(crate) workloads: Vec<Workload>,
+    pub(crate) policies: Vec<NetworkPolicy>,
+    /// (workload, 0 ingress | 1 egress) → flows.
+    pub(crate) flows: BTreeMap<(u32, usize), Vec<Flow>>,
+    pub(crate) roles: Vec<RbacRole>,
+    pub(crate) bindings: Vec<RbacBinding>,
+    pub(crate) grants: Vec<(AccessQuery, Vec<AccessGrant>)>,
+    pub(crate) proxies: Vec<ProxyConfig>,
+    pub(crate) verdicts: Vec<(u32, ProxyRequest, ProxyVerdict)>,
+    pub(crate) addresses: Vec<(String, AddressClasses)>,
+    pub(crate) proxy_role: ProxyRole,
+    pub(crate) dns_role: (WorkloadRole, Vec<String>),
+    pub(crate) allowed: (Vec<WorkloadRole>, Vec<String>),
+    pub(crate) admins: Vec<RbacSubject>,
 }
 
-impl Default for RequestBuilder {
-    fn default() -> Self {
-        Self::new()
+fn empty_role(namespace: &str) -> WorkloadRole {
+    WorkloadRole {
+        namespace: namespace.to_string(),
+        labels: Vec::new(),
+        workloads: Vec::new(),
     }
 }
 
-impl RequestBuilder {
-    /// An empty model with `{}` settings and no rule enabled.
-    pub fn new() -> Self {
-        RequestBuilder {
-            request: Request {
-                settings: "{}".to_string(),
-                enabled_rules: Vec::new(),
-                excluded_namespaces: Vec::new(),
-                objects: Vec::new(),
-                namespaces: Vec::new(),
-                workloads: Vec::new(),
-                network_policies: Vec::new(),
-                rbac: RbacFacts {
-                    roles: Vec::new(),
-                    bindings: Vec::new(),
-                    answers: Vec::new(),
-                },
-                proxies: Vec::new(),
-                proxy_answers: Vec::new(),
+impl Default for Fixed {
+    fn default() -> Self {
+        Fixed {
+            settings: "{}".to_string(),
+            enabled: Vec::new(),
+            excluded: Vec::new(),
+            objects: Vec::new(),
+            namespaces: Vec::new(),
+            workloads: Vec::new(),
+            policies: Vec::new(),
+            flows: BTreeMap::new(),
+            roles: Vec::new(),
+            bindings: Vec::new(),
+            grants: Vec::new(),
+            proxies: Vec::new(),
+            verdicts: Vec::new(),
+            addresses: Vec::new(),
+            proxy_role: ProxyRole {
+                pods: empty_role("egress-proxy"),
+                cidrs: Vec::new(),
+                ports: vec![3128],
+                hosts: Vec::new(),
+                client_namespaces: Vec::new(),
+                client_cidrs: Vec::new(),
             },
+            dns_role: (empty_role("kube-system"), Vec::new()),
+            allowed: (Vec::new(), Vec::new()),
+            admins: Vec::new(),
         }
+    }
+}
+
+/// Whether labels match a selector (for stated facts only: in a plugin the
+/// host answers this).
+pub(crate) fn matches(selector: &LabelSelector, labels: &[Label]) -> bool {
+    selector.requirements.iter().all(|r| {
+        let value = labels.iter().find(|l| l.key == r.key).map(|l| &l.value);
+        match r.operator {
+            SelectorOperator::In => value.is_some_and(|v| r.values.contains(v)),
+            SelectorOperator::NotIn => value.is_none_or(|v| !r.values.contains(v)),
+            SelectorOperator::Exists => value.is_some(),
+            SelectorOperator::DoesNotExist => value.is_none(),
+        }
+    })
+}
+
+/// Resolved ports for stated facts, as the host resolves them.
+pub(crate) fn resolved_ports(
+    f: &Fixed,
+    policy: u32,
+    direction: Direction,
+    rule: u32,
+    destination: u32,
+) -> Option<Vec<PortRange>> {
+    let p = f.policies.get(policy as usize)?;
+    let rules = match direction {
+        Direction::Ingress => &p.ingress,
+        Direction::Egress => &p.egress,
+    };
+    let r = rules.get(rule as usize)?;
+    let dest = f.workloads.get(destination as usize)?;
+    if r.ports.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for spec in &r.ports {
+        match &spec.port {
+            None => out.push(PortRange {
+                protocol: spec.protocol,
+                first: 1,
+                last: u16::MAX,
+            }),
+            Some(PortRef::Number(n)) => out.push(PortRange {
+                protocol: spec.protocol,
+                first: *n,
+                last: spec.end_port.unwrap_or(*n),
+            }),
+            Some(PortRef::Name(name)) => {
+                for cp in dest.containers.iter().flat_map(|c| &c.ports) {
+                    if cp.name.as_deref() == Some(name.as_str()) && cp.protocol == spec.protocol {
+                        out.push(PortRange {
+                            protocol: spec.protocol,
+                            first: cp.port,
+                            last: cp.port,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Builds [`Facts`] object by object.
+#[derive(Debug, Clone, Default)]
+pub struct FactsBuilder {
+    facts: Fixed,
+}
+
+impl FactsBuilder {
+    /// No objects, `{}` settings and no rule enabled.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Sets the settings JSON.
     pub fn settings(mut self, json: &str) -> Self {
-        self.request.settings = json.to_string();
+        self.facts.settings = json.to_string();
         self
     }
 
     /// Enables rules by ID.
     pub fn enable(mut self, rules: &[&str]) -> Self {
-        self.request
-            .enabled_rules
+        self.facts
+            .enabled
             .extend(rules.iter().map(|r| r.to_string()));
         self
     }
 
     /// Excludes a namespace from reporting.
     pub fn exclude(mut self, namespace: &str) -> Self {
-        self.request.excluded_namespaces.push(namespace.to_string());
+        self.facts.excluded.push(namespace.to_string());
         self
     }
 
     fn add_object(&mut self, api_version: &str, kind: &str, ns: &str, name: &str) -> u32 {
-        let id = u32::try_from(self.request.objects.len()).unwrap_or(u32::MAX);
-        self.request.objects.push(SourceObject {
+        let id = u32::try_from(self.facts.objects.len()).unwrap_or(u32::MAX);
+        self.facts.objects.push(SourceObject {
             id,
             api_version: api_version.to_string(),
             kind: kind.to_string(),
@@ -75,7 +182,6 @@ impl RequestBuilder {
             name: name.to_string(),
             labels: Vec::new(),
             annotations: Vec::new(),
-            raw_json: "{}".to_string(),
         });
         id
     }
@@ -91,9 +197,16 @@ impl RequestBuilder {
         egress_isolated_by: &[u32],
     ) -> Self {
         let object = self.add_object("apps/v1", "Deployment", ns, name);
-        self.request.workloads.push(Workload {
+        let id = u32::try_from(self.facts.workloads.len()).unwrap_or(u32::MAX);
+        let identities = vec![RbacSubject {
+            kind: crate::SubjectKind::ServiceAccount,
+            name: "default".to_string(),
+            namespace: Some(ns.to_string()),
+        }];
+        self.facts.workloads.push(Workload {
+            id,
             object,
-            kind: "Deployment".to_string(),
+            kind: WorkloadKind::Deployment,
             namespace: ns.to_string(),
             name: name.to_string(),
             labels: labels
@@ -105,6 +218,8 @@ impl RequestBuilder {
                 .collect(),
             service_account: "default".to_string(),
             automount_service_account_token: None,
+            token_mounted: true,
+            identities,
             host_network: false,
             containers: vec![Container {
                 name: "app".to_string(),
@@ -119,8 +234,6 @@ impl RequestBuilder {
                 ingress: ingress_isolated_by.to_vec(),
                 egress: egress_isolated_by.to_vec(),
             },
-            ingress_flows: Vec::new(),
-            egress_flows: Vec::new(),
         });
         self
     }
@@ -134,13 +247,41 @@ impl RequestBuilder {
             &policy.namespace,
             &policy.name,
         );
-        self.request.network_policies.push(policy);
+        self.facts.policies.push(policy);
         self
     }
 
-    /// The finished request.
-    pub fn build(self) -> Request {
-        self.request
+    /// States the flows of workload `id` in `direction`.
+    pub fn flows(mut self, id: u32, direction: Direction, flows: Vec<Flow>) -> Self {
+        let slot = match direction {
+            Direction::Ingress => 0,
+            Direction::Egress => 1,
+        };
+        self.facts.flows.insert((id, slot), flows);
+        self
+    }
+
+    /// States the answer to an access query.
+    pub fn who_can(mut self, query: AccessQuery, grants: Vec<AccessGrant>) -> Self {
+        self.facts.grants.push((query, grants));
+        self
+    }
+
+    /// States the proxy role.
+    pub fn proxy_role(mut self, role: ProxyRole) -> Self {
+        self.facts.proxy_role = role;
+        self
+    }
+
+    /// States the admins.
+    pub fn admins(mut self, admins: Vec<RbacSubject>) -> Self {
+        self.facts.admins = admins;
+        self
+    }
+
+    /// The finished facts.
+    pub fn build(self) -> Facts {
+        Facts::with_source(Source::Fixed(Box::new(self.facts)))
     }
 }
 

@@ -4,15 +4,15 @@
 //! only to TLS ports, end with `deny all`, log, and listen only where it
 //! should.
 //!
-//! The plugin asks the host to evaluate requests (`proxy-queries`) against
-//! every squid configuration of the inputs; the host's evaluator is the one
-//! the tests hold against a real squid.
-
-use std::collections::BTreeMap;
+//! The plugin asks the host to evaluate requests (`facts.evaluate-proxy`)
+//! against every squid configuration of the inputs; the host's evaluator is
+//! the one the tests hold against a real squid. The proxy's pods and its
+//! intended clients are the policy set's `roles.proxy`.
 
 use ipnet::IpNet;
 use palisade_sdk::{
-    Context, Labels as _, Plugin, PortRef, ProxyConfig, ProxyQuery, Rule, Severity, Workload,
+    Context, Direction, Plugin, ProxyConfig, ProxyRequest as ProxyQuery, Rule, SettingSpec,
+    SettingType, Severity, Workload,
 };
 use serde::Deserialize;
 
@@ -20,9 +20,6 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Settings {
-    /// The intended client ranges (pod network). Default: 10.0.0.0/8.
-    #[serde(default = "default_clients")]
-    pub client_cidrs: Vec<String>,
     /// The intended destination allow-list (squid dstdomain syntax); empty:
     /// drift is not checked.
     #[serde(default)]
@@ -30,37 +27,19 @@ pub struct Settings {
     /// An address that is not a client, to probe for an open proxy.
     #[serde(default = "default_outsider")]
     pub outside_client: String,
-    /// Namespace of the proxy pods, for the NetworkPolicy cross-check.
-    #[serde(default = "default_proxy_namespace")]
-    pub proxy_namespace: String,
-    /// Labels of the proxy pods.
-    #[serde(default = "default_proxy_labels")]
-    pub proxy_pod_selector: BTreeMap<String, String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            client_cidrs: default_clients(),
             allowed_destinations: Vec::new(),
             outside_client: default_outsider(),
-            proxy_namespace: default_proxy_namespace(),
-            proxy_pod_selector: default_proxy_labels(),
         }
     }
 }
 
-fn default_clients() -> Vec<String> {
-    vec!["10.0.0.0/8".into()]
-}
 fn default_outsider() -> String {
     "203.0.113.10".into()
-}
-fn default_proxy_namespace() -> String {
-    "egress-proxy".into()
-}
-fn default_proxy_labels() -> BTreeMap<String, String> {
-    BTreeMap::from([("app".to_string(), "squid".to_string())])
 }
 
 /// Why a query is asked.
@@ -108,7 +87,7 @@ fn destinations(s: &Settings) -> Vec<String> {
     d
 }
 
-fn plan(s: &Settings) -> Vec<(Probe, ProxyQuery)> {
+fn plan(s: &Settings, client_cidrs: &[String]) -> Vec<(Probe, ProxyQuery)> {
     let q = |client: &str, method: &str, host: &str, port: u16| ProxyQuery {
         client: client.to_string(),
         method: method.to_string(),
@@ -121,7 +100,7 @@ fn plan(s: &Settings) -> Vec<(Probe, ProxyQuery)> {
         out.push((Probe::Open, q(&s.outside_client, "GET", d, 80)));
         out.push((Probe::Open, q(&s.outside_client, "CONNECT", d, 443)));
     }
-    for client in s.client_cidrs.iter().filter_map(|c| first_host(c)) {
+    for client in client_cidrs.iter().filter_map(|c| first_host(c)) {
         for d in &dests {
             for port in [22, 25, 8080, 3306] {
                 out.push((Probe::ConnectPort, q(&client, "CONNECT", d, port)));
@@ -162,42 +141,49 @@ impl Plugin for Squid {
         and destinations, no SSRF into metadata or internal ranges, CONNECT only to TLS ports, a \
         final deny, access logs, and a listener only where it should be.";
     type Settings = Settings;
+    const SETTINGS: &'static [SettingSpec] = &[
+        SettingSpec {
+            name: "allowedDestinations",
+            kind: SettingType::TextList,
+            doc: "The intended destination allow-list, in squid dstdomain syntax; empty: drift is not checked",
+        },
+        SettingSpec {
+            name: "outsideClient",
+            kind: SettingType::Text,
+            doc: "An address that is not a client, to probe for an open proxy (default: 203.0.113.10)",
+        },
+    ];
     const RULES: &'static [Rule<Settings>] = &[
         SQ001, SQ002, SQ003, SQ004, SQ005, SQ006, SQ007, SQ008, SQ009, SQ010, SQ011,
     ];
 
     fn validate(s: &Settings) -> Result<(), String> {
-        for c in &s.client_cidrs {
-            c.parse::<IpNet>()
-                .map_err(|_| format!("`{c}` is not a CIDR"))?;
-        }
         s.outside_client
             .parse::<std::net::IpAddr>()
             .map_err(|_| format!("`{}` is not an address", s.outside_client))?;
         Ok(())
     }
-
-    fn proxy_queries(s: &Settings) -> Vec<ProxyQuery> {
-        plan(s).into_iter().map(|(_, q)| q).collect()
-    }
 }
 
 palisade_sdk::export_plugin!(Squid);
 
-/// (config, probe, query, deciding line) for every answer.
+/// (config, probe, request, allowed, deciding line) for every probe of the
+/// plan against every configuration, as the host's evaluator decides.
 fn answers<'a>(
-    cx: &'a Context<'_, Settings>,
+    cx: &Context<'a, Settings>,
 ) -> Vec<(&'a ProxyConfig, Probe, ProxyQuery, bool, Option<u32>)> {
-    let p = plan(cx.settings());
-    cx.request()
-        .proxy_answers
-        .iter()
-        .filter_map(|a| {
-            let config = cx.request().proxies.get(a.config as usize)?;
-            let (probe, query) = p.get(a.query as usize)?;
-            Some((config, probe.clone(), query.clone(), a.allowed, a.line))
-        })
-        .collect()
+    let facts = cx.facts();
+    let p = plan(cx.settings(), &facts.proxy().client_cidrs);
+    let mut out = Vec::new();
+    for (i, config) in facts.proxies().iter().enumerate() {
+        let index = u32::try_from(i).unwrap_or(u32::MAX);
+        for (probe, query) in &p {
+            if let Some(v) = facts.evaluate_proxy(index, query) {
+                out.push((config, probe.clone(), query.clone(), v.allowed, v.line));
+            }
+        }
+    }
+    out
 }
 
 fn line_or_last(config: &ProxyConfig, line: Option<u32>) -> u32 {
@@ -236,7 +222,7 @@ fn report_once(
         }
         seen.push(config.object);
         out.report(config.object, message(config, &probe, &query, line))
-            .at(format!("/lines/{}", line_or_last(config, line)))
+            .at_line(line_or_last(config, line))
             .fix(fix);
     }
 }
@@ -312,7 +298,7 @@ End the list with `http_access deny all`.
 None.
 "#,
     check: |cx, out| {
-        for config in &cx.request().proxies {
+        for config in cx.facts().proxies() {
             let last = config.access.last();
             // ACL names are case-insensitive in squid (`deny ALL`).
             let ok = last.is_some_and(|a| {
@@ -327,7 +313,7 @@ None.
                         config.file
                     ),
                 )
-                .at(format!("/lines/{line}"))
+                .at_line(line)
                 .fix("add `http_access deny all` as the last http_access line");
             }
         }
@@ -427,7 +413,7 @@ See the plugin settings.
                     decided(line)
                 ),
             )
-            .at(format!("/lines/{}", line_or_last(config, line)))
+            .at_line(line_or_last(config, line))
             .fix("deny metadata, loopback, link-local and private destinations before any allow");
         }
     },
@@ -508,14 +494,14 @@ Log to a file or a daemon: `access_log stdio:/var/log/squid/access.log`.
 None.
 "#,
     check: |cx, out| {
-        for config in &cx.request().proxies {
+        for config in cx.facts().proxies() {
             for (value, line) in &config.access_logs {
                 if value == "none" {
                     out.report(
                         config.object,
                         format!("{} disables the access log", config.file),
                     )
-                    .at(format!("/lines/{line}"))
+                    .at_line(*line)
                     .fix("log to a file or a daemon");
                 }
             }
@@ -555,7 +541,7 @@ listener (`PX004`).
 None.
 "#,
     check: |cx, out| {
-        for config in &cx.request().proxies {
+        for config in cx.facts().proxies() {
             // In a ConfigMap the config runs in a pod: its NetworkPolicy
             // decides who reaches the listener (PX004), and pod addresses are
             // not known in advance.
@@ -575,7 +561,7 @@ None.
                         config.object,
                         format!("`http_port {}` listens on every interface", l.port),
                     )
-                    .at(format!("/lines/{}", l.line))
+                    .at_line(l.line)
                     .fix("bind http_port to the proxy's address");
                 }
             }
@@ -613,7 +599,7 @@ List the domains that are needed.
 None.
 "#,
     check: |cx, out| {
-        for config in &cx.request().proxies {
+        for config in cx.facts().proxies() {
             // Case-insensitive, as squid compares ACL names.
             let used: Vec<String> = config
                 .access
@@ -628,15 +614,8 @@ None.
                 .iter()
                 .filter(|a| used.contains(&a.name.to_ascii_lowercase()))
             {
-                let everything = acl.values.iter().any(|v| match acl.type_name.as_str() {
-                    "dstdomain" => v == ".",
-                    "dstdom_regex" => {
-                        matches!(v.as_str(), ".*" | "." | "^.*$" | "^.*" | ".*$" | ".+")
-                    }
-                    "dst" => v == "0.0.0.0/0" || v == "::/0" || v == "all",
-                    _ => false,
-                });
-                if everything {
+                // The host's evaluator decides what matches everything.
+                if acl.matches_every_destination {
                     out.report(
                         config.object,
                         format!(
@@ -644,10 +623,7 @@ None.
                             acl.name, acl.type_name
                         ),
                     )
-                    .at(format!(
-                        "/lines/{}",
-                        acl.lines.first().copied().unwrap_or(1)
-                    ))
+                    .at_line(acl.lines.first().copied().unwrap_or(1))
                     .fix("list the destinations that are needed");
                 }
             }
@@ -698,17 +674,16 @@ See the plugin settings.
                 _ => continue,
             };
             out.report(config.object, problem)
-                .at(format!("/lines/{}", line_or_last(config, line)))
+                .at_line(line_or_last(config, line))
                 .fix("make the dstdomain ACLs match allowedDestinations");
         }
     },
 };
 
-fn is_proxy(s: &Settings, w: &Workload) -> bool {
-    w.namespace == s.proxy_namespace
-        && s.proxy_pod_selector
-            .iter()
-            .all(|(k, v)| w.labels.label(k) == Some(v.as_str()))
+/// Whether the workload is the proxy, as the host resolved the policy
+/// set's `roles.proxy`.
+fn is_proxy(cx: &Context<'_, Settings>, w: &Workload) -> bool {
+    cx.facts().proxy().pods.has(w.id)
 }
 
 const SQ010: Rule<Settings> = Rule {
@@ -737,13 +712,12 @@ Align the policy's ports with `http_port`.
 
 ## Settings
 
-`proxyNamespace`, `proxyPodSelector`.
+None; the proxy's pods are the policy set's `roles.proxy`.
 "#,
     check: |cx, out| {
-        let s = cx.settings();
         let listening: Vec<u16> = cx
-            .request()
-            .proxies
+            .facts()
+            .proxies()
             .iter()
             .flat_map(|c| c.listeners.iter().map(|l| l.port))
             .collect();
@@ -756,8 +730,8 @@ Align the policy's ports with `http_port`.
                 let to_proxy: Vec<&Workload> = m
                     .workloads
                     .iter()
-                    .filter_map(|&i| cx.request().workloads.get(i as usize))
-                    .filter(|d| is_proxy(s, d))
+                    .filter_map(|&i| cx.workload(i))
+                    .filter(|d| is_proxy(cx, d))
                     .collect();
                 let Some(proxy) = to_proxy.first() else {
                     continue;
@@ -765,19 +739,16 @@ Align the policy's ports with `http_port`.
                 if f.rule.ports.is_empty() {
                     continue; // every port: PX002's concern
                 }
-                let serves = f.rule.ports.iter().any(|p| match &p.port {
-                    None => true,
-                    Some(PortRef::Number(n)) => {
-                        let end = p.end_port.unwrap_or(*n);
-                        listening.iter().any(|l| (*n..=end).contains(l))
-                    }
-                    Some(PortRef::Name(name)) => {
-                        proxy.containers.iter().flat_map(|c| &c.ports).any(|cp| {
-                            cp.name.as_deref() == Some(name.as_str())
-                                && listening.contains(&cp.port)
-                        })
-                    }
-                });
+                // Named ports resolve on the proxy's containers (the host
+                // resolves them).
+                let serves = cx
+                    .facts()
+                    .resolved_ports(f.flow.policy, Direction::Egress, f.flow.rule, proxy.id)
+                    .is_none_or(|ranges| {
+                        ranges
+                            .iter()
+                            .any(|r| listening.iter().any(|l| (r.first..=r.last).contains(l)))
+                    });
                 if !serves {
                     out.report(
                         f.policy.object,
@@ -792,7 +763,7 @@ Align the policy's ports with `http_port`.
                             listening.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
                         ),
                     )
-                    .at(format!("/spec/egress/{}/ports", f.flow.rule))
+                    .at(format!("{}/ports", f.rule.path))
                     .fix("allow the port squid listens on");
                 }
             }
@@ -870,16 +841,13 @@ Keep the proxy's client ACLs equal to the pod ranges that use it.
 
 ## Settings
 
-`clientCidrs`, `proxyNamespace`, `proxyPodSelector`.
+None; the intended client ranges and the proxy's pods are the policy set's
+`roles.proxy` (`clientCidrs`, `namespace`, `podSelector`).
 "#,
     check: |cx, out| {
-        let s = cx.settings();
-        let intended: Vec<IpNet> = s
-            .client_cidrs
-            .iter()
-            .filter_map(|c| c.parse().ok())
-            .collect();
-        for config in &cx.request().proxies {
+        let client_cidrs = &cx.facts().proxy().client_cidrs;
+        let intended: Vec<IpNet> = client_cidrs.iter().filter_map(|c| c.parse().ok()).collect();
+        for config in cx.facts().proxies() {
             let sources = admitted_sources(config);
             for (value, line) in &sources {
                 let net: Option<IpNet> = if value == "all" {
@@ -894,9 +862,9 @@ Keep the proxy's client ACLs equal to the pod ranges that use it.
                 if !intended.iter().any(|i| i.contains(&net)) {
                     out.report(
                         config.object,
-                        format!("the proxy admits clients in `{value}`, outside the intended client ranges ({})", s.client_cidrs.join(", ")),
+                        format!("the proxy admits clients in `{value}`, outside the intended client ranges ({})", client_cidrs.join(", ")),
                     )
-                    .at(format!("/lines/{line}"))
+                    .at_line(*line)
                     .fix("keep the client ACLs equal to the pod ranges that use the proxy");
                 }
             }
@@ -913,8 +881,8 @@ Keep the proxy's client ACLs equal to the pod ranges that use it.
                     f.peer.is_some_and(|(_, m)| {
                         m.workloads
                             .iter()
-                            .filter_map(|&i| cx.request().workloads.get(i as usize))
-                            .any(|d| is_proxy(s, d))
+                            .filter_map(|&i| cx.workload(i))
+                            .any(|d| is_proxy(cx, d))
                     })
                 });
                 if !sends_to_proxy {
@@ -933,7 +901,7 @@ Keep the proxy's client ACLs equal to the pod ranges that use it.
                                 w.kind, w.namespace, w.name
                             ),
                         )
-                        .at(format!("/lines/{}", config.access.last().map_or(1, |a| a.line)))
+                        .at_line(config.access.last().map_or(1, |a| a.line))
                         .fix("admit the pod ranges that use the proxy in the client ACL");
                     }
                 }
@@ -952,8 +920,8 @@ mod tests {
             allowed_destinations: vec![".github.com".into()],
             ..Settings::default()
         };
-        let p = plan(&s);
-        assert_eq!(p.len(), Squid::proxy_queries(&s).len());
+        let p = plan(&s, &["10.0.0.0/8".to_string()]);
+        assert_eq!(p, plan(&s, &["10.0.0.0/8".to_string()]));
         for probe in [
             Probe::Open,
             Probe::ConnectPort,

@@ -14,7 +14,10 @@
 )]
 
 use palisade_sdk::__bindings::exports::palisade::policy::plugin::Guest;
-use palisade_sdk::{Finding, PluginError, PluginMetadata, Request, RuleInfo, Severity};
+use palisade_sdk::{
+    Facts, Finding, Location, PluginError, PluginMetadata, ProxyRequest, RuleInfo, Setting,
+    SettingType, Severity,
+};
 use std::hint::black_box;
 
 struct Hostile;
@@ -44,7 +47,7 @@ fn finding(rule: &str, object: u32, message: String) -> Finding {
         severity: Severity::Warning,
         message,
         object,
-        path: Some("/metadata/name".to_string()),
+        at: Location::Field("/metadata/name".to_string()),
         remediation: None,
     }
 }
@@ -69,6 +72,14 @@ impl Guest for Hostile {
                 summary: "Reports every object (when behaving)".to_string(),
                 doc: "## What it checks\n\nNothing real.\n".to_string(),
             }],
+            settings: ["behaviour", "message", "fix", "log"]
+                .into_iter()
+                .map(|name| Setting {
+                    name: name.to_string(),
+                    type_: SettingType::Text,
+                    doc: "What to do, and what to say".to_string(),
+                })
+                .collect(),
         }
     }
 
@@ -81,28 +92,11 @@ impl Guest for Hostile {
         }
     }
 
-    fn access_queries(_settings: String) -> Vec<palisade_sdk::AccessQuery> {
-        Vec::new()
-    }
-
-    fn proxy_queries(settings: String) -> Vec<palisade_sdk::ProxyQuery> {
-        // As many questions as the host accepts: each costs host work.
-        if behaviour(&settings) != "many-queries" {
-            return Vec::new();
-        }
-        (0..100_000u32)
-            .map(|i| palisade_sdk::ProxyQuery {
-                client: "10.0.0.1".to_string(),
-                method: "GET".to_string(),
-                host: format!("h{i}.example"),
-                port: 443,
-            })
-            .collect()
-    }
-
-    fn evaluate(request: Request) -> Result<Vec<Finding>, PluginError> {
+    fn evaluate() -> Result<Vec<Finding>, PluginError> {
         palisade_sdk::install_panic_hook();
-        match behaviour(&request.settings).as_str() {
+        let facts = Facts::from_host();
+        let settings = facts.settings().to_string();
+        match behaviour(&settings).as_str() {
             "loop" => loop {
                 black_box(());
             },
@@ -123,46 +117,76 @@ impl Guest for Hostile {
             "unknown-object" => Ok(vec![finding("HOSTILE001", 1_000_000, "nobody".to_string())]),
             "bad-path" => {
                 let mut f = finding("HOSTILE001", 0, "bad path".to_string());
-                f.path = Some("metadata.name".to_string());
+                f.at = Location::Field("metadata.name".to_string());
                 Ok(vec![f])
             }
             // Says what the policy set tells it to: hostile text in every
             // field a plugin controls (message, remediation, log line).
             "echo" => {
-                palisade_sdk::log(
-                    palisade_sdk::LogLevel::Warn,
-                    &setting(&request.settings, "log"),
-                );
-                Ok(request
-                    .objects
+                palisade_sdk::log(palisade_sdk::LogLevel::Warn, &setting(&settings, "log"));
+                Ok(facts
+                    .objects()
                     .iter()
                     .map(|o| {
-                        let mut f =
-                            finding("HOSTILE001", o.id, setting(&request.settings, "message"));
-                        f.remediation = Some(setting(&request.settings, "fix"));
+                        let mut f = finding("HOSTILE001", o.id, setting(&settings, "message"));
+                        f.remediation = Some(setting(&settings, "fix"));
                         f
                     })
                     .collect())
             }
-            // Repeats every object as the host gave it, in messages and
-            // the log: what a careless (or greedy) plugin could print.
+            // Repeats everything the host tells it about every object (and
+            // every container's environment), in messages and the log: what
+            // a careless (or greedy) plugin could print.
             "raw-json" => {
-                for o in &request.objects {
-                    palisade_sdk::log(palisade_sdk::LogLevel::Info, &o.raw_json);
+                let dump = |o: &palisade_sdk::SourceObject| {
+                    let labels: Vec<String> = o
+                        .labels
+                        .iter()
+                        .chain(&o.annotations)
+                        .map(|l| format!("{}={}", l.key, l.value))
+                        .collect();
+                    format!("{o:?} {}", labels.join(" "))
+                };
+                for o in facts.objects() {
+                    palisade_sdk::log(palisade_sdk::LogLevel::Info, &dump(o));
                 }
-                Ok(request
-                    .objects
+                for w in facts.workloads() {
+                    palisade_sdk::log(palisade_sdk::LogLevel::Info, &format!("{w:?}"));
+                }
+                Ok(facts
+                    .objects()
                     .iter()
-                    .map(|o| {
-                        let annotations: Vec<String> =
-                            o.annotations.iter().map(|l| l.value.clone()).collect();
-                        finding(
-                            "HOSTILE001",
-                            o.id,
-                            format!("{} {}", o.raw_json, annotations.join(" ")),
-                        )
-                    })
+                    .map(|o| finding("HOSTILE001", o.id, dump(o)))
                     .collect())
+            }
+            // Asks the host far more than its fuel pays for: each verdict
+            // is host work, priced against the plugin's fuel.
+            "many-queries" => {
+                let mut allowed = 0u32;
+                for i in 0..1_000_000u32 {
+                    let request = ProxyRequest {
+                        client: "10.0.0.1".to_string(),
+                        method: "GET".to_string(),
+                        host: format!("h{i}.example"),
+                        port: 443,
+                    };
+                    for p in 0..facts.proxies().len() {
+                        let p = u32::try_from(p).unwrap_or(u32::MAX);
+                        if facts.evaluate_proxy(p, &request).is_some_and(|v| v.allowed) {
+                            allowed += 1;
+                        }
+                    }
+                    black_box(facts.who_can(&palisade_sdk::AccessQuery {
+                        verb: "get".to_string(),
+                        api_group: String::new(),
+                        resource: format!("r{i}"),
+                        subresource: None,
+                        name: None,
+                        non_resource_url: None,
+                        scope: palisade_sdk::AccessScope::AnyNamespace,
+                    }));
+                }
+                Ok(vec![finding("HOSTILE001", 0, format!("{allowed} allowed"))])
             }
             "error" => Err(PluginError {
                 message: "cannot evaluate this".to_string(),
@@ -175,10 +199,10 @@ impl Guest for Hostile {
                 format!("{:?}", std::env::var("HOME")),
             )]),
             _ => {
-                let seen = format!("saw {} objects", request.objects.len());
+                let seen = format!("saw {} objects", facts.objects().len());
                 palisade_sdk::log(palisade_sdk::LogLevel::Info, &seen);
-                Ok(request
-                    .objects
+                Ok(facts
+                    .objects()
                     .iter()
                     .map(|o| finding("HOSTILE001", o.id, format!("saw {} {}", o.kind, o.name)))
                     .collect())

@@ -21,7 +21,7 @@
 )]
 
 use palisade_sdk::__bindings::exports::palisade::policy::plugin::Guest;
-use palisade_sdk::{Finding, PluginError, PluginMetadata, Request, RuleInfo, Severity};
+use palisade_sdk::{Finding, Location, PluginError, PluginMetadata, RuleInfo, Severity};
 
 /// Bytes before the JSON: the marker, which must occur once in the component.
 const MARKER_LEN: usize = 27;
@@ -89,6 +89,7 @@ impl Guest for Impostor {
             version: "0.0.0".to_string(),
             description: "Claims what it is told to".to_string(),
             rules,
+            settings: Vec::new(),
         }
     }
 
@@ -96,26 +97,19 @@ impl Guest for Impostor {
         Ok(())
     }
 
-    fn access_queries(_settings: String) -> Vec<palisade_sdk::AccessQuery> {
-        Vec::new()
-    }
-
-    fn proxy_queries(_settings: String) -> Vec<palisade_sdk::ProxyQuery> {
-        Vec::new()
-    }
-
-    fn evaluate(request: Request) -> Result<Vec<Finding>, PluginError> {
+    fn evaluate() -> Result<Vec<Finding>, PluginError> {
+        let facts = palisade_sdk::Facts::from_host();
         let v = config();
         let Some(rule) = v["rules"][0].as_str().filter(|_| v["report_all"] == true) else {
             return Ok(Vec::new());
         };
-        Ok((0..request.objects.len())
+        Ok((0..facts.objects().len())
             .map(|i| Finding {
                 rule: rule.to_string(),
                 severity: Severity::Warning,
                 message: "reported on every object".to_string(),
                 object: i as u32,
-                path: None,
+                at: Location::Object,
                 remediation: None,
             })
             .collect())

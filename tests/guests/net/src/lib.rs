@@ -10,7 +10,7 @@
 )]
 
 use palisade_sdk::__bindings::exports::palisade::policy::plugin::Guest;
-use palisade_sdk::{Finding, PluginError, PluginMetadata, Request};
+use palisade_sdk::{Finding, PluginError, PluginMetadata};
 
 struct Escape;
 
@@ -21,6 +21,7 @@ impl Guest for Escape {
             version: "0.0.0".to_string(),
             description: "Tries to leave the sandbox".to_string(),
             rules: Vec::new(),
+            settings: Vec::new(),
         }
     }
 
@@ -28,15 +29,7 @@ impl Guest for Escape {
         Ok(())
     }
 
-    fn access_queries(_settings: String) -> Vec<palisade_sdk::AccessQuery> {
-        Vec::new()
-    }
-
-    fn proxy_queries(_settings: String) -> Vec<palisade_sdk::ProxyQuery> {
-        Vec::new()
-    }
-
-    fn evaluate(_request: Request) -> Result<Vec<Finding>, PluginError> {
+    fn evaluate() -> Result<Vec<Finding>, PluginError> {
         std::net::TcpStream::connect("127.0.0.1:9").map_err(|e| PluginError {
             message: e.to_string(),
         })?;

@@ -1,0 +1,710 @@
+//! The host side of `palisade:policy`: the facts of one check as WIT
+//! values, and the `facts`/`ports` functions plugins call.
+//!
+//! The semantic modules (`model`, `rbac`, `squid`, `roles`) compute plain
+//! Rust data; this module is the one place that maps it to the contract.
+//! Each list is converted on first request and shared by every plugin of
+//! the check ([`Facts`] sits behind an `Arc`), so a plugin that never asks
+//! for RBAC roles costs no conversion of them.
+//!
+//! INVARIANT: host work a plugin asks for is priced. Answering `who-can`,
+//! `proxy-verdict`, `select-workloads` and `resolved-ports` costs
+//! deterministic steps, taken from the plugin's fuel before the work is
+//! done (`runtime::State::charge`): a plugin cannot make the host work for
+//! free.
+
+use std::sync::{Arc, OnceLock};
+
+use crate::facts;
+use crate::model::Model;
+use crate::rbac::Rbac;
+use crate::roles::Resolved;
+use crate::runtime::bindings::palisade::policy::{facts as host_facts, ports as host_ports};
+use crate::runtime::{State, wit};
+use crate::squid::Proxies;
+
+/// Fuel charged for one step of host work done for a plugin (one access
+/// query against one binding or role rule, one proxy request against one
+/// `http_access` line, one workload tested against a selector): about
+/// what the plugin would spend doing it itself.
+pub(crate) const FUEL_PER_HOST_STEP: u64 = 200;
+
+/// Everything the host knows about one check's inputs, with the WIT form of
+/// each list made on first request.
+#[derive(Debug)]
+pub(crate) struct Facts {
+    pub(crate) model: Model,
+    pub(crate) rbac: Rbac,
+    pub(crate) proxies: Proxies,
+    pub(crate) roles: Resolved,
+    pub(crate) excluded_namespaces: Vec<String>,
+    objects: OnceLock<Vec<wit::SourceObject>>,
+    namespaces: OnceLock<Vec<wit::Namespace>>,
+    workloads: OnceLock<Vec<wit::Workload>>,
+    policies: OnceLock<Vec<wit::NetworkPolicy>>,
+    rbac_facts: OnceLock<RbacFacts>,
+    proxy_facts: OnceLock<Vec<wit::ProxyConfig>>,
+}
+
+/// Roles and bindings in WIT form, and where each host role landed.
+#[derive(Debug)]
+struct RbacFacts {
+    roles: Vec<wit::RbacRole>,
+    bindings: Vec<wit::RbacBinding>,
+    /// Entry i: the index in `roles` of the host's role i, if exposed.
+    exposed: Vec<Option<u32>>,
+}
+
+/// One evaluation: the shared facts, and this plugin's settings and rules.
+#[derive(Debug)]
+pub(crate) struct Evaluation {
+    pub(crate) facts: Arc<Facts>,
+    pub(crate) settings: String,
+    pub(crate) enabled_rules: Vec<String>,
+}
+
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+impl Facts {
+    pub(crate) fn new(
+        model: Model,
+        rbac: Rbac,
+        proxies: Proxies,
+        roles: Resolved,
+        excluded_namespaces: Vec<String>,
+    ) -> Facts {
+        Facts {
+            model,
+            rbac,
+            proxies,
+            roles,
+            excluded_namespaces,
+            objects: OnceLock::new(),
+            namespaces: OnceLock::new(),
+            workloads: OnceLock::new(),
+            policies: OnceLock::new(),
+            rbac_facts: OnceLock::new(),
+            proxy_facts: OnceLock::new(),
+        }
+    }
+
+    fn objects(&self) -> &[wit::SourceObject] {
+        self.objects.get_or_init(|| {
+            self.model
+                .objects
+                .iter()
+                .map(|o| wit::SourceObject {
+                    id: o.id,
+                    api_version: o.api_version.clone(),
+                    kind: o.kind.clone(),
+                    namespace: o.namespace.clone(),
+                    name: o.name.clone(),
+                    labels: labels(&o.labels),
+                    annotations: labels(&o.annotations),
+                })
+                .collect()
+        })
+    }
+
+    fn namespaces(&self) -> &[wit::Namespace] {
+        self.namespaces.get_or_init(|| {
+            self.model
+                .namespaces
+                .iter()
+                .map(|n| wit::Namespace {
+                    name: n.name.clone(),
+                    labels: labels(&n.labels),
+                    object: n.object,
+                })
+                .collect()
+        })
+    }
+
+    fn workloads(&self) -> &[wit::Workload] {
+        self.workloads.get_or_init(|| {
+            self.model
+                .workloads
+                .iter()
+                .enumerate()
+                .map(|(i, w)| workload(i, w))
+                .collect()
+        })
+    }
+
+    fn policies(&self) -> &[wit::NetworkPolicy] {
+        self.policies.get_or_init(|| {
+            self.model
+                .network_policies
+                .iter()
+                .map(network_policy)
+                .collect()
+        })
+    }
+
+    fn rbac(&self) -> &RbacFacts {
+        self.rbac_facts.get_or_init(|| rbac_facts(&self.rbac))
+    }
+
+    fn proxies(&self) -> &[wit::ProxyConfig] {
+        self.proxy_facts.get_or_init(|| {
+            self.proxies
+                .configs
+                .iter()
+                .map(|(c, object, file)| proxy_config(c, *object, file))
+                .collect()
+        })
+    }
+}
+
+fn labels(list: &[facts::Label]) -> Vec<wit::Label> {
+    list.iter()
+        .map(|l| wit::Label {
+            key: l.key.clone(),
+            value: l.value.clone(),
+        })
+        .collect()
+}
+
+fn protocol(p: facts::Protocol) -> wit::Protocol {
+    match p {
+        facts::Protocol::Tcp => wit::Protocol::Tcp,
+        facts::Protocol::Udp => wit::Protocol::Udp,
+        facts::Protocol::Sctp => wit::Protocol::Sctp,
+    }
+}
+
+fn subject(s: &facts::Identity) -> wit::RbacSubject {
+    wit::RbacSubject {
+        kind: match s.kind {
+            facts::SubjectKind::User => wit::SubjectKind::User,
+            facts::SubjectKind::Group => wit::SubjectKind::Group,
+            facts::SubjectKind::ServiceAccount => wit::SubjectKind::ServiceAccount,
+        },
+        name: s.name.clone(),
+        namespace: s.namespace.clone(),
+    }
+}
+
+fn workload(i: usize, w: &facts::Workload) -> wit::Workload {
+    use facts::WorkloadKind as K;
+    wit::Workload {
+        id: index(i),
+        object: w.object,
+        kind: match w.kind {
+            K::Pod => wit::WorkloadKind::Pod,
+            K::Deployment => wit::WorkloadKind::Deployment,
+            K::StatefulSet => wit::WorkloadKind::StatefulSet,
+            K::DaemonSet => wit::WorkloadKind::DaemonSet,
+            K::ReplicaSet => wit::WorkloadKind::ReplicaSet,
+            K::ReplicationController => wit::WorkloadKind::ReplicationController,
+            K::Job => wit::WorkloadKind::Job,
+            K::CronJob => wit::WorkloadKind::CronJob,
+        },
+        namespace: w.namespace.clone(),
+        name: w.name.clone(),
+        labels: labels(&w.labels),
+        service_account: w.service_account.clone(),
+        automount_service_account_token: w.automount_service_account_token,
+        token_mounted: w.token_mounted,
+        identities: w.identities().iter().map(subject).collect(),
+        host_network: w.host_network,
+        containers: w
+            .containers
+            .iter()
+            .map(|c| wit::Container {
+                name: c.name.clone(),
+                image: c.image.clone(),
+                init: c.init,
+                ports: c
+                    .ports
+                    .iter()
+                    .map(|p| wit::ContainerPort {
+                        name: p.name.clone(),
+                        port: p.port,
+                        protocol: protocol(p.protocol),
+                    })
+                    .collect(),
+                env: c
+                    .env
+                    .iter()
+                    .map(|e| wit::EnvVar {
+                        name: e.name.clone(),
+                        value: e.value.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        pod_spec_path: w.pod_spec_path.clone(),
+        pod_ips: w.pod_ips.clone(),
+        isolation: wit::Isolation {
+            ingress: w.isolation.ingress.clone(),
+            egress: w.isolation.egress.clone(),
+        },
+    }
+}
+
+fn selector(s: &facts::LabelSelector) -> wit::LabelSelector {
+    use facts::SelectorOperator as O;
+    wit::LabelSelector {
+        requirements: s
+            .requirements
+            .iter()
+            .map(|r| wit::SelectorRequirement {
+                key: r.key.clone(),
+                operator: match r.operator {
+                    O::In => wit::SelectorOperator::In,
+                    O::NotIn => wit::SelectorOperator::NotIn,
+                    O::Exists => wit::SelectorOperator::Exists,
+                    O::DoesNotExist => wit::SelectorOperator::DoesNotExist,
+                },
+                values: r.values.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn selector_from_wit(s: &wit::LabelSelector) -> facts::LabelSelector {
+    use facts::SelectorOperator as O;
+    facts::LabelSelector {
+        requirements: s
+            .requirements
+            .iter()
+            .map(|r| facts::SelectorRequirement {
+                key: r.key.clone(),
+                operator: match r.operator {
+                    wit::SelectorOperator::In => O::In,
+                    wit::SelectorOperator::NotIn => O::NotIn,
+                    wit::SelectorOperator::Exists => O::Exists,
+                    wit::SelectorOperator::DoesNotExist => O::DoesNotExist,
+                },
+                values: r.values.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn classes(c: crate::address::Classes) -> wit::AddressClasses {
+    use crate::address::Classes as C;
+    wit::AddressClasses {
+        public: c.contains(C::PUBLIC),
+        private: c.contains(C::PRIVATE),
+        shared: c.contains(C::SHARED),
+        loopback: c.contains(C::LOOPBACK),
+        link_local: c.contains(C::LINK_LOCAL),
+        metadata: c.contains(C::METADATA),
+    }
+}
+
+fn peer(p: &facts::Peer) -> wit::Peer {
+    match p {
+        facts::Peer::Pods(pp) => wit::Peer::Pods(wit::PodPeer {
+            namespace_selector: pp.namespace_selector.as_ref().map(selector),
+            pod_selector: pp.pod_selector.as_ref().map(selector),
+            every_pod: pp.every_pod(),
+            named_namespaces: pp.named_namespaces(),
+            mutable_namespace_keys: pp.mutable_namespace_keys(),
+        }),
+        facts::Peer::IpBlock(b) => {
+            // The model holds only blocks whose CIDRs parse.
+            let (every_address, c) = crate::address::of_block(&b.cidr, &b.except)
+                .unwrap_or((false, crate::address::Classes::default()));
+            wit::Peer::IpBlock(wit::IpBlock {
+                cidr: b.cidr.clone(),
+                except: b.except.clone(),
+                every_address,
+                classes: classes(c),
+            })
+        }
+    }
+}
+
+fn rule(r: &facts::PolicyRule) -> wit::PolicyRule {
+    wit::PolicyRule {
+        path: r.path.clone(),
+        peers: r.peers.iter().map(peer).collect(),
+        ports: r
+            .ports
+            .iter()
+            .map(|p| wit::PortSpec {
+                protocol: protocol(p.protocol),
+                protocol_defaulted: p.protocol_defaulted,
+                port: p.port.as_ref().map(|p| match p {
+                    facts::PortRef::Number(n) => wit::PortRef::Number(*n),
+                    facts::PortRef::Name(s) => wit::PortRef::Name(s.clone()),
+                }),
+                end_port: p.end_port,
+            })
+            .collect(),
+        matches: r
+            .matches
+            .iter()
+            .map(|m| wit::PeerMatch {
+                namespaces: m.namespaces.clone(),
+                workloads: m.workloads.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn network_policy(p: &facts::NetworkPolicy) -> wit::NetworkPolicy {
+    wit::NetworkPolicy {
+        object: p.object,
+        namespace: p.namespace.clone(),
+        name: p.name.clone(),
+        pod_selector: selector(&p.pod_selector),
+        selects_all: p.pod_selector.requirements.is_empty(),
+        affects_ingress: p.affects_ingress,
+        affects_egress: p.affects_egress,
+        ingress: p.ingress.iter().map(rule).collect(),
+        egress: p.egress.iter().map(rule).collect(),
+        selects: p.selects.clone(),
+    }
+}
+
+fn rbac_subject(s: &crate::rbac::Subject) -> wit::RbacSubject {
+    let kind = facts::SubjectKind::of(&s.kind).unwrap_or(facts::SubjectKind::User);
+    subject(&facts::Identity {
+        kind,
+        name: s.name.clone(),
+        namespace: s.namespace.clone(),
+    })
+}
+
+fn role_kind(kind: &str) -> wit::RoleKind {
+    if kind == "Role" {
+        wit::RoleKind::Role
+    } else {
+        wit::RoleKind::ClusterRole
+    }
+}
+
+fn rbac_facts(rbac: &Rbac) -> RbacFacts {
+    let exposed = rbac.exposed();
+    let roles = rbac
+        .roles
+        .iter()
+        .zip(&exposed)
+        .filter(|(_, e)| e.is_some())
+        .map(|(r, _)| wit::RbacRole {
+            kind: role_kind(r.kind),
+            namespace: r.namespace.clone(),
+            name: r.name.clone(),
+            object: r.object.map(index),
+            rules: r
+                .rules
+                .iter()
+                .map(|r| wit::RbacRule {
+                    verbs: r.verbs.clone(),
+                    api_groups: r.api_groups.clone(),
+                    resources: r.resources.clone(),
+                    resource_names: r.resource_names.clone(),
+                    non_resource_urls: r.non_resource_urls.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    let bindings = rbac
+        .bindings
+        .iter()
+        .map(|b| wit::RbacBinding {
+            object: index(b.object),
+            cluster_wide: b.kind == "ClusterRoleBinding",
+            namespace: b.namespace.clone(),
+            name: b.name.clone(),
+            role: rbac
+                .role_index(b)
+                .and_then(|i| exposed.get(i).copied().flatten()),
+            role_kind: role_kind(&b.role_kind),
+            role_name: b.role_name.clone(),
+            subjects: b.subjects.iter().map(rbac_subject).collect(),
+        })
+        .collect();
+    RbacFacts {
+        roles,
+        bindings,
+        exposed,
+    }
+}
+
+fn proxy_config(c: &crate::squid::SquidConfig, object: u32, file: &str) -> wit::ProxyConfig {
+    wit::ProxyConfig {
+        object,
+        file: file.to_string(),
+        listeners: c
+            .listeners
+            .iter()
+            .map(|l| wit::SquidListener {
+                address: l.address.clone(),
+                port: l.port,
+                options: l.options.clone(),
+                line: l.number,
+            })
+            .collect(),
+        acls: c
+            .acls
+            .iter()
+            .map(|(name, a)| wit::SquidAcl {
+                name: name.clone(),
+                type_name: a.type_name.clone(),
+                values: a.values.clone(),
+                lines: a.fact_lines(),
+                matches_every_destination: a.matches_every_destination(),
+            })
+            .collect(),
+        access: c
+            .access
+            .iter()
+            .map(|a| wit::SquidAccess {
+                allow: a.allow,
+                acls: a.acls.clone(),
+                line: a.number,
+            })
+            .collect(),
+        access_logs: c.access_logs.clone(),
+    }
+}
+
+fn workload_role(r: &crate::roles::ResolvedPods) -> wit::WorkloadRole {
+    wit::WorkloadRole {
+        namespace: r.namespace.clone(),
+        labels: r
+            .labels
+            .iter()
+            .map(|(k, v)| wit::Label {
+                key: k.clone(),
+                value: v.clone(),
+            })
+            .collect(),
+        workloads: r.workloads.clone(),
+    }
+}
+
+/// The evaluation a facts call belongs to; a call outside `evaluate`
+/// traps.
+fn current(state: &State) -> wasmtime::Result<&Evaluation> {
+    state
+        .evaluation
+        .as_deref()
+        .ok_or_else(|| wasmtime::Error::msg("facts are only available during `evaluate`"))
+}
+
+impl host_facts::Host for State {
+    fn settings(&mut self) -> wasmtime::Result<String> {
+        Ok(current(self)?.settings.clone())
+    }
+
+    fn enabled_rules(&mut self) -> wasmtime::Result<Vec<String>> {
+        Ok(current(self)?.enabled_rules.clone())
+    }
+
+    fn excluded_namespaces(&mut self) -> wasmtime::Result<Vec<String>> {
+        Ok(current(self)?.facts.excluded_namespaces.clone())
+    }
+
+    fn objects(&mut self) -> wasmtime::Result<Vec<wit::SourceObject>> {
+        Ok(current(self)?.facts.objects().to_vec())
+    }
+
+    fn namespaces(&mut self) -> wasmtime::Result<Vec<wit::Namespace>> {
+        Ok(current(self)?.facts.namespaces().to_vec())
+    }
+
+    fn workloads(&mut self) -> wasmtime::Result<Vec<wit::Workload>> {
+        Ok(current(self)?.facts.workloads().to_vec())
+    }
+
+    fn network_policies(&mut self) -> wasmtime::Result<Vec<wit::NetworkPolicy>> {
+        Ok(current(self)?.facts.policies().to_vec())
+    }
+
+    fn flows(
+        &mut self,
+        workload: u32,
+        direction: wit::Direction,
+    ) -> wasmtime::Result<Vec<wit::Flow>> {
+        let facts = &current(self)?.facts;
+        let Some(w) = facts.model.workloads.get(workload as usize) else {
+            return Ok(Vec::new());
+        };
+        let flows = match direction {
+            wit::Direction::Ingress => &w.ingress_flows,
+            wit::Direction::Egress => &w.egress_flows,
+        };
+        Ok(flows
+            .iter()
+            .map(|f| wit::Flow {
+                policy: f.policy,
+                rule: f.rule,
+                peer: f.peer,
+            })
+            .collect())
+    }
+
+    fn select_workloads(
+        &mut self,
+        namespace: Option<String>,
+        selector: wit::LabelSelector,
+    ) -> wasmtime::Result<Vec<u32>> {
+        let facts = current(self)?.facts.clone();
+        self.charge(facts.model.workloads.len() as u64 + 1)?;
+        let selector = selector_from_wit(&selector);
+        Ok(crate::roles::select(
+            &facts.model,
+            namespace.as_deref(),
+            &selector,
+        ))
+    }
+
+    fn classify_address(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Option<wit::AddressClasses>> {
+        current(self)?;
+        Ok(crate::address::of_address(&address).map(classes))
+    }
+
+    fn rbac_roles(&mut self) -> wasmtime::Result<Vec<wit::RbacRole>> {
+        Ok(current(self)?.facts.rbac().roles.clone())
+    }
+
+    fn rbac_bindings(&mut self) -> wasmtime::Result<Vec<wit::RbacBinding>> {
+        Ok(current(self)?.facts.rbac().bindings.clone())
+    }
+
+    fn who_can(&mut self, q: wit::AccessQuery) -> wasmtime::Result<Vec<wit::AccessGrant>> {
+        let facts = current(self)?.facts.clone();
+        self.charge(facts.rbac.query_cost())?;
+        let (namespace, any) = match &q.scope {
+            wit::AccessScope::Cluster => (String::new(), false),
+            wit::AccessScope::Namespace(n) => (n.clone(), false),
+            wit::AccessScope::AnyNamespace => (String::new(), true),
+        };
+        let req = crate::rbac::Request {
+            verb: q.verb.clone(),
+            api_group: q.api_group.clone(),
+            resource: q.resource.clone(),
+            subresource: q.subresource.clone().filter(|s| !s.is_empty()),
+            namespace,
+            name: q.name.clone().filter(|s| !s.is_empty()),
+            non_resource_url: q.non_resource_url.clone().filter(|s| !s.is_empty()),
+            any_name: q.name.as_ref().is_none_or(String::is_empty),
+            ..crate::rbac::Request::default()
+        };
+        let exposed = &facts.rbac().exposed;
+        Ok(facts
+            .rbac
+            .who_can_indexed(&req, any)
+            .into_iter()
+            .map(|(s, b, r, i)| wit::AccessGrant {
+                subject: rbac_subject(&s),
+                binding: index(b),
+                // A grant comes through a binding, so its role is always
+                // exposed.
+                role: exposed.get(r).copied().flatten().unwrap_or(u32::MAX),
+                rule: index(i),
+                namespace: facts.rbac.bindings.get(b).and_then(|b| b.namespace.clone()),
+            })
+            .collect())
+    }
+
+    fn proxies(&mut self) -> wasmtime::Result<Vec<wit::ProxyConfig>> {
+        Ok(current(self)?.facts.proxies().to_vec())
+    }
+
+    fn evaluate_proxy(
+        &mut self,
+        proxy: u32,
+        request: wit::ProxyRequest,
+    ) -> wasmtime::Result<Option<wit::ProxyVerdict>> {
+        let facts = current(self)?.facts.clone();
+        self.charge(facts.proxies.query_cost(proxy as usize))?;
+        Ok(facts
+            .proxies
+            .verdict(
+                proxy as usize,
+                &request.client,
+                &request.method,
+                &request.host,
+                request.port,
+            )
+            .map(|(allowed, line)| wit::ProxyVerdict { allowed, line }))
+    }
+
+    fn proxy(&mut self) -> wasmtime::Result<wit::ProxyRole> {
+        let roles = &current(self)?.facts.roles;
+        Ok(wit::ProxyRole {
+            pods: workload_role(&roles.proxy),
+            cidrs: roles.proxy_cidrs.clone(),
+            ports: roles.proxy_ports.clone(),
+            hosts: roles.proxy_hosts.clone(),
+            client_namespaces: roles.client_namespaces.clone(),
+            client_cidrs: roles.client_cidrs.clone(),
+        })
+    }
+
+    fn cluster_dns(&mut self) -> wasmtime::Result<(wit::WorkloadRole, Vec<String>)> {
+        let roles = &current(self)?.facts.roles;
+        Ok((workload_role(&roles.dns), roles.dns_cidrs.clone()))
+    }
+
+    fn allowed_destinations(&mut self) -> wasmtime::Result<(Vec<wit::WorkloadRole>, Vec<String>)> {
+        let roles = &current(self)?.facts.roles;
+        Ok((
+            roles
+                .allowed_destinations
+                .iter()
+                .map(workload_role)
+                .collect(),
+            roles.allowed_cidrs.clone(),
+        ))
+    }
+
+    fn admins(&mut self) -> wasmtime::Result<Vec<wit::RbacSubject>> {
+        Ok(current(self)?
+            .facts
+            .roles
+            .admins
+            .iter()
+            .map(subject)
+            .collect())
+    }
+}
+
+impl host_ports::Host for State {
+    fn resolved_ports(
+        &mut self,
+        policy: u32,
+        direction: wit::Direction,
+        rule: u32,
+        destination: u32,
+    ) -> wasmtime::Result<Option<Vec<host_ports::PortRange>>> {
+        let facts = current(self)?.facts.clone();
+        let model = &facts.model;
+        let (Some(p), Some(dest)) = (
+            model.network_policies.get(policy as usize),
+            model.workloads.get(destination as usize),
+        ) else {
+            return Ok(Some(Vec::new()));
+        };
+        let rules = match direction {
+            wit::Direction::Ingress => &p.ingress,
+            wit::Direction::Egress => &p.egress,
+        };
+        let Some(r) = rules.get(rule as usize) else {
+            return Ok(Some(Vec::new()));
+        };
+        self.charge(r.ports.len() as u64 + 1)?;
+        Ok(crate::model::resolved_ports(&r.ports, dest).map(|ranges| {
+            ranges
+                .into_iter()
+                .map(|(first, last, p)| host_ports::PortRange {
+                    protocol: protocol(p),
+                    first,
+                    last,
+                })
+                .collect()
+        }))
+    }
+}
