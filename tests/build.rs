@@ -12,12 +12,20 @@ const GUESTS: &[(&str, &str)] = &[
     ("ESCAPE_NET", "palisade-guest-net"),
     ("WRONG_WORLD", "palisade-guest-wrong-world"),
     ("IMPOSTOR", "palisade-guest-impostor"),
+    ("FROZEN", "palisade-guest-frozen"),
+    ("OLD_CONTRACT", "palisade-guest-old-contract"),
 ];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let workspace = manifest.parent().map(PathBuf::from).unwrap_or_default();
-    for dir in ["tests/guests", "plugins/sdk", "wit", "Cargo.lock"] {
+    for dir in [
+        "tests/guests",
+        "tests/wit-0.2.0",
+        "plugins/sdk",
+        "wit",
+        "Cargo.lock",
+    ] {
         println!("cargo::rerun-if-changed={}", workspace.join(dir).display());
     }
     println!("cargo::rerun-if-changed=../host/build/guests.rs");

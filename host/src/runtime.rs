@@ -273,7 +273,7 @@ impl Runtime {
         let mut linker: Linker<State> = Linker::new(&self.engine);
         let ty = component.component_type();
         let mut forbidden = Vec::new();
-        for (name, _) in ty.imports(&self.engine) {
+        for (name, item) in ty.imports(&self.engine) {
             match classify_import(name) {
                 ImportClass::Contract => {}
                 ImportClass::Seed => {
@@ -286,7 +286,8 @@ impl Runtime {
                         })
                         .map_err(|e| LoadFailure::Compile(format!("{e:#}")))?;
                 }
-                ImportClass::StdRuntime => {}
+                ImportClass::StdRuntime => stub_as_traps(&mut linker, name, &item.ty, &self.engine)
+                    .map_err(|e| LoadFailure::Compile(format!("{e:#}")))?,
                 ImportClass::Forbidden => forbidden.push(format!("`{name}`")),
             }
         }
@@ -294,10 +295,9 @@ impl Runtime {
             forbidden.sort();
             return Err(LoadFailure::ForbiddenImport(forbidden.join(", ")));
         }
+        // The contract's interfaces, at this host's version: wasmtime links
+        // a plugin's `@0.2.x` imports to them for any x up to ours.
         bindings::PolicyPlugin::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
-            .map_err(|e| LoadFailure::Compile(format!("{e:#}")))?;
-        linker
-            .define_unknown_imports_as_traps(&component)
             .map_err(|e| LoadFailure::Compile(format!("{e:#}")))?;
         let pre = linker
             .instantiate_pre(&component)
@@ -311,6 +311,46 @@ impl Runtime {
             sha256: hex(&Sha256::digest(bytes).into()),
         })
     }
+}
+
+/// Defines every function of the import instance `name` as a trap, and
+/// its resources as empty host resources: the WASI interfaces Rust's
+/// standard library imports whether or not a plugin uses them. (wasmtime's
+/// `define_unknown_imports_as_traps` would also stub the contract's
+/// interfaces, at the plugin's exact version, before semver-compatible
+/// linking could find the host's.)
+fn stub_as_traps(
+    linker: &mut Linker<State>,
+    name: &str,
+    item: &wasmtime::component::types::ComponentItem,
+    engine: &wasmtime::Engine,
+) -> wasmtime::Result<()> {
+    use wasmtime::component::types::ComponentItem;
+    let ComponentItem::ComponentInstance(instance_type) = item else {
+        return Ok(());
+    };
+    let mut instance = linker.instance(name)?;
+    for (export, export_item) in instance_type.exports(engine) {
+        match export_item.ty {
+            ComponentItem::ComponentFunc(_) => {
+                let qualified = format!("{name}#{export}");
+                instance.func_new(export, move |_, _, _, _| {
+                    Err(wasmtime::Error::msg(format!(
+                        "`{qualified}` is not available in the sandbox"
+                    )))
+                })?;
+            }
+            ComponentItem::Resource(_) => {
+                instance.resource(
+                    export,
+                    wasmtime::component::ResourceType::host::<()>(),
+                    |_, _| Ok(()),
+                )?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Feeds `Hash` output into SHA-256, so a `Hash` value becomes a digest that

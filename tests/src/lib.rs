@@ -45,6 +45,11 @@ pub mod guests {
     pub const WRONG_WORLD: &str = env!("PALISADE_GUEST_WRONG_WORLD");
     /// Claims the metadata patched into its bytes (see `impostor`).
     pub const IMPOSTOR: &str = env!("PALISADE_GUEST_IMPOSTOR");
+    /// Built against the frozen `palisade:policy@0.2.0` (`tests/wit-0.2.0`).
+    pub const FROZEN: &str = env!("PALISADE_GUEST_FROZEN");
+    /// Exports `palisade:policy/plugin@0.1.0`, a contract this host no
+    /// longer speaks.
+    pub const OLD_CONTRACT: &str = env!("PALISADE_GUEST_OLD_CONTRACT");
 }
 
 /// The fuel of [`engine`]: enough for every built-in plugin on every

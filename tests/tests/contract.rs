@@ -1,0 +1,114 @@
+//! The plugin contract's compatibility rule, held against real components:
+//! a plugin built against the frozen `palisade:policy@0.2.0` still loads
+//! into this host (which speaks a later 0.2.x) and judges the same facts;
+//! a plugin of another contract version is refused with both versions
+//! named; 0.2.0's types never changed; and no built-in plugin parses JSON.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail by panicking"
+)]
+
+use palisade::{ErrorKind, Inputs, PolicySet};
+use palisade_tests::{engine, guests, portable, workspace};
+
+fn demo() -> Inputs {
+    Inputs::new().path(workspace().join("tests/demo/insecure"))
+}
+
+#[test]
+fn a_plugin_built_against_0_2_0_runs_on_this_host_and_agrees_with_the_built_in_rule() {
+    let bytes = std::fs::read(guests::FROZEN).unwrap();
+    let frozen = engine().load_plugin(&bytes).unwrap();
+    assert_eq!(frozen.id(), "frozen");
+    let checker = engine()
+        .checker(&PolicySet::builtin_default(), vec![frozen])
+        .unwrap();
+    let report = checker.check(&demo());
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    let objects = |rule: &str| {
+        let mut v: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .filter(|f| f.path.as_deref() == Some("/metadata/name"))
+            .map(|f| f.object.to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let frz = objects("FRZ001");
+    assert!(!frz.is_empty());
+    assert_eq!(frz, objects("NP002"));
+    // Every 0.2.0 fact function answered, with the demo's facts.
+    let log: Vec<&str> = report
+        .plugin_log
+        .iter()
+        .filter(|(p, _)| p == "frozen")
+        .map(|(_, l)| l.as_str())
+        .collect();
+    insta::assert_snapshot!("frozen_0_2_0_facts", portable(&log.join("\n")));
+}
+
+#[test]
+fn a_plugin_of_another_contract_version_is_refused_naming_both_versions() {
+    let bytes = std::fs::read(guests::OLD_CONTRACT).unwrap();
+    let e = engine().load_plugin(&bytes).expect_err("must be refused");
+    assert_eq!(e.kind(), ErrorKind::ContractVersion);
+    assert!(
+        e.message()
+            .contains("built for palisade:policy@0.1.0, this host speaks palisade:policy@0.2.1"),
+        "{e}"
+    );
+}
+
+/// Within 0.2, types never change and functions are never removed: the
+/// current contract, without what 0.2.1 added, is the frozen 0.2.0 text.
+#[test]
+fn the_current_contract_holds_0_2_0_unchanged() {
+    let root = workspace();
+    let current = std::fs::read_to_string(root.join("wit/policy.wit")).unwrap();
+    let frozen = std::fs::read_to_string(root.join("tests/wit-0.2.0/policy.wit")).unwrap();
+    let frozen: String = frozen
+        .lines()
+        .filter(|l| !l.starts_with("//") || l.starts_with("///"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let start = current.find("/// Facts added in 0.2.1.").unwrap();
+    let end = current.find("/// Logging.").unwrap();
+    let without_0_2_1 = format!("{}{}", &current[..start], &current[end..])
+        .replace(
+            "package palisade:policy@0.2.1;",
+            "package palisade:policy@0.2.0;",
+        )
+        .replace("    import ports;\n", "");
+    assert_eq!(without_0_2_1, frozen);
+}
+
+/// Plugins judge; the host computes meaning. A built-in plugin that
+/// depends on `serde_json` would be parsing object text again.
+#[test]
+fn no_built_in_plugin_parses_json() {
+    let root = workspace().join("plugins");
+    for plugin in [
+        "default-deny",
+        "proxy-egress",
+        "rbac-control-paths",
+        "squid",
+    ] {
+        let dir = root.join(plugin);
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        assert!(
+            !manifest.contains("serde_json"),
+            "plugins/{plugin}/Cargo.toml depends on serde_json"
+        );
+        let source = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+        for forbidden in ["serde_json", "raw_json", ".label(", "Labels as"] {
+            assert!(
+                !source.contains(forbidden),
+                "plugins/{plugin}/src/lib.rs uses `{forbidden}`: plugins read facts, not object text or labels"
+            );
+        }
+    }
+}
