@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind};
 use crate::input::{self, Inputs, LoadOptions};
 use crate::model;
 use crate::policy::{PluginEntry, PluginSource, PolicySet};
-use crate::report::{Diagnostic, Finding, PluginFailure, Report, Severity};
+use crate::report::{Diagnostic, Finding, PluginFailure, Report, RuleInfo, Severity};
 use crate::runtime::{self, Called, CompiledPlugin, Limits, LoadFailure, Runtime, wit};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
@@ -146,23 +146,6 @@ pub struct Engine {
     limits: Limits,
 }
 
-/// The documentation and defaults of one rule.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct RuleInfo {
-    /// Stable ID.
-    pub id: String,
-    /// Kebab-case name.
-    pub name: String,
-    /// Severity unless a policy set overrides it.
-    pub default_severity: Severity,
-    /// One line.
-    pub summary: String,
-    /// Markdown documentation.
-    pub doc: String,
-}
-
 /// A loaded plugin: compiled, checked against the sandbox allowlist, and
 /// described by its metadata.
 #[derive(Debug, Clone)]
@@ -289,12 +272,14 @@ impl Engine {
         let rules: Vec<RuleInfo> = meta
             .rules
             .into_iter()
-            .map(|r| RuleInfo {
-                id: r.id,
-                name: r.name,
-                default_severity: severity_from_wit(r.default_severity),
-                summary: r.summary,
-                doc: r.doc,
+            .map(|r| {
+                RuleInfo::new(
+                    r.id,
+                    r.name,
+                    severity_from_wit(r.default_severity),
+                    r.summary,
+                    r.doc,
+                )
             })
             .collect();
         Ok(Plugin {
@@ -896,24 +881,20 @@ impl Checker {
             .get(&f.rule)
             .copied()
             .unwrap_or_else(|| severity_from_wit(f.severity));
-        Finding {
-            plugin: c.plugin.id.clone(),
-            rule: f.rule,
-            severity,
-            message: f.message,
-            object: object
-                .map(|o| o.id.clone())
-                .unwrap_or_else(|| crate::report::ObjectRef {
-                    api_version: String::new(),
-                    kind: String::new(),
-                    namespace: None,
-                    name: String::new(),
-                }),
-            location,
-            path,
-            remediation: f.remediation,
-            related,
-        }
+        let object = object
+            .map(|o| o.id.clone())
+            .unwrap_or_else(|| crate::report::ObjectRef {
+                api_version: String::new(),
+                kind: String::new(),
+                namespace: None,
+                name: String::new(),
+            });
+        let mut finding = Finding::new(&c.plugin.id, f.rule, severity, f.message, object);
+        finding.location = location;
+        finding.path = path;
+        finding.remediation = f.remediation;
+        finding.related = related;
+        finding
     }
 }
 

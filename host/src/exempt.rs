@@ -10,44 +10,21 @@ use std::fmt;
 use std::path::Path;
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
-use crate::engine::RuleInfo;
 use crate::error::{Error, ErrorKind};
 use crate::input::ConfigFile;
+use crate::report::RuleInfo;
 use crate::report::{Finding, Location, ObjectRef, Severity};
 
 /// The annotation through which an object exempts itself from rules:
 /// `palisade.dev/exempt: "NP001,NP002: reason"`.
 pub const EXEMPT_ANNOTATION: &str = "palisade.dev/exempt";
 
-/// Kinds on the control paths (NetworkPolicies, RBAC, service accounts,
-/// namespaces, admission webhooks): the annotation is never honoured on them,
-/// since whoever can edit them could exempt them.
-const CONTROL_PATH_KINDS: &[&str] = &[
-    "NetworkPolicy",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "ServiceAccount",
-    "Namespace",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
-];
-
-/// Whether an object is on the control paths: a kind above, or a custom
+/// Whether an object is on the control paths: a control-path kind, or a custom
 /// resource that changes traffic (a CiliumNetworkPolicy must not silence
 /// the warning about itself).
 fn on_control_path(object: &ObjectRef) -> bool {
-    is_control_path_kind(&object.api_version, &object.kind)
-}
-
-/// Whether objects of this kind are on the control paths.
-pub(crate) fn is_control_path_kind(api_version: &str, kind: &str) -> bool {
-    CONTROL_PATH_KINDS.contains(&kind) || crate::traffic::changes_traffic(api_version, kind)
+    crate::kinds::is_control_path_kind(&object.api_version, &object.kind)
 }
 
 /// A calendar date (`YYYY-MM-DD`), for exemption expiry.
@@ -114,27 +91,27 @@ impl fmt::Display for Date {
 /// Rules the host itself reports about exemptions.
 pub(crate) fn host_rules() -> Vec<RuleInfo> {
     vec![
-        RuleInfo {
-            id: "PAL001".into(),
-            name: "exemption-expired".into(),
-            default_severity: Severity::Error,
-            summary: "An exemption is past its expiry date and no longer exempts anything".into(),
-            doc: "## What it checks\n\nEvery entry of the exemptions file carries an `expires` date. From that day on the entry stops exempting, and this finding points at it.\n\n## Why it matters\n\nExemptions are debts with a due date; an exemption that outlives its reason silently weakens the policy.\n\n## How to fix\n\nFix the finding it exempted, or renew the exemption with a new reason and date.\n".into(),
-        },
-        RuleInfo {
-            id: "PAL002".into(),
-            name: "exemption-unused".into(),
-            default_severity: Severity::Warning,
-            summary: "An exemption matched no finding".into(),
-            doc: "## What it checks\n\nAn entry of the exemptions file that matched no finding in this run.\n\n## Why it matters\n\nStale exemptions hide future regressions of the same object.\n\n## How to fix\n\nRemove the entry.\n".into(),
-        },
-        RuleInfo {
-            id: "PAL003".into(),
-            name: "exemption-annotation-ignored".into(),
-            default_severity: Severity::Warning,
-            summary: "A palisade.dev/exempt annotation was not honoured".into(),
-            doc: "## What it checks\n\nA `palisade.dev/exempt` annotation that Palisade ignored: it is malformed (`RULE-ID[,RULE-ID]: reason`), it sits on an object of the control paths (NetworkPolicies, RBAC, service accounts, namespaces, admission webhooks), or the policy set disables annotation exemptions.\n\n## Why it matters\n\nAn object that can exempt itself defeats the check; on control paths, whoever can edit the object could silence the rule guarding it.\n\n## How to fix\n\nMove the exemption to the exemptions file, with a reason and an expiry date.\n".into(),
-        },
+        RuleInfo::new(
+            "PAL001",
+            "exemption-expired",
+            Severity::Error,
+            "An exemption is past its expiry date and no longer exempts anything",
+            "## What it checks\n\nEvery entry of the exemptions file carries an `expires` date. From that day on the entry stops exempting, and this finding points at it.\n\n## Why it matters\n\nExemptions are debts with a due date; an exemption that outlives its reason silently weakens the policy.\n\n## How to fix\n\nFix the finding it exempted, or renew the exemption with a new reason and date.\n",
+        ),
+        RuleInfo::new(
+            "PAL002",
+            "exemption-unused",
+            Severity::Warning,
+            "An exemption matched no finding",
+            "## What it checks\n\nAn entry of the exemptions file that matched no finding in this run.\n\n## Why it matters\n\nStale exemptions hide future regressions of the same object.\n\n## How to fix\n\nRemove the entry.\n",
+        ),
+        RuleInfo::new(
+            "PAL003",
+            "exemption-annotation-ignored",
+            Severity::Warning,
+            "A palisade.dev/exempt annotation was not honoured",
+            "## What it checks\n\nA `palisade.dev/exempt` annotation that Palisade ignored: it is malformed (`RULE-ID[,RULE-ID]: reason`), it sits on an object of the control paths (NetworkPolicies, RBAC, service accounts, namespaces, admission webhooks), or the policy set disables annotation exemptions.\n\n## Why it matters\n\nAn object that can exempt itself defeats the check; on control paths, whoever can edit the object could silence the rule guarding it.\n\n## How to fix\n\nMove the exemption to the exemptions file, with a reason and an expiry date.\n",
+        ),
     ]
 }
 
@@ -301,17 +278,10 @@ fn host_finding(
     location: Option<Location>,
     fix: &str,
 ) -> Finding {
-    Finding {
-        plugin: "palisade".into(),
-        rule: rule.into(),
-        severity,
-        message,
-        object,
-        location,
-        path: None,
-        remediation: Some(fix.into()),
-        related: Vec::new(),
-    }
+    let mut f = Finding::new("palisade", rule, severity, message, object);
+    f.location = location;
+    f.remediation = Some(fix.into());
+    f
 }
 
 /// What applying exemptions did.
@@ -468,22 +438,9 @@ fn parse_annotation(value: &str) -> Option<(Vec<String>, String)> {
     (!rules.is_empty() && !reason.is_empty()).then_some((rules, reason))
 }
 
-/// The stable fingerprint of a finding: rule, object identity (API group,
-/// kind, namespace, name) and field path — not line numbers, not the API
-/// version, not the message.
+/// The stable fingerprint of a finding ([`Finding::fingerprint`]).
 pub(crate) fn fingerprint(f: &Finding) -> String {
-    let group = f.object.api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    let key = format!(
-        "{}\0{}\0{}\0{}\0{}\0{}",
-        f.rule,
-        group,
-        f.object.kind,
-        f.object.namespace.as_deref().unwrap_or(""),
-        f.object.name,
-        f.path.as_deref().unwrap_or("")
-    );
-    let digest = Sha256::digest(key.as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    f.fingerprint()
 }
 
 /// A set of accepted findings, by fingerprint.

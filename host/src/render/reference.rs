@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::engine::RuleInfo;
+use crate::report::RuleInfo;
 
 /// Renders every rule as a markdown reference: an index table, then each
 /// rule's documentation with its headings one level down.
