@@ -57,11 +57,7 @@ pub(crate) struct EntryId<'a> {
 
 impl EntryId<'_> {
     fn file_name(&self) -> String {
-        format!(
-            "{}-{}.cwasm",
-            crate::runtime::hex(self.component),
-            &crate::runtime::hex(self.engine)[..16]
-        )
+        format!("{}-{}.cwasm", hex(self.component), &hex(self.engine)[..16])
     }
 }
 
@@ -176,6 +172,11 @@ fn read_or_create_key(path: &Path) -> Result<[u8; KEY_BYTES], String> {
     bytes
         .try_into()
         .map_err(|_| format!("cache key `{}` is damaged", path.display()))
+}
+
+/// Lower-case hexadecimal.
+pub(crate) fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

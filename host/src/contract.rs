@@ -10,8 +10,9 @@
 //! INVARIANT: host work a plugin asks for is priced. Answering `who-can`,
 //! `proxy-verdict`, `select-workloads` and `resolved-ports` costs
 //! deterministic steps, taken from the plugin's fuel before the work is
-//! done (`runtime::State::charge`): a plugin cannot make the host work for
-//! free.
+//! done (`Session::charge`; the runtime's call hook takes it from the
+//! store's fuel when the host call returns): a plugin cannot make the host
+//! work for free.
 
 use std::sync::{Arc, OnceLock};
 
@@ -19,9 +20,11 @@ use crate::facts;
 use crate::model::Model;
 use crate::rbac::Rbac;
 use crate::roles::Resolved;
-use crate::runtime::bindings::palisade::policy::{facts as host_facts, ports as host_ports};
-use crate::runtime::{State, wit};
 use crate::squid::Proxies;
+use crate::wit::bindings::palisade::policy::{
+    facts as host_facts, log as host_log, ports as host_ports, types as host_types,
+};
+use crate::wit::{self, Level};
 
 /// Fuel charged for one step of host work done for a plugin (one access
 /// query against one binding or role rule, one proxy request against one
@@ -481,16 +484,89 @@ fn workload_role(r: &crate::roles::ResolvedPods) -> wit::WorkloadRole {
     }
 }
 
+/// At most this much log text is kept per call.
+const MAX_LOG_BYTES: usize = 64 * 1024;
+
+/// What a plugin can reach during one call: its log, and, during
+/// `evaluate`, the facts, with the host work it asks for priced. The
+/// runtime keeps one per store.
+pub(crate) struct Session {
+    pub(crate) log: Vec<(Level, String)>,
+    log_bytes: usize,
+    /// The facts and settings of the evaluation under way; `None` for calls
+    /// that are not evaluations (metadata, settings).
+    evaluation: Option<Arc<Evaluation>>,
+    /// Fuel left when the plugin called into the host, and what the host
+    /// work of that call costs so far.
+    fuel_at_entry: u64,
+    host_fuel: u64,
+    /// Whether host work ran out of fuel (so the trap reads as that).
+    pub(crate) host_out_of_fuel: bool,
+    /// Whether fuel is metered at all.
+    metering: bool,
+}
+
+impl Session {
+    pub(crate) fn new(evaluation: Option<Arc<Evaluation>>, metering: bool) -> Session {
+        Session {
+            log: Vec::new(),
+            log_bytes: 0,
+            evaluation,
+            fuel_at_entry: u64::MAX,
+            host_fuel: 0,
+            host_out_of_fuel: false,
+            metering,
+        }
+    }
+
+    /// The plugin calls into the host with `fuel_left`.
+    pub(crate) fn entering(&mut self, fuel_left: u64) {
+        self.fuel_at_entry = fuel_left;
+        self.host_fuel = 0;
+    }
+
+    /// The cost of the host call that is returning.
+    pub(crate) fn take_cost(&mut self) -> u64 {
+        std::mem::take(&mut self.host_fuel)
+    }
+
+    /// Prices `steps` of host work: taken from the plugin's fuel when the
+    /// host call returns, refused (a trap) before any of it is done when the
+    /// fuel left cannot pay for it.
+    fn charge(&mut self, steps: u64) -> wasmtime::Result<()> {
+        let cost = steps.saturating_mul(FUEL_PER_HOST_STEP);
+        let total = self.host_fuel.saturating_add(cost);
+        if self.metering && total >= self.fuel_at_entry {
+            self.host_out_of_fuel = true;
+            return Err(wasmtime::Trap::OutOfFuel.into());
+        }
+        self.host_fuel = total;
+        Ok(())
+    }
+}
+
+impl host_log::Host for Session {
+    fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
+        if self.log_bytes + message.len() <= MAX_LOG_BYTES {
+            self.log_bytes += message.len();
+            self.log.push((level, message));
+        }
+        Ok(())
+    }
+}
+
+impl host_types::Host for Session {}
+
 /// The evaluation a facts call belongs to; a call outside `evaluate`
 /// traps.
-fn current(state: &State) -> wasmtime::Result<&Evaluation> {
-    state
+fn current(session: &Session) -> wasmtime::Result<&Evaluation> {
+    session
         .evaluation
         .as_deref()
         .ok_or_else(|| wasmtime::Error::msg("facts are only available during `evaluate`"))
 }
 
-impl host_facts::Host for State {
+impl host_facts::Host for Session {
     fn settings(&mut self) -> wasmtime::Result<String> {
         Ok(current(self)?.settings.clone())
     }
@@ -672,14 +748,14 @@ impl host_facts::Host for State {
     }
 }
 
-impl host_ports::Host for State {
+impl host_ports::Host for Session {
     fn resolved_ports(
         &mut self,
         policy: u32,
         direction: wit::Direction,
         rule: u32,
         destination: u32,
-    ) -> wasmtime::Result<Option<Vec<host_ports::PortRange>>> {
+    ) -> wasmtime::Result<Option<Vec<wit::PortRange>>> {
         let facts = current(self)?.facts.clone();
         let model = &facts.model;
         let (Some(p), Some(dest)) = (
@@ -699,7 +775,7 @@ impl host_ports::Host for State {
         Ok(crate::model::resolved_ports(&r.ports, dest).map(|ranges| {
             ranges
                 .into_iter()
-                .map(|(first, last, p)| host_ports::PortRange {
+                .map(|(first, last, p)| wit::PortRange {
                     protocol: protocol(p),
                     first,
                     last,

@@ -15,7 +15,8 @@ use crate::input::{self, Inputs, LoadOptions};
 use crate::model;
 use crate::policy::{PluginEntry, PluginSource, PolicySet};
 use crate::report::{Diagnostic, Finding, PluginFailure, Report, RuleInfo, Severity};
-use crate::runtime::{self, Called, CompiledPlugin, Limits, LoadFailure, Runtime, wit};
+use crate::runtime::{Called, CompiledPlugin, Limits, LoadFailure, Runtime};
+use crate::wit;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
 
@@ -460,7 +461,7 @@ impl Engine {
                 format!("cannot read plugin `{}`: {e}", path.display()),
             )
         })?;
-        let actual = runtime::hex(&Sha256::digest(&bytes).into());
+        let actual = crate::cache::hex(&Sha256::digest(&bytes).into());
         if actual != sha256 {
             return Err(Error::new(
                 ErrorKind::Checksum,
@@ -691,7 +692,8 @@ impl Checker {
             inputs = inputs.squid_config(p);
         }
         let mut loaded = input::load(&inputs, &self.load_options);
-        let (model, model_diags) = model::build(&loaded, true, self.network_plugin);
+        let (mut model, model_diags) = model::build(&loaded, self.network_plugin);
+        crate::netpol::flows::resolve(&mut model, self.network_plugin);
         let (rbac, rbac_diags) = crate::rbac::Rbac::build(&loaded.objects, true, &loaded);
         let (proxies, proxy_diags) =
             crate::squid::Proxies::collect(&mut loaded, crate::squid::Files::of, &self.squid);

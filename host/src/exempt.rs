@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, ErrorKind};
 use crate::input::ConfigFile;
-use crate::report::RuleInfo;
-use crate::report::{Finding, Location, ObjectRef, Severity};
+use palisade_core::report::RuleInfo;
+use palisade_core::report::{Finding, Location, ObjectRef, Severity};
 
 /// The annotation through which an object exempts itself from rules:
 /// `palisade.dev/exempt: "NP001,NP002: reason"`.

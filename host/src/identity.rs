@@ -14,7 +14,7 @@
 //!   a control character (documentation may hold line breaks and tabs).
 
 use crate::error::{Error, ErrorKind};
-use crate::runtime::wit;
+use crate::wit;
 
 /// The documented pattern of a rule ID.
 pub const RULE_ID_PATTERN: &str = "[A-Z][A-Z0-9_-]{1,31}";

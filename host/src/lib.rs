@@ -17,6 +17,7 @@ mod settings;
 pub mod suite;
 #[doc(hidden)]
 pub mod testing;
+mod wit;
 
 // The semantics: palisade-core (host/core), with no sandbox in it.
 pub(crate) use palisade_core::{

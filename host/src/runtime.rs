@@ -30,31 +30,19 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, ResourceLimiter, Store, Trap};
 
 use crate::cache::{DiskCache, EntryId};
-use crate::contract::Evaluation;
+use crate::contract::{Evaluation, Session};
 use crate::report::PluginFailure;
-
-pub(crate) mod bindings {
-    wasmtime::component::bindgen!({
-        world: "policy-plugin",
-        path: "../wit",
-        // Facts are asked for during `evaluate` only, and host work is
-        // priced: a host function may trap.
-        imports: { default: trappable },
-    });
-}
 
 /// The contract version this host speaks. Plugins built against
 /// `0.2.0 ..= CONTRACT_VERSION` load (wasmtime links `0.2.x` imports and
 /// exports to the host's `0.2.z` ones when x ≤ z).
 pub(crate) const CONTRACT_VERSION: (u64, u64, u64) = (0, 2, 1);
 
-use bindings::palisade::policy::log::Level;
-pub(crate) use bindings::palisade::policy::types as wit;
+use crate::wit::Level;
+use crate::wit::bindings;
 
 /// How often the epoch ticks; deadlines are rounded up to a whole tick.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
-/// At most this much log text is kept per evaluation.
-const MAX_LOG_BYTES: usize = 64 * 1024;
 
 /// The limits of one plugin evaluation.
 #[derive(Debug, Clone, Copy)]
@@ -297,8 +285,10 @@ impl Runtime {
         }
         // The contract's interfaces, at this host's version: wasmtime links
         // a plugin's `@0.2.x` imports to them for any x up to ours.
-        bindings::PolicyPlugin::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
-            .map_err(|e| LoadFailure::Compile(format!("{e:#}")))?;
+        bindings::PolicyPlugin::add_to_linker::<State, HasSelf<Session>>(&mut linker, |s| {
+            &mut s.session
+        })
+        .map_err(|e| LoadFailure::Compile(format!("{e:#}")))?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|e| LoadFailure::WrongWorld(format!("{e:#}")))?;
@@ -308,7 +298,7 @@ impl Runtime {
         Ok(CompiledPlugin {
             runtime: self.clone(),
             pre,
-            sha256: hex(&Sha256::digest(bytes).into()),
+            sha256: crate::cache::hex(&Sha256::digest(bytes).into()),
         })
     }
 }
@@ -367,10 +357,6 @@ impl Hasher for Sha256Hasher {
     }
 }
 
-pub(crate) fn hex(bytes: &[u8; 32]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 enum ImportClass {
     /// `palisade:policy/*`: the contract.
     Contract,
@@ -422,39 +408,11 @@ fn classify_import(name: &str) -> ImportClass {
     }
 }
 
-/// Per-evaluation state of a store.
+/// Per-call state of a store: the memory limiter, and what the plugin can
+/// reach (`contract::Session`).
 pub(crate) struct State {
     limiter: Limiter,
-    log: Vec<(Level, String)>,
-    log_bytes: usize,
-    /// The facts and settings of the evaluation under way; `None` for
-    /// calls that are not evaluations (metadata, settings).
-    pub(crate) evaluation: Option<Arc<Evaluation>>,
-    /// Fuel left when the plugin called into the host (set by the call
-    /// hook), and what the host work of that call costs so far; the hook
-    /// takes the cost when the call returns.
-    fuel_at_entry: u64,
-    host_fuel: u64,
-    /// Whether host work ran out of fuel (so the trap reads as that).
-    host_out_of_fuel: bool,
-    /// Whether fuel is metered at all.
-    metering: bool,
-}
-
-impl State {
-    /// Prices `steps` of host work for the plugin: taken from its fuel when
-    /// the host call returns, refused (a trap) before any of it is done
-    /// when the fuel left cannot pay for it.
-    pub(crate) fn charge(&mut self, steps: u64) -> wasmtime::Result<()> {
-        let cost = steps.saturating_mul(crate::contract::FUEL_PER_HOST_STEP);
-        let total = self.host_fuel.saturating_add(cost);
-        if self.metering && total >= self.fuel_at_entry {
-            self.host_out_of_fuel = true;
-            return Err(Trap::OutOfFuel.into());
-        }
-        self.host_fuel = total;
-        Ok(())
-    }
+    session: Session,
 }
 
 impl std::fmt::Debug for State {
@@ -463,20 +421,8 @@ impl std::fmt::Debug for State {
     }
 }
 
-impl bindings::palisade::policy::log::Host for State {
-    fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
-        if self.log_bytes + message.len() <= MAX_LOG_BYTES {
-            self.log_bytes += message.len();
-            self.log.push((level, message));
-        }
-        Ok(())
-    }
-}
-
-impl bindings::palisade::policy::types::Host for State {}
-
 /// Takes the cost of host work from the store's fuel when a host call
-/// returns (see `State::charge`).
+/// returns (see `contract::Session::charge`).
 fn price_host_calls(
     mut store: wasmtime::StoreContextMut<'_, State>,
     hook: wasmtime::CallHook,
@@ -484,17 +430,15 @@ fn price_host_calls(
     match hook {
         wasmtime::CallHook::CallingHost => {
             let left = store.get_fuel().unwrap_or(u64::MAX);
-            let state = store.data_mut();
-            state.fuel_at_entry = left;
-            state.host_fuel = 0;
+            store.data_mut().session.entering(left);
         }
         wasmtime::CallHook::ReturningFromHost => {
-            let cost = std::mem::take(&mut store.data_mut().host_fuel);
+            let cost = store.data_mut().session.take_cost();
             if cost > 0
                 && let Ok(left) = store.get_fuel()
             {
                 if cost >= left {
-                    store.data_mut().host_out_of_fuel = true;
+                    store.data_mut().session.host_out_of_fuel = true;
                     return Err(Trap::OutOfFuel.into());
                 }
                 store.set_fuel(left - cost)?;
@@ -613,13 +557,7 @@ impl CompiledPlugin {
     ) -> Called<R> {
         let state = State {
             limiter: Limiter::new(limits.memory_bytes),
-            log: Vec::new(),
-            log_bytes: 0,
-            evaluation,
-            fuel_at_entry: u64::MAX,
-            host_fuel: 0,
-            host_out_of_fuel: false,
-            metering: self.runtime.metering,
+            session: Session::new(evaluation, self.runtime.metering),
         };
         let mut store = Store::new(&self.runtime.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -650,6 +588,7 @@ impl CompiledPlugin {
             .map_or(0, |left| limits.fuel.saturating_sub(left));
         let state = store.into_data();
         let log: Vec<String> = state
+            .session
             .log
             .iter()
             .map(|(l, m)| format!("{}: {m}", level_name(*l)))
@@ -671,6 +610,7 @@ fn level_name(l: Level) -> &'static str {
 
 fn classify_error(e: &wasmtime::Error, state: &State, limits: &Limits) -> CallError {
     let panic_message = state
+        .session
         .log
         .iter()
         .rev()
@@ -685,7 +625,7 @@ fn classify_error(e: &wasmtime::Error, state: &State, limits: &Limits) -> CallEr
             ),
         );
     }
-    if state.host_out_of_fuel {
+    if state.session.host_out_of_fuel {
         return (
             PluginFailure::OutOfFuel,
             format!(

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::runtime::wit;
+use crate::wit;
 
 /// The type of a setting's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

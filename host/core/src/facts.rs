@@ -6,6 +6,10 @@
 //! lists of one [`crate::model::Model`]; they are what the contract hands to
 //! plugins.
 
+/// The label the API server sets on every namespace, and the only one its
+/// tenants cannot change.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
 /// A `key=value` label or annotation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
@@ -250,9 +254,7 @@ impl PodPeer {
             .namespace_selector
             .iter()
             .flat_map(|s| &s.requirements)
-            .filter(|r| {
-                r.key == crate::model::NAMESPACE_NAME_LABEL && r.operator == SelectorOperator::In
-            })
+            .filter(|r| r.key == NAMESPACE_NAME_LABEL && r.operator == SelectorOperator::In)
             .flat_map(|r| r.values.iter().cloned())
             .collect();
         out.sort();
@@ -267,7 +269,7 @@ impl PodPeer {
             .iter()
             .flat_map(|s| &s.requirements)
             .map(|r| r.key.clone())
-            .filter(|k| k != crate::model::NAMESPACE_NAME_LABEL)
+            .filter(|k| k != NAMESPACE_NAME_LABEL)
             .collect()
     }
 }

@@ -98,7 +98,7 @@ pub fn is_known(api_version: &str, kind: &str) -> bool {
 /// cluster-scoped object (the API server ignores it).
 pub fn default_namespace(mut id: ObjectRef) -> ObjectRef {
     let scope = lookup(&id.api_version, &id.kind)
-        .or_else(|| crate::traffic::namespaced(&id.api_version, &id.kind));
+        .or_else(|| crate::traffic_kinds::namespaced(&id.api_version, &id.kind));
     match scope {
         Some(true) | None => {
             if id.namespace.is_none() {
@@ -129,16 +129,14 @@ pub struct Crd {
 
 impl Crd {
     /// The CRD an object is, when it is one with a group, kind and plural.
-    pub fn of(o: &crate::input::Object) -> Option<Crd> {
+    pub fn of(api_version: &str, kind: &str, value: &serde_json::Value) -> Option<Crd> {
         use serde_json::Value;
-        if o.id.kind != "CustomResourceDefinition"
-            || !o.id.api_version.starts_with("apiextensions.k8s.io/")
-        {
+        if kind != "CustomResourceDefinition" || !api_version.starts_with("apiextensions.k8s.io/") {
             return None;
         }
-        let s = |p: &str| o.value.pointer(p).and_then(Value::as_str);
+        let s = |p: &str| value.pointer(p).and_then(Value::as_str);
         let strings = |p: &str, field: Option<&str>| -> Vec<String> {
-            o.value
+            value
                 .pointer(p)
                 .and_then(Value::as_array)
                 .map(|a| {
@@ -153,7 +151,7 @@ impl Crd {
                 .unwrap_or_default()
         };
         Some(Crd {
-            name: o.id.name.clone(),
+            name: s("/metadata/name")?.to_string(),
             group: s("/spec/group")?.to_string(),
             kind: s("/spec/names/kind")?.to_string(),
             plural: s("/spec/names/plural")?.to_ascii_lowercase(),
@@ -189,5 +187,5 @@ const CONTROL_PATH_KINDS: &[&str] = &[
 
 /// Whether objects of this kind are on the control paths.
 pub fn is_control_path_kind(api_version: &str, kind: &str) -> bool {
-    CONTROL_PATH_KINDS.contains(&kind) || crate::traffic::changes_traffic(api_version, kind)
+    CONTROL_PATH_KINDS.contains(&kind) || crate::traffic_kinds::changes_traffic(api_version, kind)
 }

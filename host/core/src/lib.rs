@@ -32,14 +32,16 @@ pub mod input;
 pub mod kinds;
 pub mod model;
 pub mod netpol;
+pub mod network_plugin;
 pub mod rbac;
 pub mod report;
 pub mod roles;
 pub mod squid;
 pub mod traffic;
+pub mod traffic_kinds;
 
 pub use error::{Error, ErrorKind};
 pub use input::Inputs;
-pub use netpol::NetworkPlugin;
+pub use network_plugin::NetworkPlugin;
 pub use report::{Diagnostic, Finding, Location, ObjectRef, RuleInfo, Severity};
 pub use squid::SquidOptions;

@@ -6,6 +6,7 @@
 //! still loaded.
 
 pub mod kustomize;
+pub mod lines;
 pub mod walk;
 pub mod yaml;
 
@@ -172,7 +173,7 @@ pub struct Loaded {
     pub objects: Vec<Object>,
     pub diagnostics: Vec<Diagnostic>,
     /// Where the lines of files that squid configurations include are.
-    pub squid_lines: crate::squid::LineMap,
+    pub squid_lines: lines::LineMap,
     /// Objects of kinds Palisade does not evaluate (custom resources), by
     /// `group/Kind`: kept as objects, counted here.
     pub not_evaluated: std::collections::BTreeMap<String, usize>,
@@ -280,7 +281,7 @@ impl Loaded {
                     .positions
                     .find_from(object.node, "/data/squid.conf")
                     .unwrap_or(doc.start);
-                if !crate::squid::written_literally(text, &file.text, key.line) {
+                if !lines::written_literally(text, &file.text, key.line) {
                     return Some(location(&file.name, key));
                 }
             }
@@ -855,7 +856,7 @@ fn check_custom_resources(loaded: &mut Loaded) {
     let crds: BTreeMap<(String, String), crate::kinds::Crd> = loaded
         .objects
         .iter()
-        .filter_map(crate::kinds::Crd::of)
+        .filter_map(|o| crate::kinds::Crd::of(&o.id.api_version, &o.id.kind, &o.value))
         .map(|c| ((c.group.clone(), c.kind.clone()), c))
         .collect();
     if crds.is_empty() {

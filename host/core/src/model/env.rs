@@ -683,7 +683,7 @@ mod tests {
     fn env_of(text: &str) -> (Loaded, ContainerEnv) {
         let loaded = load(&Inputs::new().text("t.yaml", text), &LoadOptions::default());
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
-        let (model, diags) = super::super::build(&loaded, false, crate::NetworkPlugin::Generic);
+        let (model, diags) = super::super::build(&loaded, crate::NetworkPlugin::Generic);
         assert!(diags.is_empty(), "{diags:?}");
         let object = model.workloads.first().map(|w| w.object as usize).unwrap();
         let env = model.env.of(object).first().cloned().unwrap();

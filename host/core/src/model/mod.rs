@@ -24,8 +24,7 @@ use crate::input::{Loaded, Object};
 use crate::report::Diagnostic;
 pub use typed::typed;
 
-/// The label the API server sets on every namespace.
-pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+pub use crate::facts::NAMESPACE_NAME_LABEL;
 
 /// The model handed to plugins (everything in a request but the per-plugin
 /// settings).
@@ -65,15 +64,12 @@ pub fn namespaces(loaded: &Loaded) -> BTreeMap<String, (BTreeMap<String, String>
     namespaces
 }
 
-/// Builds the model; problems with single objects become diagnostics. With
-/// `resolve`, rule peers are resolved to what they match and workloads get
-/// their flows (what plugins receive; NetworkPolicy analysis does without).
+/// Builds the model; problems with single objects become diagnostics.
 /// `plugin` decides the corners the API leaves to the network plugin.
-pub fn build(
-    loaded: &Loaded,
-    resolve: bool,
-    plugin: crate::NetworkPlugin,
-) -> (Model, Vec<Diagnostic>) {
+/// Rule peers are not resolved and workloads get no flows here:
+/// `netpol::flows::resolve` adds them (what plugins receive; NetworkPolicy
+/// analysis does without).
+pub fn build(loaded: &Loaded, plugin: crate::NetworkPlugin) -> (Model, Vec<Diagnostic>) {
     let mut model = Model::default();
     let mut diags = Vec::new();
     for (i, obj) in loaded.objects.iter().enumerate() {
@@ -144,7 +140,7 @@ pub fn build(
             let labels = workload_labels.get(wi);
             // Corner `host-network`: whether policies apply to pods on the
             // node's network.
-            if (!w.host_network || plugin.reads(crate::netpol::plugin::Corner::HostNetwork))
+            if (!w.host_network || plugin.reads(crate::network_plugin::Corner::HostNetwork))
                 && w.namespace == policy.namespace
                 && labels.is_some_and(|l| selector::matches(&policy.pod_selector, l))
             {
@@ -158,134 +154,7 @@ pub fn build(
             }
         }
     }
-    if resolve {
-        resolve_flows(&mut model, plugin);
-    }
     (model, diags)
-}
-
-/// Resolves every rule's peers to what they match among the inputs (once
-/// per rule), and gives each workload the flows of the policies isolating
-/// it: references (policy, rule, peer), not copies.
-fn resolve_flows(model: &mut Model, plugin: crate::NetworkPlugin) {
-    let cluster = crate::netpol::Cluster::new(model, plugin);
-    let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, e) in cluster.endpoints.iter().enumerate() {
-        by_namespace
-            .entry(e.namespace.as_str())
-            .or_default()
-            .push(i);
-    }
-    let mut matches: Vec<[Vec<Vec<facts::PeerMatch>>; 2]> = Vec::new();
-    for (pi, p) in model.network_policies.iter().enumerate() {
-        let mut per_dir: [Vec<Vec<facts::PeerMatch>>; 2] = [Vec::new(), Vec::new()];
-        for (egress, rules) in [(false, &p.ingress), (true, &p.egress)] {
-            for (ri, r) in rules.iter().enumerate() {
-                let mut rule_matches = Vec::new();
-                for (ei, peer) in r.peers.iter().enumerate() {
-                    let namespaces: Vec<String> = match peer {
-                        facts::Peer::IpBlock(_) => Vec::new(),
-                        facts::Peer::Pods(pp) => model
-                            .namespaces
-                            .iter()
-                            .filter(|n| match &pp.namespace_selector {
-                                None => n.name == p.namespace,
-                                Some(sel) => cluster
-                                    .namespace_labels(&n.name)
-                                    .is_some_and(|l| selector::matches(sel, l)),
-                            })
-                            .map(|n| n.name.clone())
-                            .collect(),
-                    };
-                    let candidates: Vec<usize> = match peer {
-                        facts::Peer::IpBlock(_) => (0..cluster.endpoints.len())
-                            .filter(|&e| {
-                                cluster.endpoints.get(e).is_some_and(|e| !e.ips.is_empty())
-                            })
-                            .collect(),
-                        facts::Peer::Pods(_) => namespaces
-                            .iter()
-                            .filter_map(|ns| by_namespace.get(ns.as_str()))
-                            .flatten()
-                            .copied()
-                            .collect(),
-                    };
-                    let mut workloads: Vec<u32> = candidates
-                        .into_iter()
-                        .filter(|&e| {
-                            cluster.peer_matches(
-                                pi,
-                                egress,
-                                ri,
-                                ei,
-                                peer,
-                                crate::netpol::Target::Pod(e),
-                            )
-                        })
-                        .filter_map(|e| cluster.endpoints.get(e).map(|e| index(e.workload)))
-                        .collect();
-                    workloads.sort_unstable();
-                    rule_matches.push(facts::PeerMatch {
-                        namespaces,
-                        workloads,
-                    });
-                }
-                if let Some(slot) = per_dir.get_mut(usize::from(egress)) {
-                    slot.push(rule_matches);
-                }
-            }
-        }
-        matches.push(per_dir);
-    }
-    for (p, [ingress, egress]) in model.network_policies.iter_mut().zip(matches) {
-        for (r, m) in p.ingress.iter_mut().zip(ingress) {
-            r.matches = m;
-        }
-        for (r, m) in p.egress.iter_mut().zip(egress) {
-            r.matches = m;
-        }
-    }
-    let policies = &model.network_policies;
-    let flows_of = |isolating: &[u32], egress: bool| -> Vec<facts::Flow> {
-        let mut out = Vec::new();
-        for &pi in isolating {
-            let Some(p) = policies.get(pi as usize) else {
-                continue;
-            };
-            let rules = if egress { &p.egress } else { &p.ingress };
-            for (ri, r) in rules.iter().enumerate() {
-                if r.peers.is_empty() {
-                    out.push(facts::Flow {
-                        policy: pi,
-                        rule: index(ri),
-                        peer: None,
-                    });
-                }
-                for ei in 0..r.peers.len() {
-                    out.push(facts::Flow {
-                        policy: pi,
-                        rule: index(ri),
-                        peer: Some(index(ei)),
-                    });
-                }
-            }
-        }
-        out
-    };
-    let flows: Vec<(Vec<facts::Flow>, Vec<facts::Flow>)> = model
-        .workloads
-        .iter()
-        .map(|w| {
-            (
-                flows_of(&w.isolation.ingress, false),
-                flows_of(&w.isolation.egress, true),
-            )
-        })
-        .collect();
-    for (w, (ingress, egress)) in model.workloads.iter_mut().zip(flows) {
-        w.ingress_flows = ingress;
-        w.egress_flows = egress;
-    }
 }
 
 fn index(i: usize) -> u32 {
@@ -838,8 +707,9 @@ mod tests {
 
     fn model(text: &str) -> Model {
         let loaded = load(&Inputs::new().text("t.yaml", text), &LoadOptions::default());
-        let (model, diags) = build(&loaded, true, crate::NetworkPlugin::Generic);
+        let (mut model, diags) = build(&loaded, crate::NetworkPlugin::Generic);
         assert!(diags.is_empty(), "{diags:?}");
+        crate::netpol::flows::resolve(&mut model, crate::NetworkPlugin::Generic);
         model
     }
 

@@ -14,7 +14,8 @@
 //!   evaluates every selector once per class, for whole-cluster matrices.
 
 pub mod matrix;
-pub mod plugin;
+pub use crate::network_plugin as plugin;
+pub mod flows;
 pub mod trace;
 
 use std::collections::BTreeMap;
@@ -489,7 +490,7 @@ impl NetworkAnalysis {
     /// does.
     pub fn with_network_plugin(inputs: &crate::Inputs, plugin: NetworkPlugin) -> NetworkAnalysis {
         let loaded = crate::input::load(inputs, &crate::input::LoadOptions::default());
-        let (model, model_diags) = crate::model::build(&loaded, false, plugin);
+        let (model, model_diags) = crate::model::build(&loaded, plugin);
         let mut diagnostics = loaded.diagnostics.clone();
         diagnostics.extend(model_diags);
         NetworkAnalysis {

@@ -663,7 +663,7 @@ impl RbacAnalysis {
         let (rbac, mut diagnostics) = Rbac::build(&loaded.objects, builtin_roles, &loaded);
         let mut all = loaded.diagnostics.clone();
         all.append(&mut diagnostics);
-        let (model, _) = crate::model::build(&loaded, false, crate::NetworkPlugin::Generic);
+        let (model, _) = crate::model::build(&loaded, crate::NetworkPlugin::Generic);
         let mut workload_accounts: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
         for w in &model.workloads {
             workload_accounts

@@ -222,7 +222,7 @@ impl Resources {
     pub fn of(objects: &[Object]) -> Resources {
         let custom = objects
             .iter()
-            .filter_map(crate::kinds::Crd::of)
+            .filter_map(|o| crate::kinds::Crd::of(&o.id.api_version, &o.id.kind, &o.value))
             .map(|c| Resource {
                 group: c.group.to_ascii_lowercase(),
                 plural: c.plural,

@@ -43,6 +43,8 @@ pub mod files;
 pub mod version;
 
 use std::collections::BTreeMap;
+
+pub use crate::input::lines::{LineMap, LineRange, written_literally};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -540,36 +542,6 @@ struct Text<'a> {
 /// How many lines `str::lines` gives.
 fn count_lines(text: &str) -> u32 {
     u32::try_from(text.lines().count()).unwrap_or(u32::MAX)
-}
-
-/// Where the numbered lines of included squid files are: for each squid
-/// configuration file of the inputs (by index in `Loaded::files`), the
-/// ranges of numbers (see [`SquidConfig::parse`]) of its included files
-/// and the index of each included file in `Loaded::files`.
-#[derive(Debug, Default)]
-pub struct LineMap(BTreeMap<usize, Vec<LineRange>>);
-
-#[derive(Debug, Clone, Copy)]
-struct LineRange {
-    first: u32,
-    lines: u32,
-    file: usize,
-}
-
-impl LineMap {
-    /// The file (index in `Loaded::files`) and line that `number` of the
-    /// configuration in file `file` stands for; `None` for a line of the
-    /// configuration's own file.
-    pub fn origin(&self, file: usize, number: u32) -> Option<(usize, u32)> {
-        let ranges = self.0.get(&file)?;
-        // Ranges are allocated in increasing order.
-        let i = ranges
-            .partition_point(|r| r.first <= number)
-            .checked_sub(1)?;
-        let r = ranges.get(i)?;
-        let n = number - r.first;
-        (n < r.lines).then_some((r.file, n + 1))
-    }
 }
 
 impl SquidConfig {
@@ -2049,7 +2021,8 @@ mod tests {
 
     #[test]
     fn included_lines_map_back_to_their_file() {
-        let map = LineMap(BTreeMap::from([(
+        let mut map = LineMap::default();
+        map.insert(
             3,
             vec![
                 LineRange {
@@ -2068,7 +2041,7 @@ mod tests {
                     file: 9,
                 },
             ],
-        )]));
+        );
         assert_eq!(map.origin(3, 10), None);
         assert_eq!(map.origin(3, 11), Some((7, 1)));
         assert_eq!(map.origin(3, 12), Some((7, 2)));
@@ -2084,17 +2057,6 @@ mod tests {
 #[derive(Debug, Default)]
 pub struct Proxies {
     pub configs: Vec<(SquidConfig, u32, String)>,
-}
-
-/// Whether an embedded configuration's lines are the file's lines after the
-/// key line `key` (a block scalar), so that its line n is line `key + n` of
-/// the file.
-pub fn written_literally(text: &str, file_text: &str, key: u32) -> bool {
-    let mut file_lines = file_text.lines().skip(key as usize);
-    text.lines().all(|l| {
-        let f = file_lines.next();
-        l.trim().is_empty() || f.is_some_and(|f| f.trim() == l.trim())
-    })
 }
 
 impl Proxies {
@@ -2198,7 +2160,7 @@ impl Proxies {
                 });
             }
             if !ranges.is_empty() {
-                loaded.squid_lines.0.insert(file_index, ranges);
+                loaded.squid_lines.insert(file_index, ranges);
             }
             out.configs
                 .push((config, u32::try_from(i).unwrap_or(u32::MAX), name));
