@@ -348,6 +348,8 @@ fn rule(r: &facts::PolicyRule) -> wit::PolicyRule {
                 workloads: m.workloads.clone(),
             })
             .collect(),
+        peer_paths: r.peer_paths.clone(),
+        port_paths: r.port_paths.clone(),
     }
 }
 

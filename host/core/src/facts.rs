@@ -320,6 +320,10 @@ pub struct PolicyRule {
     pub peers: Vec<Peer>,
     pub ports: Vec<PortSpec>,
     pub matches: Vec<PeerMatch>,
+    /// JSON pointer of each peer, parallel to `peers`.
+    pub peer_paths: Vec<String>,
+    /// JSON pointer of each port, parallel to `ports`.
+    pub port_paths: Vec<String>,
 }
 
 /// A NetworkPolicy in normalized form.

@@ -336,13 +336,13 @@ restrict who may label namespaces.
 };
 
 /// The rules of a policy per direction it affects, with the JSON field name.
-fn rules_of(p: &NetworkPolicy) -> Vec<(&'static str, &'static str, &Vec<PolicyRule>)> {
+fn rules_of(p: &NetworkPolicy) -> Vec<(&'static str, &Vec<PolicyRule>)> {
     let mut out = Vec::new();
     if p.affects_ingress {
-        out.push(("ingress", "from", &p.ingress));
+        out.push(("ingress", &p.ingress));
     }
     if p.affects_egress {
-        out.push(("egress", "to", &p.egress));
+        out.push(("egress", &p.egress));
     }
     out
 }
@@ -352,7 +352,7 @@ fn check_reopen(cx: &Context<'_, Settings>, out: &mut Findings) {
         if p.selects.is_empty() {
             continue;
         }
-        for (dir, _, rules) in rules_of(p) {
+        for (dir, rules) in rules_of(p) {
             for (i, r) in rules.iter().enumerate() {
                 if !r.ports.is_empty() {
                     continue;
@@ -377,7 +377,7 @@ fn check_reopen(cx: &Context<'_, Settings>, out: &mut Findings) {
                             if p.selects.len() == 1 { "" } else { "s" }
                         ),
                     )
-                    .at(format!("/spec/{dir}/{i}"))
+                    .at(r.path.clone())
                     .fix("list the peers and ports that are needed");
                 }
             }
@@ -409,7 +409,7 @@ fn check_dangling_peers(cx: &Context<'_, Settings>, out: &mut Findings) {
             .any(|n| n.name == ns && n.object.is_some())
     };
     for p in cx.network_policies().filter(|p| scoped(cx, &p.namespace)) {
-        for (dir, field, rules) in rules_of(p) {
+        for (dir, rules) in rules_of(p) {
             for (i, r) in rules.iter().enumerate() {
                 for (j, (peer, m)) in r.peers.iter().zip(&r.matches).enumerate() {
                     let Peer::Pods(pp) = peer else { continue };
@@ -433,7 +433,7 @@ fn check_dangling_peers(cx: &Context<'_, Settings>, out: &mut Findings) {
                             p.namespace, p.name
                         ),
                     )
-                    .at(format!("/spec/{dir}/{i}/{field}/{j}"))
+                    .at(r.peer_paths.get(j).cloned().unwrap_or_else(|| r.path.clone()))
                     .fix("correct the selector, or remove the peer");
                 }
             }
@@ -443,7 +443,7 @@ fn check_dangling_peers(cx: &Context<'_, Settings>, out: &mut Findings) {
 
 fn check_mutable_namespace_labels(cx: &Context<'_, Settings>, out: &mut Findings) {
     for p in cx.network_policies().filter(|p| scoped(cx, &p.namespace)) {
-        for (dir, field, rules) in rules_of(p) {
+        for (dir, rules) in rules_of(p) {
             for (i, r) in rules.iter().enumerate() {
                 for (j, peer) in r.peers.iter().enumerate() {
                     let Peer::Pods(pp) = peer else { continue };
@@ -460,7 +460,10 @@ fn check_mutable_namespace_labels(cx: &Context<'_, Settings>, out: &mut Findings
                             keys.join("`, `")
                         ),
                     )
-                    .at(format!("/spec/{dir}/{i}/{field}/{j}/namespaceSelector"))
+                    .at(format!(
+                        "{}/namespaceSelector",
+                        r.peer_paths.get(j).unwrap_or(&r.path)
+                    ))
                     .fix("select namespaces by `kubernetes.io/metadata.name`");
                 }
             }

@@ -173,7 +173,7 @@ fn pods_beyond(
 }
 
 fn rule_path(f: &FlowView<'_>) -> String {
-    f.path("to")
+    f.path()
 }
 
 const PX001: Rule<Settings> = Rule {
@@ -332,7 +332,7 @@ None; the proxy's ports are `roles.proxy.ports` of the policy set.
                                 served.iter().map(|p| format!("{p}/TCP")).collect::<Vec<_>>().join(", ")
                             ),
                         )
-                        .at(format!("/spec/egress/{}", f.flow.rule))
+                        .at(f.rule.path.clone())
                         .fix("list exactly the proxy's ports");
                         break;
                     }
@@ -391,7 +391,7 @@ ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
                                 p.namespace, p.name
                             ),
                         )
-                        .at(format!("/spec/egress/{i}/ports/{j}"))
+                        .at(r.port_paths.get(j).cloned().unwrap_or_else(|| r.path.clone()))
                         .fix("list {port: 53, protocol: UDP} and {port: 53, protocol: TCP}");
                     }
                 }
@@ -484,7 +484,7 @@ the policy set.
                             f.policy.namespace, f.policy.name, f.flow.rule, w.namespace, w.name
                         ),
                     )
-                    .at(f.path("from"))
+                    .at(f.path())
                     .fix("admit only the client namespaces, by kubernetes.io/metadata.name");
                 }
             }

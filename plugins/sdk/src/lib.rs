@@ -530,11 +530,12 @@ pub struct FlowView<'a> {
 impl FlowView<'_> {
     /// JSON pointer of the flow's peer in its policy (the rule when it has
     /// no peers).
-    pub fn path(&self, peers_field: &str) -> String {
-        match self.flow.peer {
-            Some(p) => format!("{}/{peers_field}/{p}", self.rule.path),
-            None => self.rule.path.clone(),
-        }
+    pub fn path(&self) -> String {
+        self.flow
+            .peer
+            .and_then(|p| self.rule.peer_paths.get(p as usize))
+            .unwrap_or(&self.rule.path)
+            .clone()
     }
 }
 

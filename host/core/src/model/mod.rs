@@ -567,6 +567,7 @@ fn policy_rule(
     problems: &mut Vec<(String, String)>,
 ) -> facts::PolicyRule {
     let mut out_peers = Vec::new();
+    let mut peer_paths = Vec::new();
     for (n, peer) in peers.into_iter().flatten().enumerate() {
         let path = format!("{base}/{peers_field}/{n}");
         if let Some(block) = &peer.ip_block {
@@ -578,10 +579,13 @@ fn policy_rule(
                 ));
             }
             match check_ip_block(block) {
-                Ok(()) => out_peers.push(facts::Peer::IpBlock(facts::IpBlock {
-                    cidr: block.cidr.clone(),
-                    except: block.except.clone().unwrap_or_default(),
-                })),
+                Ok(()) => {
+                    peer_paths.push(path.clone());
+                    out_peers.push(facts::Peer::IpBlock(facts::IpBlock {
+                        cidr: block.cidr.clone(),
+                        except: block.except.clone().unwrap_or_default(),
+                    }));
+                }
                 Err((field, message)) => problems.push((format!("{path}/ipBlock{field}"), message)),
             }
             continue;
@@ -606,12 +610,14 @@ fn policy_rule(
             };
         let namespace_selector = normalize(&peer.namespace_selector, "namespaceSelector");
         let pod_selector = normalize(&peer.pod_selector, "podSelector");
+        peer_paths.push(path);
         out_peers.push(facts::Peer::Pods(facts::PodPeer {
             namespace_selector,
             pod_selector,
         }));
     }
     let mut out_ports = Vec::new();
+    let mut port_paths = Vec::new();
     for (n, p) in ports.into_iter().flatten().enumerate() {
         let path = format!("{base}/ports/{n}");
         let Some(protocol) = protocol(p.protocol.as_deref()) else {
@@ -658,6 +664,7 @@ fn policy_rule(
                 continue;
             }
         };
+        port_paths.push(path);
         out_ports.push(facts::PortSpec {
             protocol,
             protocol_defaulted: p.protocol.is_none(),
@@ -670,6 +677,8 @@ fn policy_rule(
         peers: out_peers,
         ports: out_ports,
         matches: Vec::new(),
+        peer_paths,
+        port_paths,
     }
 }
 
