@@ -299,6 +299,50 @@ fn workload(
     let labels = labels_at(&obj.value, &labels_segments);
 
     let namespace = obj.id.namespace.as_deref().unwrap_or("default");
+    let (containers, envs) = containers(obj, loaded, sources, namespace, spec_path, &spec)?;
+    let pod_ips = pod_ips(obj, loaded)?;
+
+    let Some(kind) = facts::WorkloadKind::of(&obj.id.kind) else {
+        return Ok(None);
+    };
+    let w = facts::Workload {
+        object: index(i),
+        kind,
+        namespace: obj.id.namespace.clone().unwrap_or_default(),
+        name: obj.id.name.clone(),
+        labels: to_labels(&labels),
+        service_account: spec
+            .service_account_name
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "default".to_string()),
+        automount_service_account_token: spec.automount_service_account_token,
+        // Settled in `build`, once every ServiceAccount is known.
+        token_mounted: spec.automount_service_account_token.unwrap_or(true),
+        host_network: spec.host_network.unwrap_or(false),
+        containers,
+        pod_spec_path: spec_path.to_string(),
+        pod_ips,
+        isolation: facts::Isolation::default(),
+        ingress_flows: Vec::new(),
+        egress_flows: Vec::new(),
+    };
+    Ok(Some((w, labels, envs)))
+}
+
+/// The containers of a pod spec (init containers first) with their ports
+/// and effective environment, and each one's environment with its
+/// provenance.
+fn containers(
+    obj: &Object,
+    loaded: &Loaded,
+    sources: &env::Sources<'_>,
+    namespace: &str,
+    spec_path: &str,
+    spec: &PodSpec,
+) -> Result<(Vec<facts::Container>, Vec<env::ContainerEnv>), Vec<Diagnostic>> {
+    let diag =
+        |path: &str, message: String| Diagnostic::input(message, loaded.locate(obj, Some(path)));
     let mut containers = Vec::new();
     let mut envs = Vec::new();
     let all = spec
@@ -355,6 +399,15 @@ fn workload(
         envs.push(env);
     }
 
+    Ok((containers, envs))
+}
+
+/// A Pod's `status.podIPs` (or `status.podIP`); an address that does not
+/// parse would match no ipBlock silently, so it is refused where it is
+/// written.
+fn pod_ips(obj: &Object, loaded: &Loaded) -> Result<Vec<String>, Vec<Diagnostic>> {
+    let diag =
+        |path: &str, message: String| Diagnostic::input(message, loaded.locate(obj, Some(path)));
     let mut pod_ips: Vec<String> = Vec::new();
     if obj.id.kind == "Pod" {
         // An address that does not parse would match no ipBlock silently:
@@ -391,32 +444,7 @@ fn workload(
         }
     }
 
-    let Some(kind) = facts::WorkloadKind::of(&obj.id.kind) else {
-        return Ok(None);
-    };
-    let w = facts::Workload {
-        object: index(i),
-        kind,
-        namespace: obj.id.namespace.clone().unwrap_or_default(),
-        name: obj.id.name.clone(),
-        labels: to_labels(&labels),
-        service_account: spec
-            .service_account_name
-            .clone()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "default".to_string()),
-        automount_service_account_token: spec.automount_service_account_token,
-        // Settled in `build`, once every ServiceAccount is known.
-        token_mounted: spec.automount_service_account_token.unwrap_or(true),
-        host_network: spec.host_network.unwrap_or(false),
-        containers,
-        pod_spec_path: spec_path.to_string(),
-        pod_ips,
-        isolation: facts::Isolation::default(),
-        ingress_flows: Vec::new(),
-        egress_flows: Vec::new(),
-    };
-    Ok(Some((w, labels, envs)))
+    Ok(pod_ips)
 }
 
 /// The ports a rule's port list admits towards `dest`, named ports

@@ -78,263 +78,352 @@ type ClassKey = (
     bool,
 );
 
-impl Matrix {
-    /// Computes the class-level matrix for `ports`.
-    pub fn compute(cluster: &Cluster<'_>, ports: &[Port], externals: &[IpAddr]) -> Matrix {
-        // Equivalence classes.
-        let mut by_key: BTreeMap<ClassKey, usize> = BTreeMap::new();
-        let mut classes: Vec<Vec<usize>> = Vec::new();
-        for (i, e) in cluster.endpoints.iter().enumerate() {
-            let mut named = e.named_ports.clone();
-            named.sort();
-            let mut ips = e.ips.clone();
-            ips.sort();
-            let key: ClassKey = (
-                e.namespace.clone(),
-                e.labels
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-                named,
-                ips,
-                e.host_network,
-            );
-            let next = classes.len();
-            let c = *by_key.entry(key).or_insert(next);
-            if c == next {
-                classes.push(Vec::new());
-            }
-            if let Some(members) = classes.get_mut(c) {
-                members.push(i);
-            }
-        }
-        let n_classes = classes.len();
-        let n_targets = n_classes + externals.len();
-        // A representative endpoint stands for its class.
-        let rep = |c: usize| classes.get(c).and_then(|m| m.first()).copied().unwrap_or(0);
-        let target = |t: usize| -> Target {
-            if t < n_classes {
-                Target::Pod(rep(t))
-            } else {
-                externals
-                    .get(t - n_classes)
-                    .map_or(Target::Pod(0), |ip| Target::External(*ip))
-            }
-        };
-        let mut classes_by_ns: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for c in 0..n_classes {
-            if let Some(e) = cluster.endpoints.get(rep(c)) {
-                classes_by_ns
-                    .entry(e.namespace.as_str())
-                    .or_default()
-                    .push(c);
-            }
-        }
+/// The targets of a matrix: equivalence classes of endpoints (each stood
+/// for by its first member), then external addresses.
+struct Space<'a> {
+    classes: Vec<Vec<usize>>,
+    externals: &'a [IpAddr],
+}
 
-        // Bitsets over targets per namespace, and for the classes that pod
-        // selectors may match (hostNetwork pods only where the profile's
-        // reading of `host-network-selectors` says so).
-        let model = cluster.model;
+impl Space<'_> {
+    fn n_classes(&self) -> usize {
+        self.classes.len()
+    }
+
+    fn n_targets(&self) -> usize {
+        self.classes.len() + self.externals.len()
+    }
+
+    /// The endpoint that stands for class `c`.
+    fn rep(&self, c: usize) -> usize {
+        self.classes
+            .get(c)
+            .and_then(|m| m.first())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn target(&self, t: usize) -> Target {
+        if t < self.n_classes() {
+            Target::Pod(self.rep(t))
+        } else {
+            self.externals
+                .get(t - self.n_classes())
+                .map_or(Target::Pod(0), |ip| Target::External(*ip))
+        }
+    }
+
+    fn empty(&self) -> Bits {
+        Bits::new(self.n_targets(), false)
+    }
+}
+
+/// Endpoints that no selector can tell apart: same namespace, labels,
+/// named ports, IPs and hostNetwork.
+fn classes(cluster: &Cluster<'_>) -> Vec<Vec<usize>> {
+    let mut by_key: BTreeMap<ClassKey, usize> = BTreeMap::new();
+    let mut classes: Vec<Vec<usize>> = Vec::new();
+    for (i, e) in cluster.endpoints.iter().enumerate() {
+        let mut named = e.named_ports.clone();
+        named.sort();
+        let mut ips = e.ips.clone();
+        ips.sort();
+        let key: ClassKey = (
+            e.namespace.clone(),
+            e.labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            named,
+            ips,
+            e.host_network,
+        );
+        let next = classes.len();
+        let c = *by_key.entry(key).or_insert(next);
+        if c == next {
+            classes.push(Vec::new());
+        }
+        if let Some(members) = classes.get_mut(c) {
+            members.push(i);
+        }
+    }
+    classes
+}
+
+/// Peer bitsets per (policy, egress, rule): the targets each rule's peers
+/// admit. Each distinct selector is evaluated once per class (pod
+/// selectors) or once per namespace (namespace selectors).
+struct Peers<'a, 'c> {
+    cluster: &'a Cluster<'c>,
+    space: &'a Space<'a>,
+    /// Per namespace, its classes.
+    namespace_bits: BTreeMap<&'a str, Bits>,
+    /// Classes pod selectors may match (hostNetwork pods only where the
+    /// profile's reading of `host-network-selectors` says so).
+    pod_network: Bits,
+    /// Targets that can match an ipBlock: classes with known IPs, and the
+    /// external addresses.
+    ip_targets: Vec<usize>,
+    pod_selectors: HashMap<String, Bits>,
+    namespace_selectors: HashMap<String, Bits>,
+}
+
+impl<'a, 'c> Peers<'a, 'c> {
+    fn new(cluster: &'a Cluster<'c>, space: &'a Space<'a>) -> Peers<'a, 'c> {
         let selectors_see_host_network = cluster.plugin.reads(Corner::HostNetworkSelectors);
         let mut namespace_bits: BTreeMap<&str, Bits> = BTreeMap::new();
-        let mut pod_network = Bits::new(n_targets, false);
-        for (ns, cs) in &classes_by_ns {
-            let mut bits = Bits::new(n_targets, false);
-            for &c in cs {
-                bits.set(c);
-                if cluster
-                    .endpoints
-                    .get(rep(c))
-                    .is_some_and(|e| !e.host_network || selectors_see_host_network)
-                {
-                    pod_network.set(c);
-                }
+        let mut pod_network = space.empty();
+        for c in 0..space.n_classes() {
+            let Some(e) = cluster.endpoints.get(space.rep(c)) else {
+                continue;
+            };
+            namespace_bits
+                .entry(e.namespace.as_str())
+                .or_insert_with(|| space.empty())
+                .set(c);
+            if !e.host_network || selectors_see_host_network {
+                pod_network.set(c);
             }
-            namespace_bits.insert(ns, bits);
         }
-        // Each distinct selector is evaluated once per class (pod selectors)
-        // or once per namespace (namespace selectors).
-        let mut pod_selector_cache: HashMap<String, Bits> = HashMap::new();
-        let mut ns_selector_cache: HashMap<String, Bits> = HashMap::new();
-        let mut pods_matching = |sel: &facts::LabelSelector| -> Bits {
-            pod_selector_cache
-                .entry(format!("{sel:?}"))
-                .or_insert_with(|| {
-                    let mut bits = Bits::new(n_targets, false);
-                    for c in 0..n_classes {
-                        if cluster
-                            .endpoints
-                            .get(rep(c))
-                            .is_some_and(|e| selector::matches(sel, &e.labels))
-                        {
-                            bits.set(c);
-                        }
-                    }
-                    bits
-                })
-                .clone()
-        };
-        let mut namespaces_matching = |sel: &facts::LabelSelector| -> Bits {
-            ns_selector_cache
-                .entry(format!("{sel:?}"))
-                .or_insert_with(|| {
-                    let mut bits = Bits::new(n_targets, false);
-                    for (ns, b) in &namespace_bits {
-                        if cluster
-                            .namespace_labels(ns)
-                            .is_some_and(|l| selector::matches(sel, l))
-                        {
-                            bits.or(b);
-                        }
-                    }
-                    bits
-                })
-                .clone()
-        };
-        // Targets that can match an ipBlock: classes with known IPs, and the
-        // external addresses.
-        let ip_targets: Vec<usize> = (0..n_targets)
+        let ip_targets = (0..space.n_targets())
             .filter(|&t| {
-                t >= n_classes
+                t >= space.n_classes()
                     || cluster
                         .endpoints
-                        .get(rep(t))
+                        .get(space.rep(t))
                         .is_some_and(|e| !e.ips.is_empty())
             })
             .collect();
+        Peers {
+            cluster,
+            space,
+            namespace_bits,
+            pod_network,
+            ip_targets,
+            pod_selectors: HashMap::new(),
+            namespace_selectors: HashMap::new(),
+        }
+    }
 
-        // Peer bitsets per (policy, egress, rule).
-        let mut peer_bits: BTreeMap<(usize, bool, usize), Bits> = BTreeMap::new();
+    fn pods_matching(&mut self, sel: &facts::LabelSelector) -> Bits {
+        let (cluster, space) = (self.cluster, self.space);
+        self.pod_selectors
+            .entry(format!("{sel:?}"))
+            .or_insert_with(|| {
+                let mut bits = space.empty();
+                for c in 0..space.n_classes() {
+                    if cluster
+                        .endpoints
+                        .get(space.rep(c))
+                        .is_some_and(|e| selector::matches(sel, &e.labels))
+                    {
+                        bits.set(c);
+                    }
+                }
+                bits
+            })
+            .clone()
+    }
+
+    fn namespaces_matching(&mut self, sel: &facts::LabelSelector) -> Bits {
+        let (cluster, space, namespace_bits) = (self.cluster, self.space, &self.namespace_bits);
+        self.namespace_selectors
+            .entry(format!("{sel:?}"))
+            .or_insert_with(|| {
+                let mut bits = space.empty();
+                for (ns, b) in namespace_bits {
+                    if cluster
+                        .namespace_labels(ns)
+                        .is_some_and(|l| selector::matches(sel, l))
+                    {
+                        bits.or(b);
+                    }
+                }
+                bits
+            })
+            .clone()
+    }
+
+    /// The targets rule `ri` (egress or ingress) of policy `pi` admits.
+    fn rule(&mut self, pi: usize, egress: bool, ri: usize, r: &facts::PolicyRule) -> Bits {
+        let Some(p) = self.cluster.model.network_policies.get(pi) else {
+            return self.space.empty();
+        };
+        let mut bits = Bits::new(self.space.n_targets(), r.peers.is_empty());
+        for (ei, peer) in r.peers.iter().enumerate() {
+            match peer {
+                facts::Peer::Pods(pp) => {
+                    let mut both = match &pp.namespace_selector {
+                        None => self
+                            .namespace_bits
+                            .get(p.namespace.as_str())
+                            .cloned()
+                            .unwrap_or_else(|| self.space.empty()),
+                        Some(sel) => self.namespaces_matching(sel),
+                    };
+                    let pods = match &pp.pod_selector {
+                        None => self.pod_network.clone(),
+                        Some(sel) => self.pods_matching(sel),
+                    };
+                    both.and(&pods);
+                    both.and(&self.pod_network);
+                    bits.or(&both);
+                }
+                facts::Peer::IpBlock(_) => {
+                    for &t in &self.ip_targets {
+                        let target = self.space.target(t);
+                        if self.cluster.peer_matches(pi, egress, ri, ei, peer, target) {
+                            bits.set(t);
+                        }
+                    }
+                }
+            }
+        }
+        bits
+    }
+
+    /// Every rule of every policy that selects something, in the
+    /// directions it affects.
+    fn all(mut self) -> BTreeMap<(usize, bool, usize), Bits> {
+        let model = self.cluster.model;
+        let mut out = BTreeMap::new();
         for (pi, p) in model.network_policies.iter().enumerate() {
             if p.selects.is_empty() {
                 continue;
             }
-            for (egress, rules) in [(false, &p.ingress), (true, &p.egress)] {
-                if !(if egress {
-                    p.affects_egress
-                } else {
-                    p.affects_ingress
-                }) {
+            for (egress, affects, rules) in [
+                (false, p.affects_ingress, &p.ingress),
+                (true, p.affects_egress, &p.egress),
+            ] {
+                if !affects {
                     continue;
                 }
                 for (ri, r) in rules.iter().enumerate() {
-                    let mut bits = Bits::new(n_targets, r.peers.is_empty());
-                    for (ei, peer) in r.peers.iter().enumerate() {
-                        match peer {
-                            facts::Peer::Pods(pp) => {
-                                let namespaces = match &pp.namespace_selector {
-                                    None => namespace_bits
-                                        .get(p.namespace.as_str())
-                                        .cloned()
-                                        .unwrap_or_else(|| Bits::new(n_targets, false)),
-                                    Some(sel) => namespaces_matching(sel),
-                                };
-                                let pods = match &pp.pod_selector {
-                                    None => pod_network.clone(),
-                                    Some(sel) => pods_matching(sel),
-                                };
-                                let mut both = namespaces;
-                                both.and(&pods);
-                                both.and(&pod_network);
-                                bits.or(&both);
-                            }
-                            facts::Peer::IpBlock(_) => {
-                                for &t in &ip_targets {
-                                    if cluster.peer_matches(pi, egress, ri, ei, peer, target(t)) {
-                                        bits.set(t);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    peer_bits.insert((pi, egress, ri), bits);
+                    out.insert((pi, egress, ri), self.rule(pi, egress, ri, r));
                 }
             }
         }
+        out
+    }
+}
 
-        let mut allowed = Vec::new();
-        for &port in ports {
-            // Ingress columns: per destination class, the sources it admits.
-            let mut ingress: Vec<Bits> = Vec::with_capacity(n_classes);
-            for c in 0..n_classes {
-                let isolating = cluster.isolating(rep(c), false);
-                if isolating.is_empty() {
-                    ingress.push(Bits::new(n_targets, true));
-                    continue;
-                }
-                let mut col = Bits::new(n_targets, false);
-                for &pi in isolating {
-                    let pi = pi as usize;
-                    let Some(p) = model.network_policies.get(pi) else {
-                        continue;
-                    };
-                    for (ri, r) in p.ingress.iter().enumerate() {
-                        if cluster.port_matches(&r.ports, port, Target::Pod(rep(c)))
-                            && let Some(b) = peer_bits.get(&(pi, false, ri))
-                        {
-                            col.or(b);
-                        }
-                    }
-                }
-                ingress.push(col);
+type PeerBits = BTreeMap<(usize, bool, usize), Bits>;
+
+/// Per destination class, the sources its ingress admits on `port`.
+fn ingress_columns(
+    cluster: &Cluster<'_>,
+    space: &Space<'_>,
+    peers: &PeerBits,
+    port: Port,
+) -> Vec<Bits> {
+    let model = cluster.model;
+    (0..space.n_classes())
+        .map(|c| {
+            let isolating = cluster.isolating(space.rep(c), false);
+            if isolating.is_empty() {
+                return Bits::new(space.n_targets(), true);
             }
-            // Which destinations each egress rule's ports admit this port to.
-            let mut egress_ports: BTreeMap<(usize, usize), Bits> = BTreeMap::new();
-            for (pi, p) in model.network_policies.iter().enumerate() {
-                if p.selects.is_empty() || !p.affects_egress {
+            let mut col = space.empty();
+            for &pi in isolating {
+                let pi = pi as usize;
+                let Some(p) = model.network_policies.get(pi) else {
                     continue;
-                }
-                for (ri, r) in p.egress.iter().enumerate() {
-                    egress_ports.insert(
-                        (pi, ri),
-                        port_bits(cluster, &r.ports, port, n_targets, &target),
-                    );
-                }
-            }
-            // Egress rows, intersected with the ingress columns.
-            let mut rows: Vec<Bits> = Vec::with_capacity(n_targets);
-            for s in 0..n_targets {
-                let mut row = Bits::new(n_targets, false);
-                let egress_row = if s < n_classes {
-                    let isolating = cluster.isolating(rep(s), true);
-                    if isolating.is_empty() {
-                        Bits::new(n_targets, true)
-                    } else {
-                        let mut acc = Bits::new(n_targets, false);
-                        for &pi in isolating {
-                            let pi = pi as usize;
-                            let Some(p) = model.network_policies.get(pi) else {
-                                continue;
-                            };
-                            for ri in 0..p.egress.len() {
-                                let (Some(peers), Some(ports_ok)) =
-                                    (peer_bits.get(&(pi, true, ri)), egress_ports.get(&(pi, ri)))
-                                else {
-                                    continue;
-                                };
-                                acc.or_and(peers, ports_ok);
-                            }
-                        }
-                        acc
-                    }
-                } else {
-                    Bits::new(n_targets, true)
                 };
-                for d in 0..n_targets {
-                    let both_external = s >= n_classes && d >= n_classes;
-                    if both_external || !egress_row.get(d) {
-                        continue;
-                    }
-                    let ingress_ok = d >= n_classes || ingress.get(d).is_some_and(|col| col.get(s));
-                    if ingress_ok {
-                        row.set(d);
+                for (ri, r) in p.ingress.iter().enumerate() {
+                    if cluster.port_matches(&r.ports, port, Target::Pod(space.rep(c)))
+                        && let Some(b) = peers.get(&(pi, false, ri))
+                    {
+                        col.or(b);
                     }
                 }
-                rows.push(row);
             }
-            allowed.push((port, rows));
+            col
+        })
+        .collect()
+}
+
+/// The destinations source target `s` may send to on `port`, as its
+/// egress says (`egress_ports`: the destinations each egress rule's ports
+/// admit).
+fn egress_row(
+    cluster: &Cluster<'_>,
+    space: &Space<'_>,
+    peers: &PeerBits,
+    egress_ports: &BTreeMap<(usize, usize), Bits>,
+    s: usize,
+) -> Bits {
+    if s >= space.n_classes() {
+        return Bits::new(space.n_targets(), true);
+    }
+    let isolating = cluster.isolating(space.rep(s), true);
+    if isolating.is_empty() {
+        return Bits::new(space.n_targets(), true);
+    }
+    let mut acc = space.empty();
+    for &pi in isolating {
+        let pi = pi as usize;
+        let Some(p) = cluster.model.network_policies.get(pi) else {
+            continue;
+        };
+        for ri in 0..p.egress.len() {
+            if let (Some(peers), Some(ports_ok)) =
+                (peers.get(&(pi, true, ri)), egress_ports.get(&(pi, ri)))
+            {
+                acc.or_and(peers, ports_ok);
+            }
         }
-        Matrix { classes, allowed }
+    }
+    acc
+}
+
+/// Per source target, the destinations allowed on `port`: its egress row
+/// intersected with each destination's ingress column.
+fn rows(cluster: &Cluster<'_>, space: &Space<'_>, peers: &PeerBits, port: Port) -> Vec<Bits> {
+    let ingress = ingress_columns(cluster, space, peers, port);
+    let mut egress_ports: BTreeMap<(usize, usize), Bits> = BTreeMap::new();
+    for (pi, p) in cluster.model.network_policies.iter().enumerate() {
+        if p.selects.is_empty() || !p.affects_egress {
+            continue;
+        }
+        for (ri, r) in p.egress.iter().enumerate() {
+            egress_ports.insert((pi, ri), port_bits(cluster, &r.ports, port, space));
+        }
+    }
+    let n_classes = space.n_classes();
+    (0..space.n_targets())
+        .map(|s| {
+            let egress = egress_row(cluster, space, peers, &egress_ports, s);
+            let mut row = space.empty();
+            for d in 0..space.n_targets() {
+                let both_external = s >= n_classes && d >= n_classes;
+                if both_external || !egress.get(d) {
+                    continue;
+                }
+                if d >= n_classes || ingress.get(d).is_some_and(|col| col.get(s)) {
+                    row.set(d);
+                }
+            }
+            row
+        })
+        .collect()
+}
+
+impl Matrix {
+    /// Computes the class-level matrix for `ports`.
+    pub fn compute(cluster: &Cluster<'_>, ports: &[Port], externals: &[IpAddr]) -> Matrix {
+        let space = Space {
+            classes: classes(cluster),
+            externals,
+        };
+        let peers = Peers::new(cluster, &space).all();
+        let allowed = ports
+            .iter()
+            .map(|&port| (port, rows(cluster, &space, &peers, port)))
+            .collect();
+        Matrix {
+            classes: space.classes,
+            allowed,
+        }
     }
 
     /// The allowed ordered pairs for the `k`-th port, as endpoint IDs and
@@ -404,19 +493,21 @@ fn port_bits(
     cluster: &Cluster<'_>,
     ports: &[facts::PortSpec],
     port: Port,
-    n_targets: usize,
-    target: &dyn Fn(usize) -> Target,
+    space: &Space<'_>,
 ) -> Bits {
     let named = ports
         .iter()
         .any(|p| matches!(p.port, Some(facts::PortRef::Name(_))));
     if !named {
         // Independent of the destination.
-        return Bits::new(n_targets, cluster.port_matches(ports, port, target(0)));
+        return Bits::new(
+            space.n_targets(),
+            cluster.port_matches(ports, port, space.target(0)),
+        );
     }
-    let mut bits = Bits::new(n_targets, false);
-    for t in 0..n_targets {
-        if cluster.port_matches(ports, port, target(t)) {
+    let mut bits = space.empty();
+    for t in 0..space.n_targets() {
+        if cluster.port_matches(ports, port, space.target(t)) {
             bits.set(t);
         }
     }

@@ -684,59 +684,8 @@ impl SquidConfig {
             };
             match directive {
                 "acl" => self.parse_acl(file, line, number, args),
-                "http_access" => {
-                    let Some((&action, acls)) = args.split_first() else {
-                        self.error(file, line, "`http_access` needs allow or deny".into());
-                        continue;
-                    };
-                    let allow = match action {
-                        "allow" => true,
-                        "deny" => false,
-                        other => {
-                            self.error(
-                                file,
-                                line,
-                                format!("`http_access {other}`: expected allow or deny"),
-                            );
-                            continue;
-                        }
-                    };
-                    self.access.push(AccessLine {
-                        allow,
-                        acls: acls.iter().map(|s| s.to_string()).collect(),
-                        file: file.to_string(),
-                        line,
-                        number,
-                        refs: acls
-                            .iter()
-                            .map(|a| match a.strip_prefix('!') {
-                                Some(bare) => (true, bare.to_ascii_lowercase()),
-                                None => (false, a.to_ascii_lowercase()),
-                            })
-                            .collect(),
-                    });
-                }
-                "http_port" => {
-                    let Some((&spec, options)) = args.split_first() else {
-                        self.error(file, line, "`http_port` needs a port".into());
-                        continue;
-                    };
-                    let (address, port) = match spec.rsplit_once(':') {
-                        Some((a, p)) => (Some(a.trim_matches(['[', ']']).to_string()), p),
-                        None => (None, spec),
-                    };
-                    match port.parse::<u16>() {
-                        Ok(port) if port > 0 => self.listeners.push(Listener {
-                            address,
-                            port,
-                            options: options.iter().map(|s| s.to_string()).collect(),
-                            file: file.to_string(),
-                            line,
-                            number,
-                        }),
-                        _ => self.error(file, line, format!("`http_port {spec}`: invalid port")),
-                    }
-                }
+                "http_access" => self.parse_access(file, line, number, args),
+                "http_port" => self.parse_port(file, line, number, args),
                 "access_log" => match args.first() {
                     Some(v) => self.access_logs.push((v.to_string(), number)),
                     None => self.error(file, line, "`access_log` needs a value".into()),
@@ -761,6 +710,63 @@ impl SquidConfig {
                 // Every other directive is kept out of the model and ignored.
                 _ => {}
             }
+        }
+    }
+
+    /// An `http_access` line.
+    fn parse_access(&mut self, file: &str, line: u32, number: u32, args: &[&str]) {
+        let Some((&action, acls)) = args.split_first() else {
+            self.error(file, line, "`http_access` needs allow or deny".into());
+            return;
+        };
+        let allow = match action {
+            "allow" => true,
+            "deny" => false,
+            other => {
+                self.error(
+                    file,
+                    line,
+                    format!("`http_access {other}`: expected allow or deny"),
+                );
+                return;
+            }
+        };
+        self.access.push(AccessLine {
+            allow,
+            acls: acls.iter().map(|s| s.to_string()).collect(),
+            file: file.to_string(),
+            line,
+            number,
+            refs: acls
+                .iter()
+                .map(|a| match a.strip_prefix('!') {
+                    Some(bare) => (true, bare.to_ascii_lowercase()),
+                    None => (false, a.to_ascii_lowercase()),
+                })
+                .collect(),
+        });
+    }
+
+    /// An `http_port` line: `[address:]port [options]`.
+    fn parse_port(&mut self, file: &str, line: u32, number: u32, args: &[&str]) {
+        let Some((&spec, options)) = args.split_first() else {
+            self.error(file, line, "`http_port` needs a port".into());
+            return;
+        };
+        let (address, port) = match spec.rsplit_once(':') {
+            Some((a, p)) => (Some(a.trim_matches(['[', ']']).to_string()), p),
+            None => (None, spec),
+        };
+        match port.parse::<u16>() {
+            Ok(port) if port > 0 => self.listeners.push(Listener {
+                address,
+                port,
+                options: options.iter().map(|s| s.to_string()).collect(),
+                file: file.to_string(),
+                line,
+                number,
+            }),
+            _ => self.error(file, line, format!("`http_port {spec}`: invalid port")),
         }
     }
 
