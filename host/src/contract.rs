@@ -99,7 +99,7 @@ impl Facts {
                 .objects
                 .iter()
                 .map(|o| wit::SourceObject {
-                    id: o.id,
+                    id: o.id.get(),
                     api_version: o.api_version.clone(),
                     kind: o.kind.clone(),
                     namespace: o.namespace.clone(),
@@ -119,7 +119,7 @@ impl Facts {
                 .map(|n| wit::Namespace {
                     name: n.name.clone(),
                     labels: labels(&n.labels),
-                    object: n.object,
+                    object: n.object.map(facts::ObjectId::get),
                 })
                 .collect()
         })
@@ -155,10 +155,15 @@ impl Facts {
             self.proxies
                 .configs
                 .iter()
-                .map(|(c, object, file)| proxy_config(c, *object, file))
+                .map(|(c, object, file)| proxy_config(c, object.get(), file))
                 .collect()
         })
     }
+}
+
+/// Typed indices as the numbers the contract carries.
+fn ids<T: Copy>(list: &[T], get: fn(T) -> u32) -> Vec<u32> {
+    list.iter().map(|&i| get(i)).collect()
 }
 
 fn labels(list: &[facts::Label]) -> Vec<wit::Label> {
@@ -193,8 +198,8 @@ fn subject(s: &facts::Identity) -> wit::RbacSubject {
 fn workload(i: usize, w: &facts::Workload) -> wit::Workload {
     use facts::WorkloadKind as K;
     wit::Workload {
-        id: index(i),
-        object: w.object,
+        id: facts::WorkloadId::at(i).get(),
+        object: w.object.get(),
         kind: match w.kind {
             K::Pod => wit::WorkloadKind::Pod,
             K::Deployment => wit::WorkloadKind::Deployment,
@@ -242,8 +247,8 @@ fn workload(i: usize, w: &facts::Workload) -> wit::Workload {
         pod_spec_path: w.pod_spec_path.clone(),
         pod_ips: w.pod_ips.clone(),
         isolation: wit::Isolation {
-            ingress: w.isolation.ingress.clone(),
-            egress: w.isolation.egress.clone(),
+            ingress: ids(&w.isolation.ingress, facts::PolicyId::get),
+            egress: ids(&w.isolation.egress, facts::PolicyId::get),
         },
     }
 }
@@ -345,7 +350,7 @@ fn rule(r: &facts::PolicyRule) -> wit::PolicyRule {
             .iter()
             .map(|m| wit::PeerMatch {
                 namespaces: m.namespaces.clone(),
-                workloads: m.workloads.clone(),
+                workloads: ids(&m.workloads, facts::WorkloadId::get),
             })
             .collect(),
         peer_paths: r.peer_paths.clone(),
@@ -355,7 +360,7 @@ fn rule(r: &facts::PolicyRule) -> wit::PolicyRule {
 
 fn network_policy(p: &facts::NetworkPolicy) -> wit::NetworkPolicy {
     wit::NetworkPolicy {
-        object: p.object,
+        object: p.object.get(),
         namespace: p.namespace.clone(),
         name: p.name.clone(),
         pod_selector: selector(&p.pod_selector),
@@ -364,7 +369,7 @@ fn network_policy(p: &facts::NetworkPolicy) -> wit::NetworkPolicy {
         affects_egress: p.affects_egress,
         ingress: p.ingress.iter().map(rule).collect(),
         egress: p.egress.iter().map(rule).collect(),
-        selects: p.selects.clone(),
+        selects: ids(&p.selects, facts::WorkloadId::get),
     }
 }
 
@@ -396,7 +401,7 @@ fn rbac_facts(rbac: &Rbac) -> RbacFacts {
             kind: role_kind(r.kind),
             namespace: r.namespace.clone(),
             name: r.name.clone(),
-            object: r.object.map(index),
+            object: r.object.map(|o| facts::ObjectId::at(o).get()),
             rules: r
                 .rules
                 .iter()
@@ -414,7 +419,7 @@ fn rbac_facts(rbac: &Rbac) -> RbacFacts {
         .bindings
         .iter()
         .map(|b| wit::RbacBinding {
-            object: index(b.object),
+            object: facts::ObjectId::at(b.object).get(),
             cluster_wide: b.kind == "ClusterRoleBinding",
             namespace: b.namespace.clone(),
             name: b.name.clone(),
@@ -482,7 +487,7 @@ fn workload_role(r: &crate::roles::ResolvedPods) -> wit::WorkloadRole {
                 value: v.clone(),
             })
             .collect(),
-        workloads: r.workloads.clone(),
+        workloads: ids(&r.workloads, facts::WorkloadId::get),
     }
 }
 
@@ -603,7 +608,11 @@ impl host_facts::Host for Session {
         direction: wit::Direction,
     ) -> wasmtime::Result<Vec<wit::Flow>> {
         let facts = &current(self)?.facts;
-        let Some(w) = facts.model.workloads.get(workload as usize) else {
+        let Some(w) = facts
+            .model
+            .workloads
+            .get(facts::WorkloadId::from_contract(workload).index())
+        else {
             return Ok(Vec::new());
         };
         let flows = match direction {
@@ -613,7 +622,7 @@ impl host_facts::Host for Session {
         Ok(flows
             .iter()
             .map(|f| wit::Flow {
-                policy: f.policy,
+                policy: f.policy.get(),
                 rule: f.rule,
                 peer: f.peer,
             })
@@ -628,11 +637,8 @@ impl host_facts::Host for Session {
         let facts = current(self)?.facts.clone();
         self.charge(facts.model.workloads.len() as u64 + 1)?;
         let selector = selector_from_wit(&selector);
-        Ok(crate::roles::select(
-            &facts.model,
-            namespace.as_deref(),
-            &selector,
-        ))
+        let selected = crate::roles::select(&facts.model, namespace.as_deref(), &selector);
+        Ok(ids(&selected, facts::WorkloadId::get))
     }
 
     fn classify_address(
@@ -761,8 +767,12 @@ impl host_ports::Host for Session {
         let facts = current(self)?.facts.clone();
         let model = &facts.model;
         let (Some(p), Some(dest)) = (
-            model.network_policies.get(policy as usize),
-            model.workloads.get(destination as usize),
+            model
+                .network_policies
+                .get(facts::PolicyId::from_contract(policy).index()),
+            model
+                .workloads
+                .get(facts::WorkloadId::from_contract(destination).index()),
         ) else {
             return Ok(Some(Vec::new()));
         };

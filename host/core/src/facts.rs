@@ -10,6 +10,54 @@
 /// tenants cannot change.
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
+/// Typed indices into a model's lists: an object, a workload, a
+/// NetworkPolicy. A model holds fewer than 2³² of each (the loader caps the
+/// input's size far below), so an index always fits.
+macro_rules! index_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(u32);
+
+        impl $name {
+            /// The id of the entry at `index` of its list.
+            pub fn at(index: usize) -> $name {
+                // A list of 2³² entries would need far more memory than the
+                // loader's input cap allows: saturating is unreachable.
+                $name(u32::try_from(index).unwrap_or(u32::MAX))
+            }
+
+            /// The position in its list.
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+
+            /// The number the contract carries.
+            pub fn get(self) -> u32 {
+                self.0
+            }
+
+            /// The id the contract's number stands for.
+            pub fn from_contract(n: u32) -> $name {
+                $name(n)
+            }
+        }
+    };
+}
+
+index_type!(
+    /// An object of the inputs (its index in `Model::objects`).
+    ObjectId
+);
+index_type!(
+    /// A workload (its index in `Model::workloads`).
+    WorkloadId
+);
+index_type!(
+    /// A NetworkPolicy (its index in `Model::network_policies`).
+    PolicyId
+);
+
 /// A `key=value` label or annotation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
@@ -20,7 +68,7 @@ pub struct Label {
 /// One object of the inputs, as plugins see it.
 #[derive(Debug, Clone)]
 pub struct SourceObject {
-    pub id: u32,
+    pub id: ObjectId,
     pub api_version: String,
     pub kind: String,
     pub namespace: Option<String>,
@@ -35,7 +83,7 @@ pub struct SourceObject {
 pub struct Namespace {
     pub name: String,
     pub labels: Vec<Label>,
-    pub object: Option<u32>,
+    pub object: Option<ObjectId>,
 }
 
 /// An L4 protocol.
@@ -147,14 +195,14 @@ pub struct Identity {
 /// Which policies isolate a workload, per direction.
 #[derive(Debug, Clone, Default)]
 pub struct Isolation {
-    pub ingress: Vec<u32>,
-    pub egress: Vec<u32>,
+    pub ingress: Vec<PolicyId>,
+    pub egress: Vec<PolicyId>,
 }
 
 /// A Pod, or the pod template of a workload controller.
 #[derive(Debug, Clone)]
 pub struct Workload {
-    pub object: u32,
+    pub object: ObjectId,
     pub kind: WorkloadKind,
     pub namespace: String,
     pub name: String,
@@ -200,7 +248,7 @@ impl Workload {
 /// A reference from a workload to the rule and peer that allow traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flow {
-    pub policy: u32,
+    pub policy: PolicyId,
     pub rule: u32,
     pub peer: Option<u32>,
 }
@@ -309,7 +357,7 @@ pub struct PortSpec {
 #[derive(Debug, Clone, Default)]
 pub struct PeerMatch {
     pub namespaces: Vec<String>,
-    pub workloads: Vec<u32>,
+    pub workloads: Vec<WorkloadId>,
 }
 
 /// An ingress or egress rule.
@@ -329,7 +377,7 @@ pub struct PolicyRule {
 /// A NetworkPolicy in normalized form.
 #[derive(Debug, Clone)]
 pub struct NetworkPolicy {
-    pub object: u32,
+    pub object: ObjectId,
     pub namespace: String,
     pub name: String,
     pub pod_selector: LabelSelector,
@@ -337,5 +385,5 @@ pub struct NetworkPolicy {
     pub affects_egress: bool,
     pub ingress: Vec<PolicyRule>,
     pub egress: Vec<PolicyRule>,
-    pub selects: Vec<u32>,
+    pub selects: Vec<WorkloadId>,
 }

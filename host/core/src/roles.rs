@@ -232,7 +232,7 @@ impl Roles {
 pub struct ResolvedPods {
     pub namespace: String,
     pub labels: BTreeMap<String, String>,
-    pub workloads: Vec<u32>,
+    pub workloads: Vec<facts::WorkloadId>,
 }
 
 /// The roles of a policy set, resolved against one check's inputs.
@@ -267,7 +267,11 @@ fn selector(labels: &BTreeMap<String, String>) -> facts::LabelSelector {
 
 /// The workloads in `namespace` (any, when absent) whose pod labels match
 /// `selector`.
-pub fn select(model: &Model, namespace: Option<&str>, selector: &facts::LabelSelector) -> Vec<u32> {
+pub fn select(
+    model: &Model,
+    namespace: Option<&str>,
+    selector: &facts::LabelSelector,
+) -> Vec<facts::WorkloadId> {
     model
         .workloads
         .iter()
@@ -281,6 +285,6 @@ pub fn select(model: &Model, namespace: Option<&str>, selector: &facts::LabelSel
                 .collect();
             crate::model::selector::matches(selector, &labels)
         })
-        .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
+        .map(|(i, _)| facts::WorkloadId::at(i))
         .collect()
 }

@@ -214,7 +214,7 @@ impl Affected {
     }
 }
 
-type Namespaces = BTreeMap<String, (BTreeMap<String, String>, Option<u32>)>;
+type Namespaces = BTreeMap<String, (BTreeMap<String, String>, Option<crate::facts::ObjectId>)>;
 
 fn affected(
     t: &TrafficKind,

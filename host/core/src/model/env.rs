@@ -685,7 +685,7 @@ mod tests {
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
         let (model, diags) = super::super::build(&loaded, crate::NetworkPlugin::Generic);
         assert!(diags.is_empty(), "{diags:?}");
-        let object = model.workloads.first().map(|w| w.object as usize).unwrap();
+        let object = model.workloads.first().map(|w| w.object.index()).unwrap();
         let env = model.env.of(object).first().cloned().unwrap();
         // What plugins get is exactly the entries.
         let wit_env: Vec<facts::EnvVar> = env.entries.iter().map(EnvEntry::fact).collect();

@@ -43,13 +43,16 @@ pub struct Model {
 /// `kubernetes.io/metadata.name` among them) and the index of its
 /// `Namespace` object: declared ones, then every namespace some object
 /// lives in (whose other labels are unknown).
-pub fn namespaces(loaded: &Loaded) -> BTreeMap<String, (BTreeMap<String, String>, Option<u32>)> {
-    let mut namespaces: BTreeMap<String, (BTreeMap<String, String>, Option<u32>)> = BTreeMap::new();
+pub fn namespaces(
+    loaded: &Loaded,
+) -> BTreeMap<String, (BTreeMap<String, String>, Option<facts::ObjectId>)> {
+    let mut namespaces: BTreeMap<String, (BTreeMap<String, String>, Option<facts::ObjectId>)> =
+        BTreeMap::new();
     for (i, obj) in loaded.objects.iter().enumerate() {
         if obj.id.kind == "Namespace" && obj.id.api_version == "v1" {
             let mut labels = labels_at(&obj.value, &["metadata", "labels"]);
             labels.insert(NAMESPACE_NAME_LABEL.to_string(), obj.id.name.clone());
-            namespaces.insert(obj.id.name.clone(), (labels, Some(index(i))));
+            namespaces.insert(obj.id.name.clone(), (labels, Some(facts::ObjectId::at(i))));
         }
     }
     for obj in &loaded.objects {
@@ -144,21 +147,17 @@ pub fn build(loaded: &Loaded, plugin: crate::NetworkPlugin) -> (Model, Vec<Diagn
                 && w.namespace == policy.namespace
                 && labels.is_some_and(|l| selector::matches(&policy.pod_selector, l))
             {
-                policy.selects.push(index(wi));
+                policy.selects.push(facts::WorkloadId::at(wi));
                 if policy.affects_ingress {
-                    w.isolation.ingress.push(index(pi));
+                    w.isolation.ingress.push(facts::PolicyId::at(pi));
                 }
                 if policy.affects_egress {
-                    w.isolation.egress.push(index(pi));
+                    w.isolation.egress.push(facts::PolicyId::at(pi));
                 }
             }
         }
     }
     (model, diags)
-}
-
-fn index(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 fn source_object(i: usize, obj: &Object) -> facts::SourceObject {
@@ -168,7 +167,7 @@ fn source_object(i: usize, obj: &Object) -> facts::SourceObject {
         std::borrow::Cow::Borrowed(&obj.value)
     };
     facts::SourceObject {
-        id: index(i),
+        id: facts::ObjectId::at(i),
         api_version: obj.id.api_version.clone(),
         kind: obj.id.kind.clone(),
         namespace: obj.id.namespace.clone(),
@@ -306,7 +305,7 @@ fn workload(
         return Ok(None);
     };
     let w = facts::Workload {
-        object: index(i),
+        object: facts::ObjectId::at(i),
         kind,
         namespace: obj.id.namespace.clone().unwrap_or_default(),
         name: obj.id.name.clone(),
@@ -575,7 +574,7 @@ fn network_policy(
             .collect());
     }
     Ok(facts::NetworkPolicy {
-        object: index(i),
+        object: facts::ObjectId::at(i),
         namespace: obj.id.namespace.clone().unwrap_or_default(),
         name: obj.id.name.clone(),
         pod_selector,
@@ -766,7 +765,7 @@ mod tests {
         let m = model(&demo);
         let web = m.workloads.iter().find(|w| w.name == "web").unwrap();
         let squid = m.workloads.iter().position(|w| w.name == "squid").unwrap();
-        let policy = |f: &facts::Flow| m.network_policies[f.policy as usize].name.clone();
+        let policy = |f: &facts::Flow| m.network_policies[f.policy.index()].name.clone();
         let egress: Vec<(String, u32, Option<u32>)> = web
             .egress_flows
             .iter()
@@ -779,16 +778,16 @@ mod tests {
                 ("egress-via-proxy".to_string(), 1, Some(0))
             ]
         );
-        let rules = &m.network_policies[web.egress_flows[0].policy as usize].egress;
+        let rules = &m.network_policies[web.egress_flows[0].policy.index()].egress;
         let to_proxy = &rules[0].matches[0];
         assert_eq!(to_proxy.namespaces, ["egress-proxy"]);
-        assert_eq!(to_proxy.workloads, [u32::try_from(squid).unwrap()]);
+        assert_eq!(to_proxy.workloads, [facts::WorkloadId::at(squid)]);
         // kube-dns is not in the inputs: the peer admits the namespace
         // (implied by the selector's metadata.name? no: only namespaces of
         // the inputs are listed) and matches no workload.
         assert!(rules[1].matches[0].workloads.is_empty());
         let squid_w = &m.workloads[squid];
-        let squid_rule = &m.network_policies[squid_w.egress_flows[0].policy as usize].egress[0];
+        let squid_rule = &m.network_policies[squid_w.egress_flows[0].policy.index()].egress[0];
         assert!(matches!(squid_rule.peers[0], facts::Peer::IpBlock(_)));
     }
 

@@ -129,12 +129,17 @@ fn peer_match(
             .copied()
             .collect(),
     };
-    let mut workloads: Vec<u32> = candidates
+    let mut workloads: Vec<facts::WorkloadId> = candidates
         .into_iter()
         .filter(|&e| {
             cluster.peer_matches(at.policy, at.egress, at.rule, at.peer, peer, Target::Pod(e))
         })
-        .filter_map(|e| cluster.endpoints.get(e).map(|e| index(e.workload)))
+        .filter_map(|e| {
+            cluster
+                .endpoints
+                .get(e)
+                .map(|e| facts::WorkloadId::at(e.workload))
+        })
         .collect();
     workloads.sort_unstable();
     PeerMatch {
@@ -145,10 +150,14 @@ fn peer_match(
 
 /// The flows of the policies `isolating` a workload in one direction: one
 /// per (policy, rule, peer), and one per rule without peers.
-fn flows_of(policies: &[facts::NetworkPolicy], isolating: &[u32], egress: bool) -> Vec<Flow> {
+fn flows_of(
+    policies: &[facts::NetworkPolicy],
+    isolating: &[facts::PolicyId],
+    egress: bool,
+) -> Vec<Flow> {
     let mut out = Vec::new();
     for &pi in isolating {
-        let Some(p) = policies.get(pi as usize) else {
+        let Some(p) = policies.get(pi.index()) else {
             continue;
         };
         let rules = if egress { &p.egress } else { &p.ingress };

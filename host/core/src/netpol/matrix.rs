@@ -325,7 +325,7 @@ fn ingress_columns(
             }
             let mut col = space.empty();
             for &pi in isolating {
-                let pi = pi as usize;
+                let pi = pi.index();
                 let Some(p) = model.network_policies.get(pi) else {
                     continue;
                 };
@@ -361,7 +361,7 @@ fn egress_row(
     }
     let mut acc = space.empty();
     for &pi in isolating {
-        let pi = pi as usize;
+        let pi = pi.index();
         let Some(p) = cluster.model.network_policies.get(pi) else {
             continue;
         };

@@ -339,7 +339,7 @@ impl<'m> Cluster<'m> {
     }
 
     /// The policies isolating endpoint `e` in a direction.
-    pub fn isolating(&self, e: usize, egress: bool) -> &[u32] {
+    pub fn isolating(&self, e: usize, egress: bool) -> &[facts::PolicyId] {
         match self
             .endpoints
             .get(e)
@@ -364,7 +364,7 @@ impl<'m> Cluster<'m> {
         let dst = if egress { other } else { this };
         let mut allowed_by = Vec::new();
         for &pi in isolating {
-            let pi = pi as usize;
+            let pi = pi.index();
             let Some(p) = self.model.network_policies.get(pi) else {
                 continue;
             };
@@ -381,7 +381,7 @@ impl<'m> Cluster<'m> {
             }
         }
         Side::Isolated {
-            by: isolating.iter().map(|&p| p as usize).collect(),
+            by: isolating.iter().map(|p| p.index()).collect(),
             allowed_by,
         }
     }

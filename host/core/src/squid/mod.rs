@@ -2062,7 +2062,7 @@ mod tests {
 /// (the ConfigMap, or the object standing for the file) and file name.
 #[derive(Debug, Default)]
 pub struct Proxies {
-    pub configs: Vec<(SquidConfig, u32, String)>,
+    pub configs: Vec<(SquidConfig, crate::facts::ObjectId, String)>,
 }
 
 impl Proxies {
@@ -2169,7 +2169,7 @@ impl Proxies {
                 loaded.squid_lines.insert(file_index, ranges);
             }
             out.configs
-                .push((config, u32::try_from(i).unwrap_or(u32::MAX), name));
+                .push((config, crate::facts::ObjectId::at(i), name));
         }
         (out, diags)
     }
