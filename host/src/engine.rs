@@ -392,6 +392,7 @@ impl Engine {
                 strict_kinds: policy.strict_kinds,
             },
             exemptions,
+            baseline: None,
             annotation_exemptions: policy.annotation_exemptions,
             proxy_configs: policy
                 .proxy_configs
@@ -518,6 +519,7 @@ pub struct Checker {
     excluded_namespaces: Vec<String>,
     load_options: LoadOptions,
     exemptions: Option<crate::Exemptions>,
+    baseline: Option<crate::Baseline>,
     annotation_exemptions: bool,
     today: crate::Date,
     proxy_configs: Vec<std::path::PathBuf>,
@@ -530,6 +532,13 @@ impl Checker {
     /// Uses `exemptions` (replacing any the policy set names).
     pub fn with_exemptions(mut self, exemptions: crate::Exemptions) -> Checker {
         self.exemptions = Some(exemptions);
+        self
+    }
+
+    /// Takes out findings the baseline accepts (known before), in the same
+    /// stage as exemptions; they stay in `Report::baselined`.
+    pub fn with_baseline(mut self, baseline: crate::Baseline) -> Checker {
+        self.baseline = Some(baseline);
         self
     }
 
@@ -579,48 +588,77 @@ impl Checker {
     /// fails as a whole: unreadable inputs and failing plugins are
     /// diagnostics in the report, and everything else is still evaluated.
     pub fn check(&self, inputs: &Inputs) -> Report {
-        let Prepared {
-            loaded,
-            facts,
-            diagnostics,
-        } = self.prepare(inputs);
-        let mut report = Report {
-            diagnostics,
-            ..Report::default()
-        };
+        // load → model → facts
+        let prepared = self.prepare(inputs);
+        // evaluate
+        let evaluated = self.evaluate_all(&prepared);
+        // suppress: exemptions (file and annotations), then the baseline
+        let suppressed = self.suppress(evaluated.findings, &prepared.loaded);
+        // report
+        self.report(prepared, evaluated.diagnostics, evaluated.log, suppressed)
+    }
+
+    /// Every plugin on the shared facts, then the host's own traffic
+    /// findings; findings on excluded namespaces are dropped here, for every
+    /// plugin, whether or not it reads the policy set's list.
+    fn evaluate_all(&self, prepared: &Prepared) -> Evaluated {
+        let mut out = Evaluated::default();
         for c in &self.plugins {
-            let Called { result, log, .. } = self.evaluate(c, &facts, &self.engine.limits);
-            report
-                .plugin_log
+            let Called { result, log, .. } = self.evaluate(c, &prepared.facts, &self.engine.limits);
+            out.log
                 .extend(log.into_iter().map(|line| (c.plugin.id.clone(), line)));
             match result {
-                Ok(findings) => {
-                    // The policy set's excluded namespaces hold for every
-                    // plugin, whether or not it reads them.
-                    report.findings.extend(
-                        findings
-                            .into_iter()
-                            .map(|f| self.finding(c, f, &loaded, &facts.model.env))
-                            .filter(|f| !self.excluded(&f.object)),
-                    );
-                }
-                Err((cause, message)) => report.diagnostics.push(Diagnostic::plugin(
+                Ok(findings) => out.findings.extend(
+                    findings
+                        .into_iter()
+                        .map(|f| self.finding(c, f, &prepared.loaded, &prepared.facts.model.env))
+                        .filter(|f| !self.excluded(&f.object)),
+                ),
+                Err((cause, message)) => out.diagnostics.push(Diagnostic::plugin(
                     &c.plugin.id,
                     cause,
                     format!("plugin `{}` {message}", c.plugin.id),
                 )),
             }
         }
-        report
-            .findings
-            .extend(crate::traffic::findings(&loaded, &self.excluded_namespaces));
-        self.exempt(&mut report, &loaded);
+        out.findings.extend(crate::traffic::findings(
+            &prepared.loaded,
+            &self.excluded_namespaces,
+        ));
+        out
+    }
+
+    /// The report: the check's diagnostics, the findings left after
+    /// suppression, the counts and the texts renderers quote.
+    fn report(
+        &self,
+        prepared: Prepared,
+        diagnostics: Vec<Diagnostic>,
+        log: Vec<(String, String)>,
+        suppressed: Suppressed,
+    ) -> Report {
+        let Prepared {
+            loaded,
+            diagnostics: input_diagnostics,
+            ..
+        } = prepared;
+        let mut report = Report {
+            findings: suppressed.kept,
+            exempted: suppressed.exempted,
+            baselined: suppressed.baselined,
+            diagnostics: input_diagnostics,
+            plugin_log: log,
+            ..Report::default()
+        };
+        report.diagnostics.extend(diagnostics);
         report.rules = self.rules();
         report.summary.files = loaded.files.len();
         report.summary.objects = loaded.objects.len();
         report.summary.not_evaluated = loaded.not_evaluated.clone();
         report.not_evaluated = loaded.unevaluated.clone();
         report.summary.plugins = self.plugins.len();
+        report.summary.baselined = report.baselined.len();
+        report.summary.baseline_stale = suppressed.baseline_stale;
         report.sources = loaded
             .files
             .iter()
@@ -651,8 +689,10 @@ impl Checker {
         self.excluded_namespaces.contains(namespace)
     }
 
-    /// Applies the exemptions file and `palisade.dev/exempt` annotations.
-    fn exempt(&self, report: &mut Report, loaded: &input::Loaded) {
+    /// Suppression, in one stage: the exemptions file and
+    /// `palisade.dev/exempt` annotations (with the host's `PAL` findings
+    /// about them), then the baseline.
+    fn suppress(&self, findings: Vec<Finding>, loaded: &input::Loaded) -> Suppressed {
         let mut facts = BTreeMap::new();
         for o in &loaded.objects {
             let labels = model::labels_at(&o.value, &["metadata", "labels"]);
@@ -673,7 +713,6 @@ impl Checker {
                 },
             );
         }
-        let findings = std::mem::take(&mut report.findings);
         let applied = crate::exempt::apply(
             findings,
             self.exemptions.as_ref(),
@@ -681,8 +720,16 @@ impl Checker {
             self.today,
             &facts,
         );
-        report.findings = applied.kept;
-        report.exempted = applied.exempted;
+        let (kept, baselined, baseline_stale) = match &self.baseline {
+            Some(b) => b.split(applied.kept),
+            None => (applied.kept, Vec::new(), 0),
+        };
+        Suppressed {
+            kept,
+            exempted: applied.exempted,
+            baselined,
+            baseline_stale,
+        }
     }
 
     /// Loads inputs and computes the facts every plugin of the check shares.
@@ -898,6 +945,24 @@ impl Checker {
         finding.related = related;
         finding
     }
+}
+
+/// What evaluating every plugin gave.
+#[derive(Debug, Default)]
+struct Evaluated {
+    findings: Vec<Finding>,
+    diagnostics: Vec<Diagnostic>,
+    /// (plugin ID, `level: message`).
+    log: Vec<(String, String)>,
+}
+
+/// What suppression left, and what it took out.
+#[derive(Debug)]
+struct Suppressed {
+    kept: Vec<Finding>,
+    exempted: Vec<crate::Exempted>,
+    baselined: Vec<Finding>,
+    baseline_stale: usize,
 }
 
 /// Everything a check needs before any plugin runs.

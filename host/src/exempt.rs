@@ -471,20 +471,18 @@ impl Baseline {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Baseline, Error> {
         let path = path.as_ref();
         let text = crate::fsutil::read_config(path, "baseline")?;
-        let raw: RawBaseline = serde_json::from_str(&text).map_err(|e| {
-            Error::new(
-                ErrorKind::Policy,
-                format!("invalid baseline `{}`: {e}", path.display()),
-            )
+        Baseline::parse(&path.display().to_string(), &text)
+    }
+
+    /// Parses a baseline's text; `name` names it in errors.
+    pub fn parse(name: &str, text: &str) -> Result<Baseline, Error> {
+        let raw: RawBaseline = serde_json::from_str(text).map_err(|e| {
+            Error::new(ErrorKind::Policy, format!("invalid baseline `{name}`: {e}"))
         })?;
         if raw.version != 1 {
             return Err(Error::new(
                 ErrorKind::Policy,
-                format!(
-                    "baseline `{}` has version {}, expected 1",
-                    path.display(),
-                    raw.version
-                ),
+                format!("baseline `{name}` has version {}, expected 1", raw.version),
             ));
         }
         Ok(Baseline {
@@ -514,22 +512,22 @@ impl Baseline {
         out
     }
 
-    /// Removes findings in the baseline; returns (kept, how many were
-    /// suppressed, how many baseline entries matched nothing).
-    pub(crate) fn apply(&self, findings: Vec<Finding>) -> (Vec<Finding>, usize, usize) {
+    /// Splits findings into those the baseline does not hold and those it
+    /// accepts; also returns how many baseline entries matched nothing.
+    pub(crate) fn split(&self, findings: Vec<Finding>) -> (Vec<Finding>, Vec<Finding>, usize) {
         let mut seen = BTreeSet::new();
         let mut kept = Vec::new();
-        let mut suppressed = 0;
+        let mut accepted = Vec::new();
         for f in findings {
             let fp = fingerprint(&f);
             if self.fingerprints.contains(&fp) {
                 seen.insert(fp);
-                suppressed += 1;
+                accepted.push(f);
             } else {
                 kept.push(f);
             }
         }
-        (kept, suppressed, self.fingerprints.len() - seen.len())
+        (kept, accepted, self.fingerprints.len() - seen.len())
     }
 }
 

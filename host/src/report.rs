@@ -57,6 +57,9 @@ pub struct Report {
     pub rules: Vec<(String, crate::RuleInfo)>,
     /// Findings taken out by exemptions, with their reasons.
     pub exempted: Vec<crate::exempt::Exempted>,
+    /// Findings a baseline accepts (counted in `summary.baselined`): known
+    /// before, not reported again.
+    pub baselined: Vec<Finding>,
     /// Objects read but not evaluated, in input order (counted by kind in
     /// `summary.not_evaluated`).
     pub not_evaluated: Vec<NotEvaluated>,
@@ -68,9 +71,10 @@ impl Report {
     /// entries that no longer occur. Diagnostics are never affected.
     pub fn apply_baseline(&mut self, baseline: &crate::Baseline) {
         let findings = std::mem::take(&mut self.findings);
-        let (kept, suppressed, stale) = baseline.apply(findings);
+        let (kept, accepted, stale) = baseline.split(findings);
         self.findings = kept;
-        self.summary.baselined = suppressed;
+        self.baselined.extend(accepted);
+        self.summary.baselined = self.baselined.len();
         self.summary.baseline_stale = stale;
         self.finish();
     }
@@ -88,7 +92,7 @@ impl Report {
     /// Sorts findings and diagnostics and computes the summary, so output is
     /// byte-identical across runs.
     pub(crate) fn finish(&mut self) {
-        self.findings.sort_by(|a, b| {
+        let order = |a: &Finding, b: &Finding| {
             (
                 &a.location,
                 &a.rule,
@@ -105,7 +109,9 @@ impl Report {
                     &b.message,
                     &b.plugin,
                 ))
-        });
+        };
+        self.findings.sort_by(order);
+        self.baselined.sort_by(order);
         self.findings.dedup();
         self.diagnostics.sort_by(|a, b| {
             (&a.kind, &a.location, &a.plugin, &a.message).cmp(&(

@@ -112,3 +112,22 @@ fn no_built_in_plugin_parses_json() {
         }
     }
 }
+
+/// Suppression is one stage: a baseline given to the checker takes out the
+/// findings it holds after exemptions, keeps them in `Report::baselined`,
+/// and counts what no longer occurs.
+#[test]
+fn a_baseline_suppresses_in_the_same_stage_as_exemptions() {
+    let checker = engine()
+        .checker(&PolicySet::builtin_default(), Vec::new())
+        .unwrap();
+    let first = checker.check(&demo());
+    assert!(!first.findings.is_empty());
+    let text = palisade::Baseline::render(&first.findings);
+    let baseline = palisade::Baseline::parse("baseline.json", &text).unwrap();
+    let again = checker.with_baseline(baseline).check(&demo());
+    assert!(again.findings.is_empty(), "{:#?}", again.findings);
+    assert_eq!(again.baselined, first.findings);
+    assert_eq!(again.summary.baselined, first.findings.len());
+    assert_eq!(again.summary.baseline_stale, 0);
+}

@@ -130,6 +130,9 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
     if let Some(path) = &args.exemptions {
         checker = checker.with_exemptions(Exemptions::from_file(path)?);
     }
+    if let Some(path) = &args.baseline {
+        checker = checker.with_baseline(Baseline::from_file(path)?);
+    }
     let mut inputs = Inputs::new().max_file_bytes(args.max_input_bytes);
     for pattern in &args.exclude {
         inputs = inputs.exclude(pattern)?;
@@ -148,17 +151,17 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<Status> {
     let mut report = checker.check(&inputs);
 
     if let Some(path) = &args.write_baseline {
-        fsutil::write_atomic(path, Baseline::render(&report.findings).as_bytes())
+        // Every current finding: new ones and those the old baseline held.
+        let mut all = report.findings.clone();
+        all.extend(report.baselined.iter().cloned());
+        fsutil::write_atomic(path, Baseline::render(&all).as_bytes())
             .with_context(|| format!("cannot write baseline `{}`", path.display()))?;
         eprintln!(
             "wrote {} finding{} to baseline `{}`",
-            report.findings.len(),
-            if report.findings.len() == 1 { "" } else { "s" },
+            all.len(),
+            if all.len() == 1 { "" } else { "s" },
             path.display()
         );
-    }
-    if let Some(path) = &args.baseline {
-        report.apply_baseline(&Baseline::from_file(path)?);
     }
     if !args.show_exempted {
         report.exempted.clear();
