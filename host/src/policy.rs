@@ -1,5 +1,7 @@
 //! Policy sets: which plugins run, which of their rules are on, at what
-//! severity, with which settings, and which namespaces are out of scope.
+//! severity, with which settings, which namespaces are out of scope, and the
+//! roles of the intended shape (`roles.rs`: the proxy, cluster DNS, allowed
+//! destinations, admins), declared once for every plugin.
 //!
 //! ```yaml
 //! apiVersion: palisade.dev/v1alpha1
@@ -13,6 +15,9 @@
 //!   annotationExemptions: true           # honour palisade.dev/exempt (never on control paths)
 //!   proxyConfigs: [../proxy/squid.conf]  # squid configurations checked with every input
 //!   networkPlugin: cilium                # generic (default) | calico | cilium
+//!   roles:                               # see roles.rs for every field
+//!     proxy: {namespace: egress-proxy, podSelector: {app: squid}, ports: [3128]}
+//!     admins: [{kind: Group, name: platform-admins}]
 //!   plugins:
 //!     - builtin: default-deny
 //!       disabledRules: [NP002]
