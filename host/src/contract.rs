@@ -461,6 +461,7 @@ fn proxy_config(c: &crate::squid::SquidConfig, object: u32, file: &str) -> wit::
                 values: a.values.clone(),
                 lines: a.fact_lines(),
                 matches_every_destination: a.matches_every_destination(),
+                value_cidrs: a.value_cidrs(),
             })
             .collect(),
         access: c

@@ -771,8 +771,10 @@ None; the proxy's pods are the policy set's `roles.proxy`.
     },
 };
 
-/// The CIDRs of `src` ACLs used (not negated) in allow lines.
-fn admitted_sources(config: &ProxyConfig) -> Vec<(String, u32)> {
+/// The values of `src` ACLs used (not negated) in allow lines: as written,
+/// the line that wrote each, and the addresses it stands for as the host
+/// reads it (CIDRs).
+fn admitted_sources(config: &ProxyConfig) -> Vec<(String, u32, Vec<IpNet>)> {
     // ACL name (lower case, as squid compares them) -> the first allow line
     // that uses it.
     let mut used: Vec<(String, u32)> = Vec::new();
@@ -806,7 +808,14 @@ fn admitted_sources(config: &ProxyConfig) -> Vec<(String, u32)> {
                     .or(a.lines.first())
                     .copied()
                     .unwrap_or(allow_line);
-                (v.clone(), line)
+                let nets = a
+                    .value_cidrs
+                    .get(i)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c.parse().ok())
+                    .collect();
+                (v.clone(), line, nets)
             })
         })
         .collect()
@@ -849,17 +858,13 @@ None; the intended client ranges and the proxy's pods are the policy set's
         let intended: Vec<IpNet> = client_cidrs.iter().filter_map(|c| c.parse().ok()).collect();
         for config in cx.facts().proxies() {
             let sources = admitted_sources(config);
-            for (value, line) in &sources {
-                let net: Option<IpNet> = if value == "all" {
-                    "0.0.0.0/0".parse().ok()
-                } else {
-                    value
-                        .parse()
-                        .ok()
-                        .or_else(|| value.parse::<std::net::IpAddr>().ok().map(IpNet::from))
-                };
-                let Some(net) = net else { continue };
-                if !intended.iter().any(|i| i.contains(&net)) {
+            for (value, line, nets) in &sources {
+                // Host names (resolved when squid loads) have no addresses
+                // here.
+                if nets
+                    .iter()
+                    .any(|net| !intended.iter().any(|i| i.contains(net)))
+                {
                     out.report(
                         config.object,
                         format!("the proxy admits clients in `{value}`, outside the intended client ranges ({})", client_cidrs.join(", ")),
@@ -870,11 +875,7 @@ None; the intended client ranges and the proxy's pods are the policy set's
             }
             let nets: Vec<IpNet> = sources
                 .iter()
-                .filter_map(|(v, _)| {
-                    v.parse()
-                        .ok()
-                        .or_else(|| v.parse::<std::net::IpAddr>().ok().map(IpNet::from))
-                })
+                .flat_map(|(_, _, nets)| nets.iter().copied())
                 .collect();
             for w in cx.workloads() {
                 let sends_to_proxy = cx.flows(w, true).iter().any(|f| {

@@ -121,6 +121,49 @@ impl AddrRange {
         all(V4) || all(V6)
     }
 
+    /// The addresses the range holds, as CIDRs (IPv4 ones for the mapped
+    /// space): `all` is `0.0.0.0/0` and `::/0`; `None` when the mask is not
+    /// a prefix (`10.0.0.0-10.9.0.0/255.0.255.0` holds no single block).
+    pub fn cidrs(&self) -> Option<Vec<String>> {
+        if *self == AddrRange::ALL {
+            return Some(vec!["0.0.0.0/0".to_string(), "::/0".to_string()]);
+        }
+        if self.is_empty() {
+            return Some(Vec::new());
+        }
+        let free = self.mask.trailing_zeros();
+        if self.mask.leading_ones() + free != 128 {
+            return None;
+        }
+        let low_bits = if free >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << free) - 1
+        };
+        let (mut a, b) = (self.lo, self.hi | low_bits);
+        let mut out = Vec::new();
+        loop {
+            // The largest aligned block starting at `a` that ends by `b`.
+            let mut k = a.trailing_zeros().min(127);
+            while k > 0 && a.checked_add((1u128 << k) - 1).is_none_or(|end| end > b) {
+                k -= 1;
+            }
+            let prefix = 128 - k;
+            out.push(if a & MAPPED_MASK == MAPPED && prefix >= 96 {
+                let v4 = Ipv4Addr::from(u32::try_from(a & 0xffff_ffff).unwrap_or(0));
+                format!("{v4}/{}", prefix - 96)
+            } else {
+                format!("{}/{prefix}", Ipv6Addr::from(a))
+            });
+            let end = a.saturating_add((1u128 << k) - 1);
+            if end >= b {
+                break;
+            }
+            a = end + 1;
+        }
+        Some(out)
+    }
+
     /// `::/0`: no address.
     pub fn is_empty(&self) -> bool {
         self.lo > self.hi
@@ -546,5 +589,26 @@ mod tests {
         ] {
             assert_eq!(one(v).to_string(), shown, "{v}");
         }
+    }
+
+    #[test]
+    fn ranges_as_cidrs() {
+        let cidrs = |v: &str| match parse(v).unwrap() {
+            AddrValue::Range(r) => r.cidrs(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(cidrs("all").unwrap(), ["0.0.0.0/0", "::/0"]);
+        assert_eq!(cidrs("10.0.0.0/8").unwrap(), ["10.0.0.0/8"]);
+        assert_eq!(cidrs("10.0.0.0/255.0.0.0").unwrap(), ["10.0.0.0/8"]);
+        assert_eq!(cidrs("10.0.0.5").unwrap(), ["10.0.0.5/32"]);
+        assert_eq!(
+            cidrs("10.0.0.1-10.0.0.6").unwrap(),
+            ["10.0.0.1/32", "10.0.0.2/31", "10.0.0.4/31", "10.0.0.6/32"]
+        );
+        assert_eq!(cidrs("fe80::/10").unwrap(), ["fe80::/10"]);
+        // Networks whose masked addresses lie in a range: one block each.
+        assert_eq!(cidrs("10.0.0.0-10.1.0.0/16").unwrap(), ["10.0.0.0/15"]);
+        assert_eq!(cidrs("::/0").unwrap(), Vec::<String>::new());
+        assert_eq!(cidrs("10.0.0.0/255.0.255.0"), None);
     }
 }

@@ -236,6 +236,21 @@ pub struct Acl {
 }
 
 impl Acl {
+    /// For `src` and `dst` ACLs, each value's addresses as CIDRs (see
+    /// `AddrRange::cidrs`); empty for other types.
+    pub fn value_cidrs(&self) -> Vec<Vec<String>> {
+        if !matches!(self.kind, AclKind::Src(_) | AclKind::Dst(_)) {
+            return Vec::new();
+        }
+        self.values
+            .iter()
+            .map(|v| match addr::parse(v) {
+                Ok(addr::AddrValue::Range(r)) => r.cidrs().unwrap_or_default(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
     /// Whether the ACL matches every destination, host names and addresses
     /// alike: a `dst` holding every IPv4 or every IPv6 address, a
     /// `dstdomain` of `.` (the root, whose subdomains are every name), a
