@@ -131,3 +131,50 @@ fn a_baseline_suppresses_in_the_same_stage_as_exemptions() {
     assert_eq!(again.summary.baselined, first.findings.len());
     assert_eq!(again.summary.baseline_stale, 0);
 }
+
+/// Settings are checked by the host against what the plugin declares,
+/// before the plugin runs, and the error is at the offending field.
+#[test]
+fn settings_a_plugin_does_not_declare_are_refused_at_their_field() {
+    let policy = PolicySet::parse(
+        "policy.yaml",
+        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nmetadata: {name: p}\nspec:\n  plugins:\n    - builtin: squid\n      settings:\n        allowedDestinations: [.github.com]\n        clientCidrs: [10.0.0.0/8]\n",
+    )
+    .unwrap();
+    let e = engine().checker(&policy, Vec::new()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidSettings);
+    assert!(
+        e.message().contains("unknown setting `clientCidrs`")
+            && e.message().contains("allowedDestinations, outsideClient"),
+        "{e}"
+    );
+    let at = e.location().expect("located");
+    assert_eq!((at.file.as_str(), at.line), ("policy.yaml", 9), "{e}");
+
+    let policy = PolicySet::parse(
+        "policy.yaml",
+        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nmetadata: {name: p}\nspec:\n  plugins:\n    - builtin: squid\n      settings:\n        allowedDestinations: [.github.com, 7]\n",
+    )
+    .unwrap();
+    let e = engine().checker(&policy, Vec::new()).unwrap_err();
+    assert!(e.message().contains("must be a list of strings"), "{e}");
+    assert_eq!(e.location().map(|l| l.line), Some(8), "{e}");
+}
+
+/// Roles are checked where they are written.
+#[test]
+fn roles_are_checked_where_they_are_written() {
+    let e = PolicySet::parse(
+        "policy.yaml",
+        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nmetadata: {name: p}\nspec:\n  roles:\n    proxy:\n      clientCidrs: [10.0.0.0/8, ten]\n",
+    )
+    .unwrap_err();
+    assert!(e.message().contains("`ten` is not a CIDR"), "{e}");
+    assert_eq!(e.location().map(|l| l.line), Some(7), "{e}");
+    let e = PolicySet::parse(
+        "policy.yaml",
+        "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nmetadata: {name: p}\nspec:\n  roles:\n    admins: [{kind: ServiceAccount, name: deployer}]\n",
+    )
+    .unwrap_err();
+    assert!(e.message().contains("needs its namespace"), "{e}");
+}
