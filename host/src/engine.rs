@@ -393,6 +393,7 @@ impl Engine {
             },
             exemptions,
             baseline: None,
+            jobs: std::thread::available_parallelism().map_or(1, usize::from),
             annotation_exemptions: policy.annotation_exemptions,
             proxy_configs: policy
                 .proxy_configs
@@ -520,6 +521,8 @@ pub struct Checker {
     load_options: LoadOptions,
     exemptions: Option<crate::Exemptions>,
     baseline: Option<crate::Baseline>,
+    /// Threads plugins are evaluated on.
+    jobs: usize,
     annotation_exemptions: bool,
     today: crate::Date,
     proxy_configs: Vec<std::path::PathBuf>,
@@ -532,6 +535,13 @@ impl Checker {
     /// Uses `exemptions` (replacing any the policy set names).
     pub fn with_exemptions(mut self, exemptions: crate::Exemptions) -> Checker {
         self.exemptions = Some(exemptions);
+        self
+    }
+
+    /// Evaluates plugins on up to `jobs` threads (default: the processors
+    /// available). The report is the same whatever the number.
+    pub fn with_jobs(mut self, jobs: usize) -> Checker {
+        self.jobs = jobs.max(1);
         self
     }
 
@@ -603,8 +613,8 @@ impl Checker {
     /// plugin, whether or not it reads the policy set's list.
     fn evaluate_all(&self, prepared: &Prepared) -> Evaluated {
         let mut out = Evaluated::default();
-        for c in &self.plugins {
-            let Called { result, log, .. } = self.evaluate(c, &prepared.facts, &self.engine.limits);
+        let calls = self.run_plugins(&prepared.facts);
+        for (c, Called { result, log, .. }) in self.plugins.iter().zip(calls) {
             out.log
                 .extend(log.into_iter().map(|line| (c.plugin.id.clone(), line)));
             match result {
@@ -626,6 +636,74 @@ impl Checker {
             &self.excluded_namespaces,
         ));
         out
+    }
+
+    /// Every plugin's evaluation, in policy-set order, on up to `jobs`
+    /// threads. Each call has its own store, fuel and memory, and the
+    /// facts are shared read-only (converted once, whichever thread asks
+    /// first), so the results do not depend on the thread count.
+    fn run_plugins(&self, facts: &Arc<Facts>) -> Vec<Called<Vec<wit::Finding>>> {
+        let limits = &self.engine.limits;
+        let n = self.plugins.len();
+        let jobs = self.jobs.clamp(1, n.max(1));
+        if jobs == 1 {
+            return self
+                .plugins
+                .iter()
+                .map(|c| self.evaluate(c, facts, limits))
+                .collect();
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
+            let mut mine = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(c) = self.plugins.get(i) else {
+                    break;
+                };
+                mine.push((i, self.evaluate(c, facts, limits)));
+            }
+            mine
+        };
+        let mut slots: Vec<Option<Called<Vec<wit::Finding>>>> = (0..n).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            // This thread works too; a thread the system refuses is one
+            // fewer worker, never a lost plugin.
+            let helpers: Vec<_> = (1..jobs)
+                .filter_map(|_| {
+                    std::thread::Builder::new()
+                        .name("palisade-eval".to_string())
+                        .spawn_scoped(scope, work)
+                        .ok()
+                })
+                .collect();
+            let mut done = work();
+            for h in helpers {
+                // A worker that died left its plugins unevaluated; they
+                // are reported below, never silently dropped.
+                if let Ok(theirs) = h.join() {
+                    done.extend(theirs);
+                }
+            }
+            for (i, called) in done {
+                if let Some(slot) = slots.get_mut(i) {
+                    *slot = Some(called);
+                }
+            }
+        });
+        slots
+            .into_iter()
+            .map(|slot| {
+                slot.unwrap_or_else(|| Called {
+                    result: Err((
+                        PluginFailure::Trap,
+                        "was not evaluated: its evaluation thread failed".to_string(),
+                    )),
+                    log: Vec::new(),
+                    fuel: 0,
+                })
+            })
+            .collect()
     }
 
     /// The report: the check's diagnostics, the findings left after

@@ -178,3 +178,17 @@ fn roles_are_checked_where_they_are_written() {
     .unwrap_err();
     assert!(e.message().contains("needs its namespace"), "{e}");
 }
+
+/// Plugins evaluated on several threads give the report one thread gives,
+/// byte for byte.
+#[test]
+fn the_report_is_the_same_whatever_the_number_of_threads() {
+    let checker = engine()
+        .checker(&PolicySet::builtin_default(), Vec::new())
+        .unwrap();
+    let one = palisade::render::json(&checker.clone().with_jobs(1).check(&demo()));
+    for jobs in [2, 3, 8] {
+        let many = palisade::render::json(&checker.clone().with_jobs(jobs).check(&demo()));
+        assert_eq!(one, many, "{jobs} threads");
+    }
+}

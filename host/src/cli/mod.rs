@@ -95,7 +95,7 @@ pub(crate) struct PluginOpts {
     /// Also run this plugin component, all rules on, empty settings (repeatable)
     #[arg(long = "plugin", value_name = "FILE.wasm")]
     plugins: Vec<PathBuf>,
-    /// Instructions (fuel) per plugin call, host work for its queries included: the deterministic budget
+    /// Instructions (fuel) per plugin call, the host work it asks for included: the deterministic budget
     #[arg(long, value_name = "N", default_value_t = palisade::DEFAULT_FUEL)]
     plugin_fuel: u64,
     /// Wall-clock deadline per plugin call, in milliseconds: a backstop behind fuel
@@ -116,6 +116,9 @@ pub(crate) struct PluginOpts {
     /// Do not read or write the compiled-plugin cache
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
+    /// Evaluate plugins on up to N threads (default: the processors available); the report is the same for every N
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
 }
 
 impl PluginOpts {
@@ -172,7 +175,11 @@ impl PluginOpts {
     pub(crate) fn checker_with(&self, engine: &Engine) -> anyhow::Result<Checker> {
         let policy = self.policy()?;
         let extra = self.extra_plugins(engine)?;
-        Ok(engine.checker(&policy, extra)?)
+        let checker = engine.checker(&policy, extra)?;
+        Ok(match self.jobs {
+            Some(n) => checker.with_jobs(usize::from(n)),
+            None => checker,
+        })
     }
 
     /// Whether `--policy` was given.

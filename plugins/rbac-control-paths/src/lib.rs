@@ -854,28 +854,36 @@ where the application calls the API.
 None.
 "#,
     check: |cx, out| {
+        // Service account (namespace, name) -> the bindings naming it, in
+        // binding order: one pass over the bindings, not one per workload.
+        let mut bound_by_account: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+        for b in cx.facts().rbac_bindings() {
+            let mut accounts: Vec<(&str, &str)> = b
+                .subjects
+                .iter()
+                .filter(|s| s.kind == SubjectKind::ServiceAccount)
+                .filter_map(|s| Some((s.namespace.as_deref()?, s.name.as_str())))
+                .collect();
+            accounts.sort_unstable();
+            accounts.dedup();
+            for account in accounts {
+                bound_by_account
+                    .entry(account)
+                    .or_default()
+                    .push(binding_name(b));
+            }
+        }
         for w in cx.workloads() {
             // Whether a token is mounted: the pod spec's setting, else the
             // ServiceAccount's, as the host reads them.
             if !w.token_mounted {
                 continue;
             }
-            let bound: Vec<String> = cx
-                .facts()
-                .rbac_bindings()
-                .iter()
-                .filter(|b| {
-                    b.subjects.iter().any(|s| {
-                        s.kind == SubjectKind::ServiceAccount
-                            && s.name == w.service_account
-                            && s.namespace.as_deref() == Some(w.namespace.as_str())
-                    })
-                })
-                .map(binding_name)
-                .collect();
-            if bound.is_empty() {
+            let Some(bound) =
+                bound_by_account.get(&(w.namespace.as_str(), w.service_account.as_str()))
+            else {
                 continue;
-            }
+            };
             out.report(
                 w.object,
                 format!(
