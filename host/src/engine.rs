@@ -48,10 +48,10 @@ impl Default for EngineBuilder {
             limits: Limits {
                 fuel: DEFAULT_FUEL,
                 timeout: DEFAULT_TIMEOUT,
-                host_time: Duration::ZERO,
                 memory_bytes: DEFAULT_MEMORY_BYTES,
                 max_findings: DEFAULT_MAX_FINDINGS,
                 max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+                objects: 0,
             },
             cache_dir: None,
             metering: true,
@@ -643,7 +643,7 @@ impl Checker {
     /// facts are shared read-only (converted once, whichever thread asks
     /// first), so the results do not depend on the thread count.
     fn run_plugins(&self, facts: &Arc<Facts>) -> Vec<Called<Vec<wit::Finding>>> {
-        let limits = &self.engine.limits;
+        let limits = &self.engine.limits.for_objects(facts.model.objects.len());
         let n = self.plugins.len();
         let jobs = self.jobs.clamp(1, n.max(1));
         if jobs == 1 {
@@ -858,7 +858,11 @@ impl Checker {
             let mut times: Vec<Duration> = (0..iterations.max(1))
                 .map(|_| {
                     let start = std::time::Instant::now();
-                    fuel = self.evaluate(c, &prepared.facts, &self.engine.limits).fuel;
+                    let limits = self
+                        .engine
+                        .limits
+                        .for_objects(prepared.facts.model.objects.len());
+                    fuel = self.evaluate(c, &prepared.facts, &limits).fuel;
                     start.elapsed()
                 })
                 .collect();

@@ -84,7 +84,7 @@ macro_rules! hostile {
 }
 
 hostile! {
-    infinite_loop_runs_out_of_fuel: "loop" => PluginFailure::OutOfFuel, "more than 400000000 instructions";
+    infinite_loop_runs_out_of_fuel: "loop" => PluginFailure::OutOfFuel, "more than 400000000 + 200000 × 1 objects = 400200000 instructions";
     unbounded_allocation_hits_memory_cap: "alloc" => PluginFailure::MemoryLimit, "memory limit of 64 MiB";
     deep_recursion_overflows_the_stack: "recurse" => PluginFailure::StackOverflow, "stack";
     panic_is_reported_with_its_message: "panic" => PluginFailure::Panic, "plugin bug: deliberate panic";
