@@ -137,15 +137,27 @@ pub fn build(loaded: &Loaded, plugin: crate::NetworkPlugin) -> (Model, Vec<Diagn
     }
 
     // Which workloads each policy selects, and so which policies isolate
-    // each workload per direction.
+    // each workload per direction. A policy selects only in its own
+    // namespace: workloads are grouped by namespace once (policies ×
+    // workloads grew with the square of the input).
+    let mut by_namespace: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (wi, w) in model.workloads.iter().enumerate() {
+        by_namespace
+            .entry(w.namespace.clone())
+            .or_default()
+            .push(wi);
+    }
+    let host_network_isolated = plugin.reads(crate::network_plugin::Corner::HostNetwork);
     for (pi, policy) in model.network_policies.iter_mut().enumerate() {
-        for (wi, w) in model.workloads.iter_mut().enumerate() {
-            let labels = workload_labels.get(wi);
+        for &wi in by_namespace.get(&policy.namespace).into_iter().flatten() {
+            let (Some(w), Some(labels)) = (model.workloads.get_mut(wi), workload_labels.get(wi))
+            else {
+                continue;
+            };
             // Corner `host-network`: whether policies apply to pods on the
             // node's network.
-            if (!w.host_network || plugin.reads(crate::network_plugin::Corner::HostNetwork))
-                && w.namespace == policy.namespace
-                && labels.is_some_and(|l| selector::matches(&policy.pod_selector, l))
+            if (!w.host_network || host_network_isolated)
+                && selector::matches(&policy.pod_selector, labels)
             {
                 policy.selects.push(facts::WorkloadId::at(wi));
                 if policy.affects_ingress {

@@ -3,7 +3,7 @@
 //! each workload's flows — references (policy, rule, peer) to the rules of
 //! the policies isolating it, not copies.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Cluster, Target};
 use crate::facts::{self, Flow, PeerMatch};
@@ -54,6 +54,10 @@ fn peer_matches(model: &Model, plugin: crate::NetworkPlugin) -> Matches {
             .or_default()
             .push(i);
     }
+    // Namespaces each distinct namespace selector admits: most peers share
+    // a few selectors (the proxy's namespace, cluster DNS's), and matching
+    // every namespace for every peer grew with policies × namespaces.
+    let mut admitted: HashMap<String, Vec<String>> = HashMap::new();
     let mut out = Vec::new();
     for (pi, p) in model.network_policies.iter().enumerate() {
         let mut per_dir: [Vec<Vec<PeerMatch>>; 2] = [Vec::new(), Vec::new()];
@@ -70,7 +74,7 @@ fn peer_matches(model: &Model, plugin: crate::NetworkPlugin) -> Matches {
                             rule: ri,
                             peer: ei,
                         };
-                        peer_match(model, &cluster, &by_namespace, at, peer)
+                        peer_match(model, &cluster, &by_namespace, &mut admitted, at, peer)
                     })
                     .collect();
                 if let Some(slot) = per_dir.get_mut(usize::from(egress)) {
@@ -98,6 +102,7 @@ fn peer_match(
     model: &Model,
     cluster: &Cluster<'_>,
     by_namespace: &BTreeMap<&str, Vec<usize>>,
+    admitted: &mut HashMap<String, Vec<String>>,
     at: PeerAt,
     peer: &facts::Peer,
 ) -> PeerMatch {
@@ -106,17 +111,29 @@ fn peer_match(
     };
     let namespaces: Vec<String> = match peer {
         facts::Peer::IpBlock(_) => Vec::new(),
-        facts::Peer::Pods(pp) => model
-            .namespaces
-            .iter()
-            .filter(|n| match &pp.namespace_selector {
-                None => n.name == policy.namespace,
-                Some(sel) => cluster
-                    .namespace_labels(&n.name)
-                    .is_some_and(|l| selector::matches(sel, l)),
-            })
-            .map(|n| n.name.clone())
-            .collect(),
+        facts::Peer::Pods(pp) => match &pp.namespace_selector {
+            None => model
+                .namespaces
+                .iter()
+                .filter(|n| n.name == policy.namespace)
+                .map(|n| n.name.clone())
+                .collect(),
+            Some(sel) => admitted
+                .entry(format!("{sel:?}"))
+                .or_insert_with(|| {
+                    model
+                        .namespaces
+                        .iter()
+                        .filter(|n| {
+                            cluster
+                                .namespace_labels(&n.name)
+                                .is_some_and(|l| selector::matches(sel, l))
+                        })
+                        .map(|n| n.name.clone())
+                        .collect()
+                })
+                .clone(),
+        },
     };
     let candidates: Vec<usize> = match peer {
         facts::Peer::IpBlock(_) => (0..cluster.endpoints.len())
