@@ -33,7 +33,7 @@ pub use identity::RULE_ID_PATTERN;
 pub use palisade_core::error::{Error, ErrorKind};
 pub use palisade_core::input::{DEFAULT_MAX_FILE_BYTES, Inputs};
 pub use palisade_core::netpol::trace::{AllowingRule, NearMiss, SideTrace, Trace};
-pub use palisade_core::netpol::{NetworkAnalysis, NetworkPlugin};
+pub use palisade_core::netpol::{ClassMatrix, NetworkAnalysis, NetworkPlugin};
 pub use palisade_core::rbac::{AccessRequest, Grant, RbacAnalysis, RbacRule, Subject};
 pub use palisade_core::squid::{
     AccessLine, Listener, ProxyConfig, ProxyOutcome, ProxyVerdict, SquidOptions, SquidVersion,

@@ -223,6 +223,55 @@ fn netpol_matrix_honours_the_json_contract() {
     assert_eq!(stdout(&none), "{\"80/TCP\":[]}\n");
 }
 
+/// `--format classes` is the same matrix by equivalence class: expanded,
+/// it gives the pairs of `--format json`.
+#[test]
+fn netpol_matrix_by_class_expands_to_the_pairs() {
+    let args = |format: &'static str| {
+        palisade(&[
+            "netpol",
+            "matrix",
+            "tests/demo/insecure",
+            "--ports",
+            "3128/TCP,53/UDP",
+            "--external",
+            "192.168.1.10",
+            "--format",
+            format,
+        ])
+    };
+    let pairs = args("json");
+    let classes = args("classes");
+    assert_eq!(classes.status.code(), Some(0), "{}", stderr(&classes));
+    let pairs: serde_json::Value = serde_json::from_slice(&pairs.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&classes.stdout).unwrap();
+    assert_eq!(doc["version"], 1);
+    let targets: Vec<Vec<String>> = serde_json::from_value(doc["targets"].clone()).unwrap();
+    let externals = 1;
+    let classes_end = targets.len() - externals;
+    for (port, rows) in doc["allowed"].as_object().unwrap() {
+        let rows: Vec<(usize, Vec<usize>)> = serde_json::from_value(rows.clone()).unwrap();
+        let mut expanded: Vec<(String, String)> = Vec::new();
+        for (from, to) in rows {
+            for t in to {
+                if from >= classes_end && t >= classes_end {
+                    continue;
+                }
+                for f in &targets[from] {
+                    for d in &targets[t] {
+                        if f != d {
+                            expanded.push((f.clone(), d.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        expanded.sort();
+        let want: Vec<(String, String)> = serde_json::from_value(pairs[port].clone()).unwrap();
+        assert_eq!(expanded, want, "{port}");
+    }
+}
+
 #[test]
 fn netpol_table_and_trace_for_people() {
     let table = palisade(&[

@@ -62,6 +62,16 @@ fn cases_from_the_api_documentation() {
         );
         let got = analysis.matrix(&case.ports, &case.external).unwrap();
         assert_eq!(got, case.allowed, "{}: {}", file.display(), case.note);
+        let classes = analysis
+            .matrix_by_class(&case.ports, &case.external)
+            .unwrap();
+        assert_eq!(
+            classes.expand(case.external.len()),
+            case.allowed,
+            "{} (classes): {}",
+            file.display(),
+            case.note
+        );
         let naive = analysis.matrix_naive(&case.ports, &case.external).unwrap();
         assert_eq!(
             naive,
@@ -101,6 +111,14 @@ fn optimized_matrix_equals_pairwise_evaluation_on_generated_clusters() {
         let fast = analysis.matrix(&ports, &external).unwrap();
         let slow = analysis.matrix_naive(&ports, &external).unwrap();
         assert_eq!(fast, slow, "seed {seed}");
+        // The class format expands to exactly the pairs.
+        let classes = analysis.matrix_by_class(&ports, &external).unwrap();
+        assert!(classes.targets.len() <= 12 + external.len(), "seed {seed}");
+        assert_eq!(
+            classes.expand(external.len()),
+            fast,
+            "seed {seed} (classes)"
+        );
         let total: usize = fast.values().map(Vec::len).sum();
         let all = ports.len() * (12 * 11 + 2 * 12 * external.len());
         if total > 0 && total < all {

@@ -33,8 +33,12 @@ enum NetpolCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum MatrixFormat {
+    /// Every allowed pair, per port
     Json,
+    /// A grid per port (small clusters)
     Table,
+    /// Equivalence classes and the class × class matrix per port, JSON: bounded by the classes, not the pods
+    Classes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -182,10 +186,24 @@ fn matrix(args: MatrixArgs) -> anyhow::Result<Status> {
         .into_iter()
         .filter(|e| !e.is_empty())
         .collect();
+    if args.format == MatrixFormat::Classes {
+        let classes = analysis.matrix_by_class(&args.ports, &external)?;
+        warn_unmodelled(&analysis);
+        let doc = serde_json::json!({
+            "version": 1,
+            "expand": "a pair (i, j) of `allowed[port]` allows every member of targets[i] to every member of targets[j], but a member to itself; two external addresses never pair",
+            "targets": classes.targets,
+            "allowed": classes.allowed,
+        });
+        let mut text = serde_json::to_string(&doc)?;
+        text.push('\n');
+        print(&text)?;
+        return Ok(Status::Pass);
+    }
     let m = analysis.matrix(&args.ports, &external)?;
     warn_unmodelled(&analysis);
     let text = match args.format {
-        MatrixFormat::Json => {
+        MatrixFormat::Json | MatrixFormat::Classes => {
             let obj: serde_json::Map<String, serde_json::Value> = m
                 .iter()
                 .map(|(port, pairs)| {
@@ -203,7 +221,7 @@ fn matrix(args: MatrixArgs) -> anyhow::Result<Status> {
         MatrixFormat::Table => table(&analysis, &external, &m),
     };
     match args.format {
-        MatrixFormat::Json => print(&text)?,
+        MatrixFormat::Json | MatrixFormat::Classes => print(&text)?,
         MatrixFormat::Table => print_human(&text)?,
     }
     Ok(Status::Pass)

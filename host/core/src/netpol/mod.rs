@@ -396,6 +396,51 @@ impl<'m> Cluster<'m> {
     }
 }
 
+/// Reachability by equivalence class: pods that no selector can tell apart
+/// (same namespace, labels, named ports, IPs and host network) share one
+/// class and one row. `targets` lists each class's members (sorted), then
+/// each external address as a target of its own; `allowed` maps each port
+/// (`"443/TCP"`) to (from target, to targets) for every target that may
+/// send. To expand: a pair (i, j) allows every member of target i to
+/// every member of target j, but a member to itself; two external
+/// addresses never pair. The expansion is exactly `NetworkAnalysis::matrix`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClassMatrix {
+    /// Each target's members: a class's endpoints, or one external address.
+    pub targets: Vec<Vec<String>>,
+    /// Per port: (from target, the targets it may send to).
+    pub allowed: BTreeMap<String, Vec<(usize, Vec<usize>)>>,
+}
+
+impl ClassMatrix {
+    /// The pair list this stands for: what `NetworkAnalysis::matrix` gives.
+    pub fn expand(&self, externals: usize) -> BTreeMap<String, Vec<(String, String)>> {
+        let classes = self.targets.len().saturating_sub(externals);
+        self.allowed
+            .iter()
+            .map(|(port, rows)| {
+                let mut pairs = Vec::new();
+                for (from, to) in rows {
+                    for &t in to {
+                        if *from >= classes && t >= classes {
+                            continue;
+                        }
+                        for f in self.targets.get(*from).into_iter().flatten() {
+                            for d in self.targets.get(t).into_iter().flatten() {
+                                if f != d {
+                                    pairs.push((f.clone(), d.clone()));
+                                }
+                            }
+                        }
+                    }
+                }
+                pairs.sort();
+                (port.clone(), pairs)
+            })
+            .collect()
+    }
+}
+
 /// NetworkPolicy analysis of a set of inputs: the reachability matrix and
 /// connection traces. Needs no plugin.
 #[derive(Debug)]
@@ -563,6 +608,52 @@ impl NetworkAnalysis {
             .enumerate()
             .map(|(k, p)| (p.to_string(), m.pairs(&cluster, k, externals)))
             .collect())
+    }
+
+    /// The matrix by equivalence class, for clusters whose pair list would
+    /// be too large to print: see [`ClassMatrix`].
+    pub fn matrix_by_class(
+        &self,
+        ports: &[String],
+        externals: &[String],
+    ) -> Result<ClassMatrix, crate::Error> {
+        let (ports, ips, cluster) = self.prepare(ports, externals)?;
+        let m = matrix::Matrix::compute(&cluster, &ports, &ips);
+        let mut targets: Vec<Vec<String>> = m
+            .classes
+            .iter()
+            .map(|members| {
+                let mut ids: Vec<String> = members
+                    .iter()
+                    .filter_map(|&e| cluster.endpoints.get(e).map(|e| e.id.clone()))
+                    .collect();
+                ids.sort();
+                ids
+            })
+            .collect();
+        targets.extend(externals.iter().map(|e| vec![e.clone()]));
+        let allowed = ports
+            .iter()
+            .enumerate()
+            .map(|(k, port)| {
+                let rows = m
+                    .allowed
+                    .get(k)
+                    .map(|(_, rows)| rows.as_slice())
+                    .unwrap_or(&[]);
+                let list = rows
+                    .iter()
+                    .enumerate()
+                    .map(|(from, row)| {
+                        let to: Vec<usize> = (0..targets.len()).filter(|&t| row.get(t)).collect();
+                        (from, to)
+                    })
+                    .filter(|(_, to)| !to.is_empty())
+                    .collect();
+                (port.to_string(), list)
+            })
+            .collect();
+        Ok(ClassMatrix { targets, allowed })
     }
 
     /// Computes the class-level matrix for `ports` without listing pairs,
