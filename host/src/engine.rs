@@ -390,6 +390,7 @@ impl Engine {
             load_options: LoadOptions {
                 ignore_kinds: policy.ignore_kinds.clone(),
                 strict_kinds: policy.strict_kinds,
+                jobs: 1,
             },
             exemptions,
             baseline: None,
@@ -816,7 +817,11 @@ impl Checker {
         for p in &self.proxy_configs {
             inputs = inputs.squid_config(p);
         }
-        let mut loaded = input::load(&inputs, &self.load_options);
+        let options = LoadOptions {
+            jobs: self.jobs,
+            ..self.load_options.clone()
+        };
+        let mut loaded = input::load(&inputs, &options);
         let (mut model, model_diags) = model::build(&loaded, self.network_plugin);
         crate::netpol::flows::resolve(&mut model, self.network_plugin);
         let (rbac, rbac_diags) = crate::rbac::Rbac::build(&loaded.objects, true, &loaded);

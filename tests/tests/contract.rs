@@ -179,16 +179,22 @@ fn roles_are_checked_where_they_are_written() {
     assert!(e.message().contains("needs its namespace"), "{e}");
 }
 
-/// Plugins evaluated on several threads give the report one thread gives,
-/// byte for byte.
+/// Files parsed and plugins evaluated on several threads give the report
+/// one thread gives, byte for byte (the demo's five files, and the
+/// repository fixture's many, diagnostics included).
 #[test]
 fn the_report_is_the_same_whatever_the_number_of_threads() {
     let checker = engine()
         .checker(&PolicySet::builtin_default(), Vec::new())
         .unwrap();
-    let one = palisade::render::json(&checker.clone().with_jobs(1).check(&demo()));
-    for jobs in [2, 3, 8] {
-        let many = palisade::render::json(&checker.clone().with_jobs(jobs).check(&demo()));
-        assert_eq!(one, many, "{jobs} threads");
+    for inputs in [
+        demo(),
+        Inputs::new().path(workspace().join("tests/fixtures/repo")),
+    ] {
+        let one = palisade::render::json(&checker.clone().with_jobs(1).check(&inputs));
+        for jobs in [2, 3, 8] {
+            let many = palisade::render::json(&checker.clone().with_jobs(jobs).check(&inputs));
+            assert_eq!(one, many, "{jobs} threads");
+        }
     }
 }

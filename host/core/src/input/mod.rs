@@ -394,6 +394,59 @@ pub struct LoadOptions {
     /// A kind Palisade does not evaluate is an error (exit 2), as before
     /// custom resources were accepted.
     pub strict_kinds: bool,
+    /// Threads YAML streams are parsed on (0 or 1: this one). Objects,
+    /// positions and diagnostics are the same for every number.
+    pub jobs: usize,
+}
+
+/// Parses the YAML streams `parsed` does not hold yet (squid
+/// configurations are not YAML) on up to `jobs` threads: the expensive part
+/// of loading, one stream per file. What each gives does not depend on the
+/// thread that parsed it; a stream a failed thread left is parsed by the
+/// caller, in order, like any other.
+fn parse_in_parallel(
+    texts: &[Text],
+    parsed: &mut std::collections::HashMap<usize, Parsed>,
+    jobs: usize,
+) {
+    let todo: Vec<usize> = (0..texts.len())
+        .filter(|i| !parsed.contains_key(i) && texts.get(*i).is_some_and(|t| !t.squid))
+        .collect();
+    let jobs = jobs.min(todo.len());
+    if jobs <= 1 {
+        return;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut mine = Vec::new();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&i) = todo.get(k) else {
+                break;
+            };
+            if let Some(t) = texts.get(i) {
+                mine.push((i, yaml::parse_stream(&t.text)));
+            }
+        }
+        mine
+    };
+    std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..jobs)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("palisade-parse".to_string())
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        let mut done = work();
+        for h in helpers {
+            if let Ok(theirs) = h.join() {
+                done.extend(theirs);
+            }
+        }
+        parsed.extend(done);
+    });
 }
 
 /// One text to parse, and where it came from.
@@ -489,6 +542,7 @@ pub fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
     // inputs: partial objects and data, not manifests.
     let (referenced, mut parsed) =
         scan_kustomizations(&texts, &walker.excluded, &mut loaded.diagnostics);
+    parse_in_parallel(&texts, &mut parsed, options.jobs);
     let mut objects_per_source = vec![0usize; inputs.sources.len()];
     for (index, t) in texts.into_iter().enumerate() {
         // Kustomize documents count as content too: they are recognised.
@@ -1162,6 +1216,7 @@ mod tests {
             &LoadOptions {
                 ignore_kinds: vec!["example.com/Widget".to_string()],
                 strict_kinds: true,
+                ..LoadOptions::default()
             },
         );
         assert!(loaded.diagnostics.is_empty());
