@@ -41,6 +41,9 @@ pub(crate) struct Facts {
     pub(crate) proxies: Proxies,
     pub(crate) roles: Resolved,
     pub(crate) excluded_namespaces: Vec<String>,
+    /// What one `who-can` costs, in steps (every binding and the rules of
+    /// its role): computed once, not per question.
+    who_can_cost: u64,
     objects: OnceLock<Vec<wit::SourceObject>>,
     namespaces: OnceLock<Vec<wit::Namespace>>,
     workloads: OnceLock<Vec<wit::Workload>>,
@@ -79,6 +82,7 @@ impl Facts {
         excluded_namespaces: Vec<String>,
     ) -> Facts {
         Facts {
+            who_can_cost: rbac.query_cost(),
             model,
             rbac,
             proxies,
@@ -636,7 +640,11 @@ impl host_facts::Host for Session {
         selector: wit::LabelSelector,
     ) -> wasmtime::Result<Vec<u32>> {
         let facts = current(self)?.facts.clone();
-        self.charge(facts.model.workloads.len() as u64 + 1)?;
+        // Every workload against every requirement: a selector of a million
+        // requirements costs a million times one of one.
+        let workloads = facts.model.workloads.len() as u64 + 1;
+        let requirements = selector.requirements.len() as u64 + 1;
+        self.charge(workloads.saturating_mul(requirements))?;
         let selector = selector_from_wit(&selector);
         let selected = crate::roles::select(&facts.model, namespace.as_deref(), &selector);
         Ok(ids(&selected, facts::WorkloadId::get))
@@ -660,7 +668,7 @@ impl host_facts::Host for Session {
 
     fn who_can(&mut self, q: wit::AccessQuery) -> wasmtime::Result<Vec<wit::AccessGrant>> {
         let facts = current(self)?.facts.clone();
-        self.charge(facts.rbac.query_cost())?;
+        self.charge(facts.who_can_cost)?;
         let (namespace, any) = match &q.scope {
             wit::AccessScope::Cluster => (String::new(), false),
             wit::AccessScope::Namespace(n) => (n.clone(), false),

@@ -331,6 +331,12 @@ impl Engine {
                 ),
             )
         })?;
+        self.ask_plugin_about_settings(plugin, settings)
+    }
+
+    /// The plugin's own `validate-settings`, for settings that already fit
+    /// the declared ones.
+    fn ask_plugin_about_settings(&self, plugin: &Plugin, settings: &str) -> Result<(), Error> {
         let result = plugin
             .inner
             .call(&self.limits, None, |p, store| {
@@ -431,7 +437,7 @@ impl Engine {
                     .or_else(|| entry.settings_location.clone()),
             ));
         }
-        self.validate_settings(&plugin, &settings)
+        self.ask_plugin_about_settings(&plugin, &settings)
             .map_err(|e| e.with_location(entry.settings_location.clone()))?;
         for rule in entry.disabled_rules.iter().chain(entry.severity.keys()) {
             if !plugin.rules.iter().any(|r| r.id == *rule) {
@@ -645,66 +651,21 @@ impl Checker {
     /// first), so the results do not depend on the thread count.
     fn run_plugins(&self, facts: &Arc<Facts>) -> Vec<Called<Vec<wit::Finding>>> {
         let limits = &self.engine.limits.for_objects(facts.model.objects.len());
-        let n = self.plugins.len();
-        let jobs = self.jobs.clamp(1, n.max(1));
-        if jobs == 1 {
-            return self
-                .plugins
-                .iter()
-                .map(|c| self.evaluate(c, facts, limits))
-                .collect();
-        }
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let work = || {
-            let mut mine = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(c) = self.plugins.get(i) else {
-                    break;
-                };
-                mine.push((i, self.evaluate(c, facts, limits)));
-            }
-            mine
-        };
-        let mut slots: Vec<Option<Called<Vec<wit::Finding>>>> = (0..n).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            // This thread works too; a thread the system refuses is one
-            // fewer worker, never a lost plugin.
-            let helpers: Vec<_> = (1..jobs)
-                .filter_map(|_| {
-                    std::thread::Builder::new()
-                        .name("palisade-eval".to_string())
-                        .spawn_scoped(scope, work)
-                        .ok()
-                })
-                .collect();
-            let mut done = work();
-            for h in helpers {
-                // A worker that died left its plugins unevaluated; they
-                // are reported below, never silently dropped.
-                if let Ok(theirs) = h.join() {
-                    done.extend(theirs);
-                }
-            }
-            for (i, called) in done {
-                if let Some(slot) = slots.get_mut(i) {
-                    *slot = Some(called);
-                }
-            }
-        });
-        slots
-            .into_iter()
-            .map(|slot| {
-                slot.unwrap_or_else(|| Called {
-                    result: Err((
-                        PluginFailure::Trap,
-                        "was not evaluated: its evaluation thread failed".to_string(),
-                    )),
-                    log: Vec::new(),
-                    fuel: 0,
-                })
+        crate::parallel::map(self.plugins.len(), self.jobs, |i| {
+            self.plugins.get(i).map(|c| self.evaluate(c, facts, limits))
+        })
+        .into_iter()
+        .map(|called| {
+            called.flatten().unwrap_or_else(|| Called {
+                result: Err((
+                    PluginFailure::Trap,
+                    "was not evaluated: its evaluation thread failed".to_string(),
+                )),
+                log: Vec::new(),
+                fuel: 0,
             })
-            .collect()
+        })
+        .collect()
     }
 
     /// The report: the check's diagnostics, the findings left after

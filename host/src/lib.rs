@@ -21,7 +21,7 @@ mod wit;
 
 // The semantics: palisade-core (host/core), with no sandbox in it.
 pub(crate) use palisade_core::{
-    address, error, facts, input, kinds, model, netpol, rbac, roles, squid, traffic,
+    address, error, facts, input, kinds, model, netpol, parallel, rbac, roles, squid, traffic,
 };
 
 pub use engine::{

@@ -15,6 +15,7 @@ use palisade_tests::workspace;
 
 /// palisade-core's modules, lowest first.
 const CORE: &[&str] = &[
+    "parallel",
     "report",
     "address",
     "error",
@@ -83,6 +84,7 @@ const CORE_IN_HOST: &[&str] = &[
     "error",
     "facts",
     "input",
+    "parallel",
     "kinds",
     "model",
     "netpol",

@@ -147,6 +147,20 @@ fn host_work_for_queries_counts_against_the_plugin() {
     still_works();
 }
 
+/// Selector matching the host does for a plugin is priced by the selector's
+/// size too: a huge selector asked about a thousand times runs out of fuel
+/// instead of costing the host seconds.
+#[test]
+fn host_work_for_a_huge_selector_counts_against_the_plugin() {
+    let started = std::time::Instant::now();
+    let report = run("big-selector");
+    let (cause, message) = failure(&report);
+    assert_eq!(cause, PluginFailure::OutOfFuel, "{message}");
+    assert!(message.contains("host work"), "{message}");
+    assert!(started.elapsed().as_secs() < 30);
+    still_works();
+}
+
 #[test]
 fn other_plugins_still_report_when_one_fails() {
     let report = run("loop");

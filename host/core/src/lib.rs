@@ -33,6 +33,7 @@ pub mod kinds;
 pub mod model;
 pub mod netpol;
 pub mod network_plugin;
+pub mod parallel;
 pub mod rbac;
 pub mod report;
 pub mod roles;

@@ -412,41 +412,19 @@ fn parse_in_parallel(
     let todo: Vec<usize> = (0..texts.len())
         .filter(|i| !parsed.contains_key(i) && texts.get(*i).is_some_and(|t| !t.squid))
         .collect();
-    let jobs = jobs.min(todo.len());
-    if jobs <= 1 {
+    if jobs <= 1 || todo.len() <= 1 {
         return;
     }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut mine = Vec::new();
-        loop {
-            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(&i) = todo.get(k) else {
-                break;
-            };
-            if let Some(t) = texts.get(i) {
-                mine.push((i, yaml::parse_stream(&t.text)));
-            }
-        }
-        mine
-    };
-    std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..jobs)
-            .filter_map(|_| {
-                std::thread::Builder::new()
-                    .name("palisade-parse".to_string())
-                    .spawn_scoped(scope, work)
-                    .ok()
-            })
-            .collect();
-        let mut done = work();
-        for h in helpers {
-            if let Ok(theirs) = h.join() {
-                done.extend(theirs);
-            }
-        }
-        parsed.extend(done);
+    let results = crate::parallel::map(todo.len(), jobs, |k| {
+        todo.get(k)
+            .and_then(|&i| texts.get(i))
+            .map(|t| yaml::parse_stream(&t.text))
     });
+    for (&i, r) in todo.iter().zip(results) {
+        if let Some(Some(stream)) = r {
+            parsed.insert(i, stream);
+        }
+    }
 }
 
 /// One text to parse, and where it came from.

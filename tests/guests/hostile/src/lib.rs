@@ -87,7 +87,7 @@ impl Guest for Hostile {
         match behaviour(&settings).as_str() {
             "ok" | "loop" | "alloc" | "recurse" | "panic" | "many-findings" | "huge-message"
             | "undeclared-rule" | "unknown-object" | "bad-path" | "error" | "wasi-call"
-            | "many-queries" | "echo" | "raw-json" => Ok(()),
+            | "many-queries" | "big-selector" | "echo" | "raw-json" => Ok(()),
             other => Err(format!("unknown behaviour `{other}`")),
         }
     }
@@ -161,6 +161,24 @@ impl Guest for Hostile {
             }
             // Asks the host far more than its fuel pays for: each verdict
             // is host work, priced against the plugin's fuel.
+            // A selector far larger than the inputs, asked about again and
+            // again: host work priced by its size.
+            "big-selector" => {
+                let selector = palisade_sdk::LabelSelector {
+                    requirements: (0..200_000)
+                        .map(|i| palisade_sdk::SelectorRequirement {
+                            key: format!("k{i}"),
+                            operator: palisade_sdk::SelectorOperator::Exists,
+                            values: Vec::new(),
+                        })
+                        .collect(),
+                };
+                let mut matched = 0;
+                for _ in 0..1_000 {
+                    matched += facts.select_workloads(None, &selector).len();
+                }
+                Ok(vec![finding("HOSTILE001", 0, format!("{matched} matched"))])
+            }
             "many-queries" => {
                 let mut allowed = 0u32;
                 for i in 0..1_000_000u32 {
