@@ -48,6 +48,27 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<Status> {
     let engine = args.plugins.engine(None)?;
     let checker = args.plugins.checker_with(&engine)?;
     let inputs = super::inputs_of(&args.paths)?;
+    // The loader alone: reading, parsing with positions, splitting into
+    // objects; on one thread and on all.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let load = |jobs: usize| {
+        let options = palisade_core::input::LoadOptions {
+            jobs,
+            ..Default::default()
+        };
+        let bytes: usize = palisade_core::input::load(&inputs, &options)
+            .files
+            .iter()
+            .map(|f| f.text.len())
+            .sum();
+        median(n, || {
+            palisade_core::input::load(&inputs, &options);
+            Ok(())
+        })
+        .map(|t| (t, bytes))
+    };
+    let (load_one, bytes) = load(1)?;
+    let (load_all, _) = load(threads)?;
     let check = median(n, || {
         checker.check(&inputs);
         Ok(())
@@ -69,6 +90,17 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<Status> {
     out.push_str(&format!(
         "load plugins, warm (disk cache):   {}\n",
         fmt(warm)
+    ));
+    let rate = |t: Duration| bytes as f64 / 1e6 / t.as_secs_f64().max(1e-9);
+    out.push_str(&format!(
+        "load inputs, 1 thread:             {} ({:.1} MB/s of {bytes} bytes)\n",
+        fmt(load_one),
+        rate(load_one)
+    ));
+    out.push_str(&format!(
+        "load inputs, {threads} threads:            {} ({:.1} MB/s)\n",
+        fmt(load_all),
+        rate(load_all)
     ));
     out.push_str(&format!(
         "check inputs (load+model+eval):    {}\n",

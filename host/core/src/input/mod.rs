@@ -401,9 +401,9 @@ pub struct LoadOptions {
 
 /// Parses the YAML streams `parsed` does not hold yet (squid
 /// configurations are not YAML) on up to `jobs` threads: the expensive part
-/// of loading, one stream per file. What each gives does not depend on the
-/// thread that parsed it; a stream a failed thread left is parsed by the
-/// caller, in order, like any other.
+/// of loading. The work is shared out by runs of documents, so one large
+/// file keeps every thread busy as well as many small ones; what each
+/// stream gives does not depend on the threads.
 fn parse_in_parallel(
     texts: &[Text],
     parsed: &mut std::collections::HashMap<usize, Parsed>,
@@ -412,18 +412,12 @@ fn parse_in_parallel(
     let todo: Vec<usize> = (0..texts.len())
         .filter(|i| !parsed.contains_key(i) && texts.get(*i).is_some_and(|t| !t.squid))
         .collect();
-    if jobs <= 1 || todo.len() <= 1 {
-        return;
-    }
-    let results = crate::parallel::map(todo.len(), jobs, |k| {
-        todo.get(k)
-            .and_then(|&i| texts.get(i))
-            .map(|t| yaml::parse_stream(&t.text))
-    });
-    for (&i, r) in todo.iter().zip(results) {
-        if let Some(Some(stream)) = r {
-            parsed.insert(i, stream);
-        }
+    let streams: Vec<&str> = todo
+        .iter()
+        .filter_map(|&i| texts.get(i).map(|t| &*t.text))
+        .collect();
+    for (&i, stream) in todo.iter().zip(yaml::parse_streams(&streams, jobs)) {
+        parsed.insert(i, stream);
     }
 }
 
