@@ -64,6 +64,52 @@ fn a_broken_file_is_reported_and_the_others_are_still_checked() {
 }
 
 #[test]
+fn unknown_fields_of_a_network_policy_are_refused_where_they_are() {
+    // `podSelector: {app: web}` is no label selector: a decoder that drops
+    // the unknown field reads `{}`, every pod of the namespace. kubectl
+    // refuses it, so the policy is left out, with the field located.
+    let text = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector: {app: web}
+  policyTypes: [Ingress, Egress]
+  egress:
+  - to:
+    - namespaceSelector: {matchLabels: {team: a}, matchExpresions: []}
+      ipblock: {cidr: 10.0.0.0/8}
+    ports: [{port: 443, protocol: TCP, endport: 444}]
+  ingres: []
+";
+    let report = check(&Inputs::new().text("np.yaml", text));
+    let diags = located(&report);
+    let fields: Vec<(&str, &str)> = diags
+        .iter()
+        .map(|d| {
+            let at = d.split(": ").next().unwrap();
+            let field = d.split('`').nth(3).unwrap();
+            (at, field)
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("np.yaml:5:17", "app"),
+            ("np.yaml:9:51", "matchExpresions"),
+            ("np.yaml:10:7", "ipblock"),
+            ("np.yaml:11:40", "endport"),
+            ("np.yaml:12:3", "ingres"),
+        ],
+        "{diags:#?}"
+    );
+    assert!(
+        diags.iter().all(|d| d.contains("left out of the model")),
+        "{diags:#?}"
+    );
+    assert_eq!(report.diagnostics[0].kind, DiagnosticKind::Input);
+}
+
+#[test]
 fn missing_paths_are_diagnosed() {
     let report = check(&Inputs::new().path("/nonexistent/palisade-input"));
     assert_eq!(report.diagnostics.len(), 1);

@@ -503,6 +503,7 @@ fn network_policy(
     loaded: &Loaded,
 ) -> Result<facts::NetworkPolicy, Vec<Diagnostic>> {
     let mut problems: Vec<(String, String)> = Vec::new();
+    unknown_fields(&obj.value, &mut problems);
     let policy: netv1::NetworkPolicy = match typed(&obj.value) {
         Ok(p) => p,
         Err(errors) => {
@@ -596,6 +597,94 @@ fn network_policy(
         egress,
         selects: Vec::new(),
     })
+}
+
+/// Fields of a NetworkPolicy's spec that its API does not have. Dropping
+/// them, as a lenient decoder does, changes what the policy means: the
+/// written `podSelector: {app: web}` becomes `{}`, every pod of the
+/// namespace. `kubectl apply` refuses them (strict field validation, its
+/// default since Kubernetes 1.27), so the policy is treated as one the API
+/// server rejects.
+fn unknown_fields(policy: &Value, problems: &mut Vec<(String, String)>) {
+    fn items(v: Option<&Value>) -> impl Iterator<Item = (usize, &Value)> {
+        v.and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+    }
+    fn fields(v: Option<&Value>, at: &str, known: &[&str], problems: &mut Vec<(String, String)>) {
+        for key in v
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|m| m.keys())
+        {
+            if !known.contains(&key.as_str()) {
+                let mut pointer = format!("{at}/");
+                crate::input::yaml::push_escaped(&mut pointer, key);
+                problems.push((
+                    pointer,
+                    format!(
+                        "unknown field `{key}` at `{at}` (it takes {}): `kubectl apply` refuses it, and a server that dropped it would enforce something else than what is written",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    fn selector(v: Option<&Value>, at: &str, problems: &mut Vec<(String, String)>) {
+        fields(v, at, &["matchLabels", "matchExpressions"], problems);
+        for (n, e) in items(v.and_then(|v| v.get("matchExpressions"))) {
+            let at = format!("{at}/matchExpressions/{n}");
+            fields(Some(e), &at, &["key", "operator", "values"], problems);
+        }
+    }
+    let spec = policy.get("spec");
+    fields(
+        spec,
+        "/spec",
+        &["podSelector", "policyTypes", "ingress", "egress"],
+        problems,
+    );
+    selector(
+        spec.and_then(|s| s.get("podSelector")),
+        "/spec/podSelector",
+        problems,
+    );
+    for (direction, peers) in [("ingress", "from"), ("egress", "to")] {
+        for (n, rule) in items(spec.and_then(|s| s.get(direction))) {
+            let at = format!("/spec/{direction}/{n}");
+            fields(Some(rule), &at, &[peers, "ports"], problems);
+            for (m, peer) in items(rule.get(peers)) {
+                let at = format!("{at}/{peers}/{m}");
+                fields(
+                    Some(peer),
+                    &at,
+                    &["podSelector", "namespaceSelector", "ipBlock"],
+                    problems,
+                );
+                selector(
+                    peer.get("podSelector"),
+                    &format!("{at}/podSelector"),
+                    problems,
+                );
+                selector(
+                    peer.get("namespaceSelector"),
+                    &format!("{at}/namespaceSelector"),
+                    problems,
+                );
+                fields(
+                    peer.get("ipBlock"),
+                    &format!("{at}/ipBlock"),
+                    &["cidr", "except"],
+                    problems,
+                );
+            }
+            for (m, port) in items(rule.get("ports")) {
+                let at = format!("{at}/ports/{m}");
+                fields(Some(port), &at, &["protocol", "port", "endPort"], problems);
+            }
+        }
+    }
 }
 
 fn policy_rule(
