@@ -70,7 +70,7 @@ spec:
 kind: NetworkPolicy
 metadata: {name: proxy, namespace: egress-proxy}
 spec:
-  podSelector: {app: squid}
+  podSelector: {matchLabels: {app: squid}}
   policyTypes: [Ingress, Egress]
   ingress:
   - from: [{namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [egress-proxy]}]}}]
