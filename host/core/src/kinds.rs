@@ -81,11 +81,11 @@ fn group(api_version: &str) -> &str {
 }
 
 fn lookup(api_version: &str, kind: &str) -> Option<bool> {
-    let g = group(api_version);
-    KINDS
-        .iter()
-        .find(|(kg, k, _)| *kg == g && *k == kind)
-        .map(|(_, _, namespaced)| *namespaced)
+    // Asked once or twice per object: a hash lookup, not a scan of the table.
+    static INDEX: std::sync::LazyLock<
+        std::collections::HashMap<(&'static str, &'static str), bool>,
+    > = std::sync::LazyLock::new(|| KINDS.iter().map(|&(g, k, n)| ((g, k), n)).collect());
+    INDEX.get(&(group(api_version), kind)).copied()
 }
 
 /// Whether `kind` in `apiVersion`'s group is a built-in kind.

@@ -17,7 +17,7 @@ use crate::facts;
 use crate::model::selector;
 
 /// A fixed-size set of target indices.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Bits(Vec<u64>);
 
 impl Bits {
@@ -40,6 +40,25 @@ impl Bits {
 
     pub fn get(&self, i: usize) -> bool {
         self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// The indices in the set, in order, a word at a time.
+    pub fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(k, &word)| {
+            let mut w = word;
+            std::iter::from_fn(move || {
+                (w != 0).then(|| {
+                    let bit = w.trailing_zeros() as usize;
+                    w &= w - 1;
+                    k * 64 + bit
+                })
+            })
+        })
+    }
+
+    /// How many indices are in the set.
+    pub fn count(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
 
     fn or_and(&mut self, a: &Bits, b: &Bits) {
@@ -67,7 +86,51 @@ pub struct Matrix {
     /// Endpoint indices of each class.
     pub classes: Vec<Vec<usize>>,
     /// Per port: per source target, the destination targets allowed.
-    pub allowed: Vec<(Port, Vec<Bits>)>,
+    pub allowed: Vec<(Port, Rows)>,
+}
+
+/// One row per source target, each distinct row stored once. Sources that
+/// no policy tells apart (every pod under one default deny, every pod of
+/// one team) have equal rows, so memory grows with the distinct rows, not
+/// with the square of the classes.
+#[derive(Debug, Default)]
+pub struct Rows {
+    /// Per source, the index of its row in `distinct`.
+    of: Vec<u32>,
+    distinct: Vec<Bits>,
+}
+
+impl Rows {
+    fn push(&mut self, row: Bits, interned: &mut HashMap<Bits, u32>) {
+        let next = u32::try_from(self.distinct.len()).unwrap_or(u32::MAX);
+        let k = *interned.entry(row).or_insert_with_key(|row| {
+            self.distinct.push(row.clone());
+            next
+        });
+        self.of.push(k);
+    }
+
+    /// The row of source `s`.
+    pub fn get(&self, s: usize) -> Option<&Bits> {
+        self.of.get(s).and_then(|&k| self.distinct.get(k as usize))
+    }
+
+    /// Every source's row, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Bits> {
+        self.of
+            .iter()
+            .filter_map(|&k| self.distinct.get(k as usize))
+    }
+
+    /// The number of sources.
+    pub fn len(&self) -> usize {
+        self.of.len()
+    }
+
+    /// Whether there are no sources.
+    pub fn is_empty(&self) -> bool {
+        self.of.is_empty()
+    }
 }
 
 type ClassKey = (
@@ -309,20 +372,23 @@ impl<'a, 'c> Peers<'a, 'c> {
 
 type PeerBits = BTreeMap<(usize, bool, usize), Bits>;
 
-/// Per destination class, the sources its ingress admits on `port`.
+/// The sources each destination class's ingress admits on `port`, as the
+/// distinct columns and, for each, the destination classes that have it
+/// (classes under the same policies share a column).
 fn ingress_columns(
     cluster: &Cluster<'_>,
     space: &Space<'_>,
     peers: &PeerBits,
     port: Port,
-) -> Vec<Bits> {
+) -> Vec<(Bits, Bits)> {
     let model = cluster.model;
-    (0..space.n_classes())
-        .map(|c| {
-            let isolating = cluster.isolating(space.rep(c), false);
-            if isolating.is_empty() {
-                return Bits::new(space.n_targets(), true);
-            }
+    let mut columns: Vec<(Bits, Bits)> = Vec::new();
+    let mut interned: HashMap<Bits, usize> = HashMap::new();
+    for c in 0..space.n_classes() {
+        let isolating = cluster.isolating(space.rep(c), false);
+        let col = if isolating.is_empty() {
+            Bits::new(space.n_targets(), true)
+        } else {
             let mut col = space.empty();
             for &pi in isolating {
                 let pi = pi.index();
@@ -338,8 +404,17 @@ fn ingress_columns(
                 }
             }
             col
-        })
-        .collect()
+        };
+        let next = columns.len();
+        let k = *interned.entry(col).or_insert_with_key(|col| {
+            columns.push((col.clone(), space.empty()));
+            next
+        });
+        if let Some((_, members)) = columns.get_mut(k) {
+            members.set(c);
+        }
+    }
+    columns
 }
 
 /// The destinations source target `s` may send to on `port`, as its
@@ -377,8 +452,11 @@ fn egress_row(
 }
 
 /// Per source target, the destinations allowed on `port`: its egress row
-/// intersected with each destination's ingress column.
-fn rows(cluster: &Cluster<'_>, space: &Space<'_>, peers: &PeerBits, port: Port) -> Vec<Bits> {
+/// intersected with the destinations whose ingress admits it. A source's
+/// admitting destinations are the union of the classes of each distinct
+/// column that holds it, so a row costs words per distinct column, not a
+/// test per destination.
+fn rows(cluster: &Cluster<'_>, space: &Space<'_>, peers: &PeerBits, port: Port) -> Rows {
     let ingress = ingress_columns(cluster, space, peers, port);
     let mut egress_ports: BTreeMap<(usize, usize), Bits> = BTreeMap::new();
     for (pi, p) in cluster.model.network_policies.iter().enumerate() {
@@ -390,22 +468,29 @@ fn rows(cluster: &Cluster<'_>, space: &Space<'_>, peers: &PeerBits, port: Port) 
         }
     }
     let n_classes = space.n_classes();
-    (0..space.n_targets())
-        .map(|s| {
-            let egress = egress_row(cluster, space, peers, &egress_ports, s);
-            let mut row = space.empty();
-            for d in 0..space.n_targets() {
-                let both_external = s >= n_classes && d >= n_classes;
-                if both_external || !egress.get(d) {
-                    continue;
-                }
-                if d >= n_classes || ingress.get(d).is_some_and(|col| col.get(s)) {
-                    row.set(d);
-                }
+    // External addresses take no policy: any source but another external
+    // address may reach them, as its egress allows.
+    let mut externals = space.empty();
+    for t in n_classes..space.n_targets() {
+        externals.set(t);
+    }
+    let mut rows = Rows::default();
+    let mut interned = HashMap::new();
+    for s in 0..space.n_targets() {
+        let mut row = if s < n_classes {
+            externals.clone()
+        } else {
+            space.empty()
+        };
+        for (column, members) in &ingress {
+            if column.get(s) {
+                row.or(members);
             }
-            row
-        })
-        .collect()
+        }
+        row.and(&egress_row(cluster, space, peers, &egress_ports, s));
+        rows.push(row, &mut interned);
+    }
+    rows
 }
 
 impl Matrix {
@@ -458,10 +543,7 @@ impl Matrix {
         let mut out = Vec::new();
         for (s, row) in rows.iter().enumerate() {
             let from = names(s);
-            for d in 0..rows.len() {
-                if !row.get(d) {
-                    continue;
-                }
+            for d in row.ones() {
                 let to = names(d);
                 for f in &from {
                     for t in &to {
@@ -480,9 +562,8 @@ impl Matrix {
     /// Number of allowed class-level pairs for the `k`-th port.
     pub fn allowed_class_pairs(&self, k: usize) -> usize {
         self.allowed.get(k).map_or(0, |(_, rows)| {
-            rows.iter()
-                .map(|r| r.0.iter().map(|w| w.count_ones() as usize).sum::<usize>())
-                .sum()
+            let counts: Vec<usize> = rows.distinct.iter().map(Bits::count).collect();
+            rows.of.iter().filter_map(|&r| counts.get(r as usize)).sum()
         })
     }
 }

@@ -636,18 +636,12 @@ impl NetworkAnalysis {
             .iter()
             .enumerate()
             .map(|(k, port)| {
-                let rows = m
+                let list = m
                     .allowed
                     .get(k)
-                    .map(|(_, rows)| rows.as_slice())
-                    .unwrap_or(&[]);
-                let list = rows
-                    .iter()
-                    .enumerate()
-                    .map(|(from, row)| {
-                        let to: Vec<usize> = (0..targets.len()).filter(|&t| row.get(t)).collect();
-                        (from, to)
-                    })
+                    .into_iter()
+                    .flat_map(|(_, rows)| rows.iter().enumerate())
+                    .map(|(from, row)| (from, row.ones().collect::<Vec<usize>>()))
                     .filter(|(_, to)| !to.is_empty())
                     .collect();
                 (port.to_string(), list)
