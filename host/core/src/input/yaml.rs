@@ -5,6 +5,7 @@
 //! for each document, the map from JSON pointer to `line:column` that turns
 //! such a pointer back into a source position.
 
+mod block;
 mod json;
 #[cfg(test)]
 mod oracle;
@@ -253,18 +254,38 @@ pub fn parse_streams(texts: &[&str], jobs: usize) -> Vec<(Vec<Document>, Vec<Syn
 /// Parses one document part, `line_offset` lines into its file: its
 /// documents, or nothing and the error that stopped it.
 fn parse_part(part: &str, line_offset: u32) -> (Vec<Document>, Vec<SyntaxError>) {
+    if let Some(mut doc) = block::parse(part, line_offset) {
+        doc.origin = helm_source(part);
+        return (vec![doc], Vec::new());
+    }
     let mut builder = Builder::new(line_offset);
+    // A value the builder refuses (a duplicate key, an alias bomb) stops
+    // the building; a syntax error anywhere in the part still wins over it,
+    // as in saphyr's loader, which parses the whole part first.
+    let mut refused = None;
     for event in saphyr_parser::Parser::new_from_str(part) {
-        let step = match event {
-            Ok((event, span)) => builder.event(event, span),
-            Err(e) => Err(SyntaxError {
-                pos: Pos::from_marker(e.marker(), line_offset),
-                message: format!("invalid YAML: {}", e.info()),
-            }),
-        };
-        if let Err(fatal) = step {
-            return (Vec::new(), vec![fatal]);
+        match event {
+            Ok((event, span)) => {
+                if refused.is_none()
+                    && let Err(e) = builder.event(event, span)
+                {
+                    if builder.too_deep {
+                        return (Vec::new(), vec![e]);
+                    }
+                    refused = Some(e);
+                }
+            }
+            Err(e) => {
+                let error = SyntaxError {
+                    pos: Pos::from_marker(e.marker(), line_offset),
+                    message: format!("invalid YAML: {}", e.info()),
+                };
+                return (Vec::new(), vec![error]);
+            }
         }
+    }
+    if let Some(e) = refused {
+        return (Vec::new(), vec![e]);
     }
     let origin = helm_source(part);
     let mut docs = builder.docs;
@@ -353,10 +374,23 @@ struct Builder {
     discarding: usize,
     /// Anchored values, and the position nodes of their children (with
     /// `end` relative to the first).
-    anchors: std::collections::HashMap<usize, (Option<Value>, Vec<Node>)>,
+    anchors: std::collections::HashMap<usize, Anchored>,
     alias_budget: usize,
+    /// Nesting went past [`MAX_DEPTH`]: reported at once, before any later
+    /// syntax error (the old loader counted depth in a first pass).
+    too_deep: bool,
     docs: Vec<Document>,
     errors: Vec<SyntaxError>,
+}
+
+/// An anchored node: its value (`None`: refused by the core schema), the
+/// position nodes of its children (with `end` relative to the first), and
+/// whether it carries a tag of its own (which makes it no key, as in
+/// saphyr).
+struct Anchored {
+    value: Option<Value>,
+    nodes: Vec<Node>,
+    tagged: bool,
 }
 
 struct Frame {
@@ -391,6 +425,12 @@ enum Key {
     },
     /// A key that is no scalar: its value is skipped.
     Invalid,
+    /// A collection as a key: no key either, but saphyr still refuses a
+    /// second equal one, so its text is kept for that.
+    Collection {
+        text: String,
+        pos: Pos,
+    },
 }
 
 /// What a node is to its parent.
@@ -406,6 +446,29 @@ enum Role {
 
 /// A scalar key's kind, as YAML tells keys apart.
 const KEY_STRING: u8 = 0;
+/// A collection as a key (by its JSON text).
+const KEY_COLLECTION: u8 = 5;
+
+/// Whether a mapping already has key `text` of `kind`; records it.
+fn duplicate_key(
+    map: &Map<String, Value>,
+    typed_keys: &mut Option<Vec<(String, u8)>>,
+    text: String,
+    kind: u8,
+) -> bool {
+    if kind != KEY_STRING && typed_keys.is_none() {
+        // Every key so far was a string.
+        *typed_keys = Some(map.keys().map(|k| (k.clone(), KEY_STRING)).collect());
+    }
+    match typed_keys {
+        None => map.contains_key(&text),
+        Some(seen) => {
+            let dup = seen.iter().any(|(k, c)| *k == text && *c == kind);
+            seen.push((text, kind));
+            dup
+        }
+    }
+}
 
 fn key_kind(value: &Value) -> u8 {
     match value {
@@ -414,7 +477,7 @@ fn key_kind(value: &Value) -> u8 {
         Value::Bool(_) => 2,
         Value::Number(n) if n.is_f64() => 4,
         Value::Number(_) => 3,
-        Value::Array(_) | Value::Object(_) => 5,
+        Value::Array(_) | Value::Object(_) => KEY_COLLECTION,
     }
 }
 
@@ -428,6 +491,7 @@ impl Builder {
             discarding: 0,
             anchors: std::collections::HashMap::new(),
             alias_budget: ALIAS_BUDGET,
+            too_deep: false,
             docs: Vec::new(),
             errors: Vec::new(),
         }
@@ -476,15 +540,21 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let role = self.begin(pos);
+                let tagged = tag.as_deref().is_some_and(|t| !t.is_yaml_core_schema());
                 let value = scalar(text, style, tag.as_deref());
                 let children = self.positions.nodes.len();
-                self.finish(value, role, anchor, children, pos)
+                self.finish(value, role, anchor, children, pos, tagged)
             }
             Event::Alias(id) => {
                 let role = self.begin(pos);
-                let Some((value, nodes)) = self.anchors.get(&id) else {
+                let Some(Anchored {
+                    value,
+                    nodes,
+                    tagged,
+                }) = self.anchors.get(&id)
+                else {
                     // saphyr-parser refuses unknown anchors; kept safe anyway.
-                    return self.finish(None, role, 0, self.positions.nodes.len(), pos);
+                    return self.finish(None, role, 0, self.positions.nodes.len(), pos, false);
                 };
                 let mut budget = self.alias_budget;
                 if !within_budget(value.as_ref().unwrap_or(&Value::Null), &mut budget) {
@@ -494,7 +564,7 @@ impl Builder {
                     );
                 }
                 self.alias_budget = budget;
-                let value = value.clone();
+                let (value, tagged) = (value.clone(), *tagged);
                 let children = self.positions.nodes.len();
                 if let Role::Value { .. } = role {
                     let base = u32::try_from(children).unwrap_or(u32::MAX);
@@ -503,10 +573,11 @@ impl Builder {
                         ..*n
                     }));
                 }
-                self.finish(value, role, 0, children, pos)
+                self.finish(value, role, 0, children, pos, tagged)
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 if self.stack.len() >= MAX_DEPTH {
+                    self.too_deep = true;
                     return self.fatal(pos, format!("nesting deeper than {MAX_DEPTH} levels"));
                 }
                 let role = self.begin(pos);
@@ -544,7 +615,14 @@ impl Builder {
                     }
                     Collection::Mapping { map, .. } => Value::Object(map),
                 };
-                self.finish(Some(value), frame.role, frame.anchor, frame.children, pos)
+                self.finish(
+                    Some(value),
+                    frame.role,
+                    frame.anchor,
+                    frame.children,
+                    pos,
+                    false,
+                )
             }
         }
     }
@@ -574,7 +652,7 @@ impl Builder {
                 ..
             }) => match key {
                 Key::Expected => Role::Key { pos },
-                Key::Invalid => Role::Discard,
+                Key::Invalid | Key::Collection { .. } => Role::Discard,
                 Key::Scalar { .. } if discarding => Role::Discard,
                 Key::Scalar { text, pos, .. } => Role::Value {
                     entry: self.positions.open(*pos, Some(text)),
@@ -592,6 +670,7 @@ impl Builder {
         anchor: usize,
         children: usize,
         pos: Pos,
+        tagged: bool,
     ) -> Result<(), SyntaxError> {
         if anchor > 0 {
             let base = u32::try_from(children).unwrap_or(u32::MAX);
@@ -606,23 +685,68 @@ impl Builder {
                     ..*n
                 })
                 .collect();
-            self.anchors.insert(anchor, (value.clone(), nodes));
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    value: value.clone(),
+                    nodes,
+                    tagged,
+                },
+            );
         }
         match role {
             Role::Discard => {
                 self.positions.nodes.truncate(children);
+                // A mapping thrown away still has its keys checked for
+                // duplicates, as saphyr checks every mapping it loads.
+                let keyed = matches!(
+                    self.stack.last(),
+                    Some(Frame {
+                        collection: Collection::Mapping {
+                            key: Key::Scalar { .. },
+                            ..
+                        },
+                        ..
+                    })
+                );
+                if keyed {
+                    return self.deliver(Value::Null);
+                }
+                if let Some(Frame {
+                    collection:
+                        Collection::Mapping {
+                            map,
+                            key,
+                            typed_keys,
+                        },
+                    ..
+                }) = self.stack.last_mut()
+                    && let Key::Collection { text, pos } = std::mem::replace(key, Key::Expected)
+                    && duplicate_key(map, typed_keys, text, KEY_COLLECTION)
+                {
+                    return self.fatal(pos, "invalid YAML: duplicated key in mapping");
+                }
                 self.set_key(Key::Expected);
                 Ok(())
             }
             Role::Key { pos: key_pos } => {
                 self.positions.nodes.truncate(children);
                 let key = match value {
-                    Some(v) if !matches!(v, Value::Array(_) | Value::Object(_)) => {
+                    Some(v) if !tagged && !matches!(v, Value::Array(_) | Value::Object(_)) => {
                         let kind = key_kind(&v);
                         Key::Scalar {
                             text: scalar_key(v),
                             kind,
                             pos: key_pos,
+                        }
+                    }
+                    Some(v) if !tagged => {
+                        self.error(key_pos, "mapping keys must be scalars");
+                        // saphyr places a duplicate collection key
+                        // where the collection ends.
+                        Key::Collection {
+                            text: v.to_string(),
+                            pos,
                         }
                     }
                     _ => {
@@ -673,19 +797,7 @@ impl Builder {
                 typed_keys,
             } => {
                 if let Key::Scalar { text, kind, pos } = std::mem::replace(key, Key::Expected) {
-                    if kind != KEY_STRING && typed_keys.is_none() {
-                        // Every key so far was a string.
-                        *typed_keys = Some(map.keys().map(|k| (k.clone(), KEY_STRING)).collect());
-                    }
-                    let duplicate = match typed_keys {
-                        None => map.contains_key(&text),
-                        Some(seen) => {
-                            let dup = seen.iter().any(|(k, c)| *k == text && *c == kind);
-                            seen.push((text.clone(), kind));
-                            dup
-                        }
-                    };
-                    if duplicate {
+                    if duplicate_key(map, typed_keys, text.clone(), kind) {
                         return self.fatal(pos, "invalid YAML: duplicated key in mapping");
                     }
                     map.insert(text, value);
@@ -863,6 +975,33 @@ mod tests {
         (docs, errors)
     }
 
+    /// Where two outcomes first differ, for a readable failure.
+    fn difference(got: &Outcome, want: &Outcome) -> String {
+        if got.1 != want.1 {
+            return format!("errors: {:?} against {:?}", got.1, want.1);
+        }
+        if got.0.len() != want.0.len() {
+            return format!("{} documents against {}", got.0.len(), want.0.len());
+        }
+        for (k, (g, w)) in got.0.iter().zip(&want.0).enumerate() {
+            if g.0 != w.0 {
+                return format!("document {k}: value {} against {}", g.0, w.0);
+            }
+            if g.1 != w.1 {
+                return format!("document {k}: start {:?} against {:?}", g.1, w.1);
+            }
+            if g.2 != w.2 {
+                return format!("document {k}: origin {:?} against {:?}", g.2, w.2);
+            }
+            for (a, b) in g.3.iter().zip(&w.3) {
+                if a != b {
+                    return format!("document {k}: {a:?} against {b:?}");
+                }
+            }
+        }
+        "equal".to_string()
+    }
+
     /// Texts where YAML's corners are: aliases, tags, odd keys, styles,
     /// breaks, errors, and JSON.
     const CORNERS: &[&str] = &[
@@ -968,6 +1107,118 @@ mod tests {
             }
         }
         assert!(json > 500, "the JSON fast path took only {json} texts");
+    }
+
+    /// How many of the repository's document parts the block fast path
+    /// reads: it is the path manifests take, so most must.
+    #[test]
+    fn the_block_path_reads_most_manifests() {
+        let (mut parts, mut fast) = (0, 0);
+        for (_, text) in repository_texts() {
+            if json::parse(&text).is_some() {
+                continue;
+            }
+            for (line, part) in split_documents(&text) {
+                parts += 1;
+                fast += usize::from(block::parse(part, line).is_some());
+            }
+        }
+        assert!(
+            fast * 10 >= parts * 8,
+            "the block path read {fast} of {parts} parts"
+        );
+    }
+
+    /// The repository's YAML, mutated the ways hands and tools break it
+    /// (lines dropped, doubled, swapped or shifted; indicators, quotes,
+    /// comments, anchors, tags and other characters dropped in), reads the
+    /// same through the fast paths as through saphyr's loader: the same
+    /// values, positions and errors.
+    #[test]
+    fn mutated_yaml_reads_as_saphyr_reads_it() {
+        const TOKENS: &[&str] = &[
+            ": ", "- ", "-", "#", " #", "'", "\"", "''", "|", "|-", ">", ">+", "{", "}", "[", "]",
+            ",", "&a ", "*a", "!t ", "!!str ", "\\", "\\u00e9", "é", "  ", " ", "?", "~", "null",
+            "1.5", "0x1F", "'a'", "\"b\\n\"", "{a: 1}", "[1, 2]", "...", "---", "\n", "\n  ",
+            "\n- ", "%", "@", "`", ":", "k: v", "\"k\": v",
+        ];
+        // A fixed xorshift: the same cases on every run. A longer local
+        // campaign: PALISADE_YAML_MUTANTS=500 PALISADE_YAML_SEED=7.
+        let env = |name: &str, default: u64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        let mutants = env("PALISADE_YAML_MUTANTS", 12);
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64 ^ env("PALISADE_YAML_SEED", 0);
+        let mut next = move |n: usize| -> usize {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n.max(1) as u64) as usize
+        };
+        let (mut cases, mut fast) = (0, 0);
+        for (path, text) in repository_texts() {
+            if path.extension().is_some_and(|e| e == "json") || text.len() > 20_000 {
+                continue;
+            }
+            for _ in 0..mutants {
+                let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+                for _ in 0..=next(3) {
+                    let n = lines.len().max(1);
+                    let i = next(n);
+                    match next(6) {
+                        0 if !lines.is_empty() => {
+                            lines.remove(i.min(lines.len() - 1));
+                        }
+                        1 if !lines.is_empty() => {
+                            let l = lines[i.min(lines.len() - 1)].clone();
+                            lines.insert(i.min(lines.len()), l);
+                        }
+                        2 if lines.len() > 1 => {
+                            let (j, last) = (next(lines.len()), lines.len() - 1);
+                            lines.swap(i.min(last), j);
+                        }
+                        3 if !lines.is_empty() => {
+                            let l = &mut lines[i.min(n - 1)];
+                            if next(2) == 0 {
+                                l.insert_str(0, &" ".repeat(1 + next(2)));
+                            } else if l.starts_with(' ') {
+                                l.remove(0);
+                            }
+                        }
+                        _ if !lines.is_empty() => {
+                            let l = &mut lines[i.min(n - 1)];
+                            let mut at = next(l.len() + 1);
+                            while !l.is_char_boundary(at) {
+                                at -= 1;
+                            }
+                            l.insert_str(at, TOKENS[next(TOKENS.len())]);
+                        }
+                        _ => {}
+                    }
+                }
+                let mutant = lines.join("\n") + if next(4) == 0 { "" } else { "\n" };
+                cases += 1;
+                fast += split_documents(&mutant)
+                    .iter()
+                    .filter(|(line, part)| block::parse(part, *line).is_some())
+                    .count();
+                let want = outcome(oracle::parse_stream(&mutant));
+                let got = outcome(parse_stream(&mutant));
+                assert!(
+                    got == want,
+                    "{}: {}, mutated:\n{mutant}",
+                    path.display(),
+                    difference(&got, &want)
+                );
+            }
+        }
+        assert!(
+            cases > 1000 && fast > 500,
+            "{cases} cases, {fast} parts read fast"
+        );
     }
 
     #[test]
