@@ -493,7 +493,9 @@ fn plain_start(text: &str) -> bool {
     let b = text.as_bytes();
     match b.first() {
         None => false,
-        Some(b'-' | b'?' | b':') => b.get(1).is_some_and(|c| *c != b' '),
+        // (A flow indicator after one is refused in flow context; this
+        // path leaves it to the event builder in both.)
+        Some(b'-' | b'?' | b':') => b.get(1).is_some_and(|c| !b" ,[]{}".contains(c)),
         Some(c) => !b",[]{}#&*!|>'\"%@`".contains(c),
     }
 }
