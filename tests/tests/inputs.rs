@@ -192,6 +192,24 @@ fn adversarial_documents_are_diagnosed() {
 }
 
 #[test]
+fn the_items_of_a_list_are_located_each_at_its_own_place() {
+    // `kubectl get -o json|yaml` writes Lists: each item's problems point
+    // into that item, in YAML and in JSON alike.
+    let yaml = "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: b}\n- apiVersion: v1\n  kind: Namespace\n  metadata: {}\n";
+    let json = "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n  {\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"a\"}},\n  {\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"b\"}},\n  {\"apiVersion\": \"v1\",\n   \"kind\": \"Namespace\",\n   \"metadata\": {}}]}\n";
+    for (name, text, at) in [
+        ("list.yaml", yaml, "list.yaml:10:3"),
+        ("list.json", json, "list.json:6:4"),
+    ] {
+        let report = check(&Inputs::new().text(name, text));
+        let diags = located(&report);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert!(diags[0].starts_with(&format!("{at}: ")), "{diags:#?}");
+        assert_eq!(report.summary.objects, 2, "{name}");
+    }
+}
+
+#[test]
 fn every_wrong_type_is_located_at_its_field() {
     let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      hostNetwork: \"yes\"\n      containers:\n        - name: web\n          image: nginx\n          ports:\n            - containerPort: eighty\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: Ingress\n";
     let report = check(&Inputs::new().text("t.yaml", text));

@@ -743,7 +743,8 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
     else {
         return;
     };
-    let mut found: Vec<(String, Value)> = Vec::new();
+    // (base pointer, value, its position node)
+    let mut found: Vec<(String, Value, u32)> = Vec::new();
     let mut problems: Vec<(String, String)> = Vec::new();
     match value {
         Value::Null => {} // An empty document (comments only) is not an error.
@@ -753,8 +754,18 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
                 let kind = kind.to_string();
                 match map.remove("items") {
                     Some(Value::Array(items)) => {
+                        // Each item's node, in one walk: looking each up
+                        // by pointer would cost the items before it.
+                        let nodes = loaded
+                            .files
+                            .get(file)
+                            .and_then(|f| f.documents.get(document))
+                            .and_then(|d| d.positions.index_of("/items").map(|i| (d, i)))
+                            .map(|(d, i)| d.positions.children(i))
+                            .unwrap_or_default();
                         for (i, item) in items.into_iter().enumerate() {
-                            found.push((format!("/items/{i}"), item));
+                            let node = nodes.get(i).copied().unwrap_or(0);
+                            found.push((format!("/items/{i}"), item, node));
                         }
                     }
                     Some(Value::Null) | None => {}
@@ -764,7 +775,7 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
                     )),
                 }
             } else {
-                found.push((String::new(), Value::Object(map)));
+                found.push((String::new(), Value::Object(map), 0));
             }
         }
         _ => problems.push((
@@ -785,18 +796,23 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
     else {
         return;
     };
-    let at = |pointer: &str| -> Location {
-        let mut at = location(&file_name, doc.pos(pointer));
+    // Where `pointer` (below the object at position node `node`) is.
+    let at_node = |node: u32, pointer: &str| -> Location {
+        let pos = doc.positions.find_from(node, pointer).unwrap_or(doc.start);
+        let mut at = location(&file_name, pos);
         at.origin = doc.origin.as_deref().map(str::to_string);
         at
     };
+    let at = |pointer: &str| at_node(0, pointer);
     for (pointer, message) in problems {
         loaded
             .diagnostics
             .push(Diagnostic::input(message, Some(at(&pointer))));
     }
     let kustomization_file = kustomize::is_kustomization_file(&file_name);
-    for (base, value) in found {
+    for (base, value, node) in found {
+        let at =
+            |pointer: &str| at_node(node, pointer.strip_prefix(base.as_str()).unwrap_or(pointer));
         // Kustomize's own files (`Kustomization`, `Component`) describe how
         // to render manifests; they are none, and often have no metadata.
         // In a `kustomization.yaml`, a document without `kind` is one too
@@ -855,7 +871,6 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
                     );
                 }
                 let id = crate::kinds::default_namespace(id);
-                let node = doc.positions.index_of(&base).unwrap_or(0);
                 loaded.objects.push(Object {
                     file,
                     document,

@@ -131,6 +131,21 @@ impl Positions {
         found
     }
 
+    /// The indices of the children of node `at`, in order (the items of
+    /// a sequence, the entries of a mapping): one walk, however many.
+    pub fn children(&self, at: u32) -> Vec<u32> {
+        let Some(end) = self.nodes.get(at as usize).map(|n| n.end) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut c = at.saturating_add(1);
+        while c < end {
+            out.push(c);
+            c = self.nodes.get(c as usize).map_or(end, |n| n.end.max(c + 1));
+        }
+        out
+    }
+
     /// The index of the node at `pointer`, exactly (for object bases).
     pub fn index_of(&self, pointer: &str) -> Option<u32> {
         let mut at = 0usize;
