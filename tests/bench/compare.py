@@ -184,7 +184,8 @@ def check_palisade_check(path, code, stderr, corpus):
             f"palisade check read {objects} objects of {corpus['objects']}"
             f" with {errors} errors"
         )
-    return f"{objects} objects, {summary['plugins']} plugins, {findings} findings"
+    noun = "finding" if findings == 1 else "findings"
+    return f"{objects} objects, {summary['plugins']} plugins, {findings} {noun}"
 
 
 def check_parse_only(path, code, stderr, corpus):
