@@ -63,6 +63,19 @@ fn a_plugin_of_another_contract_version_is_refused_naming_both_versions() {
     );
 }
 
+/// The SDK builds against its own copy of the contract (so that it can be
+/// packaged and used outside this workspace); the copy is the contract.
+#[test]
+fn the_sdk_carries_the_contract_unchanged() {
+    let root = workspace();
+    let contract = std::fs::read_to_string(root.join("wit/policy.wit")).unwrap();
+    let carried = std::fs::read_to_string(root.join("plugins/sdk/wit/policy.wit")).unwrap();
+    assert!(
+        carried == contract,
+        "plugins/sdk/wit/policy.wit differs from wit/policy.wit: copy the contract into the SDK"
+    );
+}
+
 /// Within 0.2, types never change and functions are never removed: the
 /// current contract, without what 0.2.1 added, is the frozen 0.2.0 text.
 #[test]

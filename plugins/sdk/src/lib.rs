@@ -53,7 +53,7 @@ mod bindings {
     #![allow(clippy::all, reason = "generated code")]
     wit_bindgen::generate!({
         world: "policy-plugin",
-        path: "../../wit",
+        path: "wit",
         pub_export_macro: true,
         export_macro_name: "__export_policy_plugin",
         default_bindings_module: "palisade_sdk::__bindings",
