@@ -421,7 +421,15 @@ impl Engine {
             PluginSource::Builtin(id) => self.load_builtin(id),
             PluginSource::File { path, sha256 } => self.load_pinned(&policy.dir.join(path), sha256),
         }
-        .map_err(|e| e.with_location(entry.location.clone()))?;
+        .map_err(|e| {
+            // A pin that no longer fits is located at the pin itself.
+            let at = if e.kind() == ErrorKind::Checksum {
+                entry.pin_location.clone()
+            } else {
+                entry.location.clone()
+            };
+            e.with_location(at)
+        })?;
         let settings = entry.settings.to_string();
         // A setting of the wrong type is located at itself.
         if let Err((path, message)) = crate::settings::check(&plugin.settings, &entry.settings) {
@@ -475,7 +483,7 @@ impl Engine {
             return Err(Error::new(
                 ErrorKind::Checksum,
                 format!(
-                    "plugin `{}` has sha256 {actual}, but the policy set pins {sha256}",
+                    "plugin `{}` has sha256 {actual}, but its pin is {sha256} (if it was rebuilt on purpose, update the pin)",
                     path.display()
                 ),
             ));

@@ -80,6 +80,8 @@ pub(crate) struct PluginEntry {
     pub(crate) settings: Value,
     /// Where the entry and its settings are written, for errors.
     pub(crate) location: Option<Location>,
+    /// Where its `sha256` pin is written.
+    pub(crate) pin_location: Option<Location>,
     pub(crate) settings_location: Option<Location>,
     /// Where each field of the settings is written (by JSON pointer inside
     /// the settings), for errors about one setting.
@@ -269,7 +271,11 @@ impl PolicySet {
 
     /// Parses a policy set from text; `name` is used in error locations.
     pub fn parse(name: &str, text: &str) -> Result<PolicySet, Error> {
-        let file = ConfigFile::parse(name, text)?;
+        Self::from_config(&ConfigFile::parse(name, text)?)
+    }
+
+    /// A policy set from a parsed file, its errors located in that file.
+    pub(crate) fn from_config(file: &ConfigFile) -> Result<PolicySet, Error> {
         let at = |pointer: &str| file.at(pointer);
         let raw: RawSet = serde_json::from_value(file.value().clone()).map_err(|e| {
             Error::at(
@@ -361,6 +367,7 @@ impl PolicySet {
                 severity,
                 settings,
                 location: Some(at(&base)),
+                pin_location: Some(at(&format!("{base}/sha256"))),
                 settings_location: Some(at(&format!("{base}/settings"))),
                 settings_locations,
             });

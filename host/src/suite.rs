@@ -197,7 +197,9 @@ impl Suite {
                         "roles": raw.spec.roles.clone().unwrap_or_else(|| serde_json::json!({})),
                     },
                 });
-                let mut set = PolicySet::parse(&file.display().to_string(), &set.to_string())?;
+                // Read in place of the suite's own text: an error about a
+                // plugin (a stale pin) points at the suite's line.
+                let mut set = PolicySet::from_config(&config.with_value(set))?;
                 set.dir.clone_from(&dir);
                 set
             }

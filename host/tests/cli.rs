@@ -1410,3 +1410,48 @@ fn custom_resources_are_counted_unless_kinds_are_strict() {
     let out = palisade(&["check", m, "--policy", policy.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
 }
+
+#[test]
+fn a_stale_pin_is_located_at_its_sha256_line_in_suites_and_policy_sets() {
+    // Every rebuild of a plugin under development changes its hash: the
+    // error must point at the line to update, in a suite as in a policy set.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.wasm"), b"not yet a component").unwrap();
+    let pin = "0".repeat(64);
+    let plugins = format!("  plugins:\n    - path: p.wasm\n      sha256: \"{pin}\"\n");
+    std::fs::write(
+        dir.path().join("suite.yaml"),
+        format!(
+            "apiVersion: palisade.dev/v1alpha1\nkind: TestSuite\nmetadata: {{name: pin}}\nspec:\n{plugins}  cases: []\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        format!(
+            "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nmetadata: {{name: p}}\nspec:\n{plugins}"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("a.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+    )
+    .unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let suite = palisade(&["test", &path("suite.yaml")]);
+    let policy = palisade(&["check", &path("a.yaml"), "--policy", &path("policy.yaml")]);
+    for (out, file) in [(suite, "suite.yaml"), (policy, "policy.yaml")] {
+        assert_eq!(out.status.code(), Some(2), "a stale pin is an error");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let at = format!("error: {}:7:7: plugin `", path(file));
+        assert!(
+            stderr.lines().any(|l| l.starts_with(&at)),
+            "expected `{at}…`:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("but its pin is {pin}")),
+            "{stderr}"
+        );
+    }
+}

@@ -60,7 +60,12 @@ pub(crate) fn run(args: TestArgs) -> anyhow::Result<Status> {
             Err(e) => {
                 // In every format: a suite that does not load is a failed
                 // run, never an absent one.
-                let message = format!("{}: {e}", file.display());
+                // Located errors name the file already.
+                let message = if e.location().is_some() {
+                    e.to_string()
+                } else {
+                    format!("{}: {e}", file.display())
+                };
                 results.push(suite::CaseResult::suite_error(file, &message));
                 load_errors.push(message);
             }

@@ -367,6 +367,19 @@ impl ConfigFile {
     pub fn at(&self, pointer: &str) -> Location {
         location(&self.name, self.doc.pos(pointer))
     }
+
+    /// Another value read as if written in this file: a field at the same
+    /// pointer is located where this file has it. (A test suite's
+    /// `spec.plugins` become a policy set's, and errors about them point
+    /// into the suite.)
+    pub fn with_value(&self, value: Value) -> ConfigFile {
+        let mut doc = self.doc.clone();
+        doc.value = value;
+        ConfigFile {
+            name: self.name.clone(),
+            doc,
+        }
+    }
 }
 
 /// The object standing for a squid configuration file.

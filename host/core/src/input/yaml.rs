@@ -34,7 +34,7 @@ impl Pos {
 }
 
 /// One parsed document of a stream.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Document {
     pub value: Value,
     /// Where every node of `value` is written.
@@ -58,7 +58,7 @@ impl Document {
 /// node in document order (a node's children follow it), so memory grows
 /// with the number of nodes, never with their depth (a `String` pointer per
 /// node made a 334 KB document of deep keys take 2.4 GiB).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Positions {
     nodes: Vec<Node>,
 }
