@@ -1455,3 +1455,91 @@ fn a_stale_pin_is_located_at_its_sha256_line_in_suites_and_policy_sets() {
         );
     }
 }
+
+#[test]
+fn palisade_new_rule_writes_a_project_that_carries_the_sdk() {
+    // Building and testing the project is `.ci/new-rule`'s job (it needs
+    // crates.io); here: what is written, and what is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("team-label");
+    let project_arg = project.display().to_string();
+    let out = palisade(&["new", "rule", "team-label", &project_arg]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    for file in [
+        "Cargo.toml",
+        "src/lib.rs",
+        "suite.yaml",
+        "pass-labelled.yaml",
+        "fail-unlabelled.yaml",
+        "build.sh",
+        "README.md",
+        ".gitignore",
+    ] {
+        assert!(project.join(file).is_file(), "{file} missing");
+    }
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for (vendored, source) in [
+        ("vendor/palisade-sdk/src/lib.rs", "plugins/sdk/src/lib.rs"),
+        (
+            "vendor/palisade-sdk/src/testing.rs",
+            "plugins/sdk/src/testing.rs",
+        ),
+        ("vendor/palisade-sdk/wit/policy.wit", "wit/policy.wit"),
+    ] {
+        assert!(
+            read(&project.join(vendored)) == read(&root.join(source)),
+            "{vendored} is not {source}"
+        );
+    }
+    let lib = read(&project.join("src/lib.rs"));
+    assert!(
+        lib.contains("id: \"TL001\"") && lib.contains("const ID: &'static str = \"team-label\""),
+        "{lib}"
+    );
+    assert!(read(&project.join("suite.yaml")).contains("release/team_label.wasm"));
+    assert!(
+        read(&project.join("fail-unlabelled.yaml"))
+            .starts_with("# expect: TL001 Deployment shop/web")
+    );
+    assert!(
+        !read(&project.join("Cargo.toml")).contains("{{"),
+        "a placeholder left"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(project.join("build.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert!(mode & 0o111 != 0, "build.sh must be executable");
+    }
+    // A second time into the same directory: refused, nothing overwritten.
+    let again = palisade(&["new", "rule", "team-label", &project_arg]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+    let bad = |args: &[&str], says: &str| {
+        let out = palisade(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    };
+    let elsewhere = dir.path().join("other").display().to_string();
+    bad(
+        &["new", "rule", "Team_Label", &elsewhere],
+        "is not a plugin name",
+    );
+    bad(
+        &["new", "rule", "owners", &elsewhere, "--id", "lower"],
+        "is not a rule ID",
+    );
+    bad(
+        &["new", "rule", "owners", &elsewhere, "--lang", "python"],
+        "not supported yet",
+    );
+    assert!(
+        !dir.path().join("other").exists(),
+        "nothing written on a refusal"
+    );
+}

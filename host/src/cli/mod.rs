@@ -5,6 +5,7 @@ mod check;
 mod explain;
 mod kustomize;
 mod netpol;
+mod new;
 mod proxy;
 mod rbac;
 mod rules;
@@ -45,6 +46,8 @@ enum Command {
     Rbac(rbac::RbacArgs),
     /// Measure plugin load (cold and cached) and per-evaluation overhead
     Bench(bench::BenchArgs),
+    /// Start a plugin project: `palisade new rule NAME [DIR] --lang rust`
+    New(new::NewArgs),
 }
 
 /// Exit statuses, as documented in the README.
@@ -74,6 +77,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Netpol(a) => netpol::run(a),
         Command::Rbac(a) => rbac::run(a),
         Command::Proxy(a) => proxy::run(a),
+        Command::New(a) => new::run(a),
     }
 }
 
