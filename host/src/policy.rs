@@ -238,6 +238,14 @@ impl PolicySet {
         }
     }
 
+    /// The same policy set without its plugins: its roles, namespaces,
+    /// exemptions and squid options stay. For running only a plugin under
+    /// development (`palisade check --only-plugins --plugin FILE.wasm`).
+    pub fn without_plugins(mut self) -> PolicySet {
+        self.plugins.clear();
+        self
+    }
+
     /// A policy set without plugins.
     pub fn empty() -> PolicySet {
         PolicySet {

@@ -63,6 +63,32 @@ fn a_plugin_of_another_contract_version_is_refused_naming_both_versions() {
     );
 }
 
+/// `--only-plugins`: a plugin under development runs alone, with the
+/// policy set's roles and settings but none of its plugins.
+#[test]
+fn a_policy_set_without_its_plugins_runs_only_the_extra_ones() {
+    let bytes = std::fs::read(guests::FROZEN).unwrap();
+    let frozen = engine().load_plugin(&bytes).unwrap();
+    let set = PolicySet::builtin_default().without_plugins();
+    assert_eq!(
+        set.excluded_namespaces(),
+        PolicySet::builtin_default().excluded_namespaces()
+    );
+    let report = engine().checker(&set, vec![frozen]).unwrap().check(&demo());
+    assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    assert_eq!(report.summary.plugins, 1);
+    assert!(!report.findings.is_empty());
+    // The host's own findings (`PAL…`) stay; no built-in plugin's.
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.rule == "FRZ001" || f.rule.starts_with("PAL")),
+        "{:?}",
+        report.findings.iter().map(|f| &f.rule).collect::<Vec<_>>()
+    );
+}
+
 /// The SDK builds against its own copy of the contract (so that it can be
 /// packaged and used outside this workspace); the copy is the contract.
 #[test]

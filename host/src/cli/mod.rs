@@ -99,6 +99,9 @@ pub(crate) struct PluginOpts {
     /// Also run this plugin component, all rules on, empty settings (repeatable)
     #[arg(long = "plugin", value_name = "FILE.wasm")]
     plugins: Vec<PathBuf>,
+    /// Run only the --plugin components: the policy set's own plugins are left out, its roles and settings kept
+    #[arg(long, requires = "plugins")]
+    only_plugins: bool,
     /// Instructions (fuel) per plugin call, the host work it asks for included: the deterministic budget
     #[arg(long, value_name = "N", default_value_t = palisade::DEFAULT_FUEL)]
     plugin_fuel: u64,
@@ -164,9 +167,14 @@ impl PluginOpts {
     }
 
     pub(crate) fn policy(&self) -> anyhow::Result<PolicySet> {
-        Ok(match &self.policy {
+        let policy = match &self.policy {
             Some(path) => PolicySet::from_file(path)?,
             None => PolicySet::builtin_default(),
+        };
+        Ok(if self.only_plugins {
+            policy.without_plugins()
+        } else {
+            policy
         })
     }
 
@@ -186,9 +194,10 @@ impl PluginOpts {
         })
     }
 
-    /// Whether `--policy` was given.
+    /// Whether `--policy` or `--only-plugins` was given (both choose the
+    /// policy set, which a suite names itself).
     pub(crate) fn has_policy(&self) -> bool {
-        self.policy.is_some()
+        self.policy.is_some() || self.only_plugins
     }
 
     /// The `--plugin` components, loaded.

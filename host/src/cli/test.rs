@@ -35,7 +35,7 @@ enum TestFormat {
 pub(crate) fn run(args: TestArgs) -> anyhow::Result<Status> {
     if args.plugins.has_policy() {
         anyhow::bail!(
-            "`palisade test` takes no --policy: each suite names its policy set (`spec.policy` or `spec.plugins` in suite.yaml)"
+            "`palisade test` takes no --policy or --only-plugins: each suite names its policy set (`spec.policy` or `spec.plugins` in suite.yaml)"
         );
     }
     let engine = args.plugins.engine(args.plugins.cache_dir())?;

@@ -39,6 +39,16 @@ pub(crate) struct Fixed {
     pub(crate) admins: Vec<RbacSubject>,
 }
 
+fn to_labels(pairs: &[(&str, &str)]) -> Vec<Label> {
+    pairs
+        .iter()
+        .map(|(k, v)| Label {
+            key: k.to_string(),
+            value: v.to_string(),
+        })
+        .collect()
+}
+
 fn empty_role(namespace: &str) -> WorkloadRole {
     WorkloadRole {
         namespace: namespace.to_string(),
@@ -261,6 +271,95 @@ impl FactsBuilder {
         self
     }
 
+    /// Adds a source object with its own labels and annotations (not a
+    /// workload's pod labels): what `cx.object(id)` gives. Returns the
+    /// builder; the object's ID is the number of objects added before it.
+    pub fn object(
+        mut self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        labels: &[(&str, &str)],
+        annotations: &[(&str, &str)],
+    ) -> Self {
+        let id = self.add_object(api_version, kind, namespace.unwrap_or_default(), name);
+        if let Some(o) = self.facts.objects.get_mut(id as usize) {
+            o.namespace = namespace.map(str::to_string);
+            o.labels = to_labels(labels);
+            o.annotations = to_labels(annotations);
+        }
+        self
+    }
+
+    /// Adds a namespace with its labels (the API server's
+    /// `kubernetes.io/metadata.name` is not added for you).
+    pub fn namespace(mut self, name: &str, labels: &[(&str, &str)]) -> Self {
+        self.facts.namespaces.push(Namespace {
+            name: name.to_string(),
+            labels: to_labels(labels),
+            object: None,
+        });
+        self
+    }
+
+    /// Adds a workload of any kind, stated whole (for a Pod, a StatefulSet,
+    /// containers with environments, host network…); its `id` and `object`
+    /// are set to the next workload and a new source object of its kind.
+    pub fn workload(mut self, mut workload: Workload, api_version: &str, kind: &str) -> Self {
+        workload.object = self.add_object(api_version, kind, &workload.namespace, &workload.name);
+        workload.id = u32::try_from(self.facts.workloads.len()).unwrap_or(u32::MAX);
+        self.facts.workloads.push(workload);
+        self
+    }
+
+    /// Adds an RBAC role (aggregation already resolved, as the host gives it).
+    pub fn rbac_role(mut self, role: RbacRole) -> Self {
+        self.facts.roles.push(role);
+        self
+    }
+
+    /// Adds an RBAC binding.
+    pub fn rbac_binding(mut self, binding: RbacBinding) -> Self {
+        self.facts.bindings.push(binding);
+        self
+    }
+
+    /// Adds a squid configuration as the host summarises it.
+    pub fn proxy_config(mut self, config: ProxyConfig) -> Self {
+        self.facts.proxies.push(config);
+        self
+    }
+
+    /// States squid's verdict on a request to configuration `proxy`.
+    pub fn proxy_verdict(
+        mut self,
+        proxy: u32,
+        request: ProxyRequest,
+        verdict: ProxyVerdict,
+    ) -> Self {
+        self.facts.verdicts.push((proxy, request, verdict));
+        self
+    }
+
+    /// States the classes of an address (what `classify-address` answers).
+    pub fn address(mut self, address: &str, classes: AddressClasses) -> Self {
+        self.facts.addresses.push((address.to_string(), classes));
+        self
+    }
+
+    /// States the cluster DNS role: its pods and CIDRs.
+    pub fn dns_role(mut self, pods: WorkloadRole, cidrs: &[&str]) -> Self {
+        self.facts.dns_role = (pods, cidrs.iter().map(|c| c.to_string()).collect());
+        self
+    }
+
+    /// States the allowed destinations: workloads and CIDRs.
+    pub fn allowed_destinations(mut self, pods: Vec<WorkloadRole>, cidrs: &[&str]) -> Self {
+        self.facts.allowed = (pods, cidrs.iter().map(|c| c.to_string()).collect());
+        self
+    }
+
     /// States the answer to an access query.
     pub fn who_can(mut self, query: AccessQuery, grants: Vec<AccessGrant>) -> Self {
         self.facts.grants.push((query, grants));
@@ -337,4 +436,58 @@ pub fn rule_table_problems<P: crate::Plugin>() -> Vec<String> {
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builder_states_what_the_facts_then_give() {
+        let facts = FactsBuilder::new()
+            .object(
+                "apps/v1",
+                "Deployment",
+                Some("shop"),
+                "web",
+                &[("team", "payments")],
+                &[("owner", "ops")],
+            )
+            .object(
+                "rbac.authorization.k8s.io/v1",
+                "ClusterRole",
+                None,
+                "view",
+                &[],
+                &[],
+            )
+            .namespace("shop", &[("kubernetes.io/metadata.name", "shop")])
+            .workload(
+                Workload {
+                    kind: WorkloadKind::Pod,
+                    pod_spec_path: "/spec".to_string(),
+                    ..FactsBuilder::new()
+                        .deployment("x", "y", &[], &[], &[])
+                        .build()
+                        .workloads()[0]
+                        .clone()
+                },
+                "v1",
+                "Pod",
+            )
+            .dns_role(empty_role("kube-system"), &["10.96.0.10/32"])
+            .allowed_destinations(vec![empty_role("vault")], &["10.0.0.0/24"])
+            .build();
+        let objects = facts.objects();
+        assert_eq!(objects.len(), 3);
+        assert_eq!(objects[0].labels[0].value, "payments");
+        assert_eq!(objects[0].annotations[0].key, "owner");
+        assert_eq!(objects[1].namespace, None);
+        assert_eq!(facts.namespaces()[0].name, "shop");
+        let pod = &facts.workloads()[0];
+        assert_eq!((pod.id, pod.object, pod.kind), (0, 2, WorkloadKind::Pod));
+        assert_eq!(objects[2].kind, "Pod");
+        assert_eq!(facts.cluster_dns().1, ["10.96.0.10/32"]);
+        assert_eq!(facts.allowed_destinations().0[0].namespace, "vault");
+    }
 }
