@@ -1542,4 +1542,10 @@ fn palisade_new_rule_writes_a_project_that_carries_the_sdk() {
         !dir.path().join("other").exists(),
         "nothing written on a refusal"
     );
+    // An ID YAML would read as a keyword is written quoted.
+    let keyword = dir.path().join("keyword");
+    let keyword_arg = keyword.display().to_string();
+    let out = palisade(&["new", "rule", "owners", &keyword_arg, "--id", "NULL"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(read(&keyword.join("suite.yaml")).contains("rule: \"NULL\""));
 }

@@ -192,6 +192,24 @@ fn adversarial_documents_are_diagnosed() {
 }
 
 #[test]
+fn unknown_fields_of_a_policy_are_reported_up_to_a_bound() {
+    let keys: String = (0..40).map(|i| format!("  typo{i}: 1\n")).collect();
+    let text = format!(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: a}}\nspec:\n  podSelector: {{}}\n{keys}"
+    );
+    let report = check(&Inputs::new().text("np.yaml", text.as_str()));
+    assert_eq!(report.diagnostics.len(), 32, "{:#?}", report.diagnostics);
+    assert_eq!(
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.ends_with("(and 8 more unknown fields)"))
+            .count(),
+        1
+    );
+}
+
+#[test]
 fn the_items_of_a_list_are_located_each_at_its_own_place() {
     // `kubectl get -o json|yaml` writes Lists: each item's problems point
     // into that item, in YAML and in JSON alike.

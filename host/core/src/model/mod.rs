@@ -504,6 +504,14 @@ fn network_policy(
 ) -> Result<facts::NetworkPolicy, Vec<Diagnostic>> {
     let mut problems: Vec<(String, String)> = Vec::new();
     unknown_fields(&obj.value, &mut problems);
+    // As many as a reader can act on; the count of the rest at the last.
+    if problems.len() > MAX_UNKNOWN_FIELDS {
+        let more = problems.len() - MAX_UNKNOWN_FIELDS;
+        problems.truncate(MAX_UNKNOWN_FIELDS);
+        if let Some((_, message)) = problems.last_mut() {
+            message.push_str(&format!(" (and {more} more unknown fields)"));
+        }
+    }
     let policy: netv1::NetworkPolicy = match typed(&obj.value) {
         Ok(p) => p,
         Err(errors) => {
@@ -598,6 +606,11 @@ fn network_policy(
         selects: Vec::new(),
     })
 }
+
+/// Unknown fields reported per NetworkPolicy (each is located, and a
+/// lookup walks its siblings: a policy of 100 000 unknown keys must not
+/// cost 100 000 of them).
+const MAX_UNKNOWN_FIELDS: usize = 32;
 
 /// Fields of a NetworkPolicy's spec that its API does not have. Dropping
 /// them, as a lenient decoder does, changes what the policy means: the

@@ -100,19 +100,37 @@ pub struct Rows {
     distinct: Vec<Bits>,
 }
 
-impl Rows {
-    fn push(&mut self, row: Bits, interned: &mut HashMap<Bits, u32>) {
-        let next = u32::try_from(self.distinct.len()).unwrap_or(u32::MAX);
-        let k = *interned.entry(row).or_insert_with_key(|row| {
-            self.distinct.push(row.clone());
-            next
-        });
-        self.of.push(k);
-    }
+/// Distinct bitsets, each stored once: a bitset is looked up by its hash
+/// among those stored, not kept a second time as a map key.
+#[derive(Debug, Default)]
+struct Interner {
+    state: std::hash::RandomState,
+    by_hash: HashMap<u64, Vec<u32>>,
+}
 
-    /// The row of source `s`.
-    pub fn get(&self, s: usize) -> Option<&Bits> {
-        self.of.get(s).and_then(|&k| self.distinct.get(k as usize))
+impl Interner {
+    /// The index of `bits` in `distinct`, added when new.
+    fn intern(&mut self, distinct: &mut Vec<Bits>, bits: Bits) -> u32 {
+        use std::hash::BuildHasher as _;
+        let hash = self.state.hash_one(&bits);
+        let same = self.by_hash.entry(hash).or_default();
+        if let Some(&k) = same
+            .iter()
+            .find(|&&k| distinct.get(k as usize) == Some(&bits))
+        {
+            return k;
+        }
+        let k = u32::try_from(distinct.len()).unwrap_or(u32::MAX);
+        distinct.push(bits);
+        same.push(k);
+        k
+    }
+}
+
+impl Rows {
+    fn push(&mut self, row: Bits, interner: &mut Interner) {
+        let k = interner.intern(&mut self.distinct, row);
+        self.of.push(k);
     }
 
     /// Every source's row, in order.
@@ -120,16 +138,6 @@ impl Rows {
         self.of
             .iter()
             .filter_map(|&k| self.distinct.get(k as usize))
-    }
-
-    /// The number of sources.
-    pub fn len(&self) -> usize {
-        self.of.len()
-    }
-
-    /// Whether there are no sources.
-    pub fn is_empty(&self) -> bool {
-        self.of.is_empty()
     }
 }
 
@@ -382,8 +390,9 @@ fn ingress_columns(
     port: Port,
 ) -> Vec<(Bits, Bits)> {
     let model = cluster.model;
-    let mut columns: Vec<(Bits, Bits)> = Vec::new();
-    let mut interned: HashMap<Bits, usize> = HashMap::new();
+    let mut distinct: Vec<Bits> = Vec::new();
+    let mut members: Vec<Bits> = Vec::new();
+    let mut interner = Interner::default();
     for c in 0..space.n_classes() {
         let isolating = cluster.isolating(space.rep(c), false);
         let col = if isolating.is_empty() {
@@ -405,16 +414,15 @@ fn ingress_columns(
             }
             col
         };
-        let next = columns.len();
-        let k = *interned.entry(col).or_insert_with_key(|col| {
-            columns.push((col.clone(), space.empty()));
-            next
-        });
-        if let Some((_, members)) = columns.get_mut(k) {
-            members.set(c);
+        let k = interner.intern(&mut distinct, col) as usize;
+        if members.len() <= k {
+            members.push(space.empty());
+        }
+        if let Some(m) = members.get_mut(k) {
+            m.set(c);
         }
     }
-    columns
+    distinct.into_iter().zip(members).collect()
 }
 
 /// The destinations source target `s` may send to on `port`, as its
@@ -475,7 +483,7 @@ fn rows(cluster: &Cluster<'_>, space: &Space<'_>, peers: &PeerBits, port: Port) 
         externals.set(t);
     }
     let mut rows = Rows::default();
-    let mut interned = HashMap::new();
+    let mut interner = Interner::default();
     for s in 0..space.n_targets() {
         let mut row = if s < n_classes {
             externals.clone()
@@ -488,7 +496,7 @@ fn rows(cluster: &Cluster<'_>, space: &Space<'_>, peers: &PeerBits, port: Port) 
             }
         }
         row.and(&egress_row(cluster, space, peers, &egress_ports, s));
-        rows.push(row, &mut interned);
+        rows.push(row, &mut interner);
     }
     rows
 }

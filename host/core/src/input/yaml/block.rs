@@ -22,6 +22,9 @@ const MAX_DEPTH: usize = 64;
 /// characters; saphyr is left to say what happens near the bound).
 const MAX_KEY: usize = 512;
 
+/// Longest line with non-ASCII text this path takes.
+const MAX_COUNTED_LINE: usize = 4096;
+
 /// The one document of `part` (a part of a stream `line_offset` lines into
 /// its file), or `None` when this path cannot be sure of it.
 pub(super) fn parse(part: &str, line_offset: u32) -> Option<Document> {
@@ -39,6 +42,16 @@ pub(super) fn parse(part: &str, line_offset: u32) -> Option<Document> {
             ascii: text.is_ascii(),
         })
         .collect();
+    // Columns on a line with non-ASCII text are counted from its start, per
+    // key: fine for lines people write, quadratic for a megabyte of flow on
+    // one line. Such lines go to the event builder, which counts as it
+    // reads.
+    if lines
+        .iter()
+        .any(|l| !l.ascii && l.text.len() > MAX_COUNTED_LINE)
+    {
+        return None;
+    }
     let mut p = Parser {
         lines,
         ends_with_break,
@@ -79,13 +92,7 @@ pub(super) fn parse(part: &str, line_offset: u32) -> Option<Document> {
     if p.at < p.lines.len() {
         return None;
     }
-    p.positions.nodes.shrink_to_fit();
-    Some(Document {
-        value,
-        positions: p.positions,
-        start,
-        origin: None,
-    })
+    Some(Document::new(value, p.positions, start))
 }
 
 /// `---` alone on its line (a comment may follow).
@@ -243,6 +250,9 @@ impl<'a> Parser<'a> {
             let (key, key_end) = match text.as_bytes().first()? {
                 b'"' | b'\'' => {
                     let end = quoted_end(text)?;
+                    if end > MAX_KEY {
+                        return None;
+                    }
                     let key = unquote(text.get(..end)?)?;
                     (key, end)
                 }

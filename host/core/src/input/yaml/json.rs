@@ -34,13 +34,7 @@ pub(super) fn parse(text: &str) -> Option<Document> {
     if p.at != bytes.len() {
         return None;
     }
-    p.positions.nodes.shrink_to_fit();
-    Some(Document {
-        value,
-        positions: p.positions,
-        start,
-        origin: None,
-    })
+    Some(Document::new(value, p.positions, start))
 }
 
 struct Parser<'a> {
