@@ -285,7 +285,7 @@ fn parse_part(part: &str, line_offset: u32) -> (Vec<Document>, Vec<SyntaxError>)
         doc.origin = helm_source(part);
         return (vec![doc], Vec::new());
     }
-    let mut builder = Builder::new(line_offset);
+    let mut builder = Builder::new(line_offset, part.len());
     // A value the builder refuses (a duplicate key, an alias bomb) stops
     // the building; a syntax error anywhere in the part still wins over it,
     // as in saphyr's loader, which parses the whole part first.
@@ -381,8 +381,20 @@ const MAX_DEPTH: usize = 256;
 
 /// Nodes that aliases may produce in one document part, in all: a few
 /// nested anchors would otherwise expand into billions ("billion laughs").
-/// The count is saphyr's: one per node, and one more per mapping entry.
+/// The count is saphyr's (one per node, and one more per mapping entry),
+/// and a string counts one more per 64 bytes, so one long anchored string
+/// is no cheaper bomb. A part may produce at most a few nodes per byte of
+/// its own text, so many small parts cannot multiply the input either.
 const ALIAS_BUDGET: usize = 100_000;
+/// Alias nodes every part may produce, however short.
+const ALIAS_FLOOR: usize = 1_000;
+/// Alias nodes a part may produce per byte of its text.
+const ALIAS_PER_BYTE: usize = 4;
+
+/// The alias budget of a part of `bytes` bytes.
+fn alias_budget(bytes: usize) -> usize {
+    ALIAS_BUDGET.min(ALIAS_FLOOR.saturating_add(bytes.saturating_mul(ALIAS_PER_BYTE)))
+}
 
 /// Builds JSON values and their positions from the parser's events in one
 /// pass, with no tree in between and no recursion (nesting costs heap, not
@@ -511,7 +523,7 @@ fn key_kind(value: &Value) -> u8 {
 }
 
 impl Builder {
-    fn new(line_offset: u32) -> Builder {
+    fn new(line_offset: u32, bytes: usize) -> Builder {
         Builder {
             line_offset,
             positions: Positions::default(),
@@ -520,7 +532,7 @@ impl Builder {
             discarding: 0,
             quiet: 0,
             anchors: std::collections::HashMap::new(),
-            alias_budget: ALIAS_BUDGET,
+            alias_budget: alias_budget(bytes),
             too_deep: false,
             docs: Vec::new(),
             errors: Vec::new(),
@@ -864,23 +876,29 @@ impl Builder {
 /// Whether `value` fits in `budget` nodes, counted as saphyr counts them;
 /// takes what it uses.
 fn within_budget(value: &Value, budget: &mut usize) -> bool {
+    let mut spend = |units: usize| match budget.checked_sub(units) {
+        Some(left) => {
+            *budget = left;
+            true
+        }
+        None => false,
+    };
     let mut todo = vec![value];
     while let Some(v) = todo.pop() {
-        if *budget == 0 {
+        if !spend(1) {
             return false;
         }
-        *budget -= 1;
         match v {
             Value::Array(items) => todo.extend(items),
             Value::Object(map) => {
-                for child in map.values() {
-                    if *budget == 0 {
+                for (key, child) in map {
+                    if !spend(1 + key.len() / 64) {
                         return false;
                     }
-                    *budget -= 1;
                     todo.push(child);
                 }
             }
+            Value::String(s) if !spend(s.len() / 64) => return false,
             _ => {}
         }
     }
@@ -1290,6 +1308,31 @@ mod tests {
             outcome(parse_stream(&text)),
             outcome(oracle::parse_stream(&text))
         );
+    }
+
+    #[test]
+    fn aliases_cannot_multiply_the_input() {
+        // One long anchored string, aliased many times; many short parts
+        // that each expand: both refused, located at the alias.
+        let long = format!(
+            "a: &a \"{}\"\nb: [{}]\n",
+            "x".repeat(1 << 20),
+            ["*a"; 200].join(", ")
+        );
+        let part = format!(
+            "a: &a [{}]\nb: [{}]\n",
+            ["1"; 50].join(", "),
+            ["*a"; 50].join(", ")
+        );
+        for text in [long, part] {
+            let (docs, errors) = parse_stream(&text);
+            assert!(docs.is_empty(), "expanded");
+            assert!(errors[0].message.contains("alias expansion"), "{errors:?}");
+        }
+        // Aliases as people use them stay.
+        let (docs, errors) = parse_stream("d: &d {cpu: 1, memory: 1Gi}\na: *d\nb: *d\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(docs[0].value["b"]["memory"], Value::from("1Gi"));
     }
 
     #[test]
