@@ -14,6 +14,7 @@ const GUESTS: &[(&str, &str)] = &[
     ("IMPOSTOR", "palisade-guest-impostor"),
     ("FROZEN", "palisade-guest-frozen"),
     ("OLD_CONTRACT", "palisade-guest-old-contract"),
+    ("PROXY_CLIENTS_RUST", "palisade-example-proxy-clients"),
 ];
 
 fn main() {
@@ -23,6 +24,7 @@ fn main() {
         "tests/guests",
         "tests/wit-0.2.0",
         "plugins/sdk",
+        "plugins/examples/proxy-clients/rust",
         "wit",
         "Cargo.lock",
     ] {

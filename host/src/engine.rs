@@ -151,6 +151,9 @@ pub struct Engine {
 /// described by its metadata.
 #[derive(Debug, Clone)]
 pub struct Plugin {
+    /// The file it was read from (canonical), when it was loaded by
+    /// [`Engine::load_plugin_file`].
+    origin: Option<PathBuf>,
     id: String,
     version: String,
     description: String,
@@ -222,6 +225,24 @@ impl Engine {
         self.load(bytes, builtin)
     }
 
+    /// Loads a plugin component from a file, unpinned: for `--plugin`
+    /// during development. A policy set's entry for the same file (or
+    /// naming its ID with `plugin:`) takes this plugin, see
+    /// [`Engine::checker`].
+    pub fn load_plugin_file(&self, path: &std::path::Path) -> Result<Plugin, Error> {
+        let bytes = crate::fsutil::read_limited(path).map_err(|e| {
+            Error::new(
+                ErrorKind::Plugin,
+                format!("cannot read plugin `{}`: {e}", path.display()),
+            )
+        })?;
+        let mut plugin = self
+            .load_plugin(&bytes)
+            .map_err(|e| Error::new(e.kind(), format!("plugin `{}`: {e}", path.display())))?;
+        plugin.origin = std::fs::canonicalize(path).ok();
+        Ok(plugin)
+    }
+
     fn load(&self, bytes: &[u8], builtin: Option<&str>) -> Result<Plugin, Error> {
         let compiled = self.runtime.load(bytes).map_err(|f| match f {
             LoadFailure::Compile(m) => Error::new(
@@ -231,7 +252,7 @@ impl Engine {
             LoadFailure::ForbiddenImport(names) => Error::new(
                 ErrorKind::ForbiddenImport,
                 format!(
-                    "plugin imports {names}, which the sandbox does not provide (plugins may import only the `palisade:policy` interfaces and the WASI interfaces Rust's standard library requires)"
+                    "plugin imports {names}, which the sandbox does not provide (plugins may import only the `palisade:policy` interfaces and the WASI interfaces Rust's standard library requires; build Python and JavaScript plugins with WASI stubbed out: `componentize-py … --stub-wasi`, `componentize-js … -d stdio random clocks http fetch-event`)"
                 ),
             ),
             LoadFailure::WrongWorld(m) => Error::new(
@@ -284,6 +305,7 @@ impl Engine {
             })
             .collect();
         Ok(Plugin {
+            origin: None,
             id: meta.id,
             version: meta.version,
             description: meta.description,
@@ -368,11 +390,11 @@ impl Engine {
 
     /// Loads every plugin of a policy set, validates its settings and returns
     /// a checker. `extra` plugins run with all rules on and empty settings.
-    pub fn checker(&self, policy: &PolicySet, extra: Vec<Plugin>) -> Result<Checker, Error> {
+    pub fn checker(&self, policy: &PolicySet, mut extra: Vec<Plugin>) -> Result<Checker, Error> {
         let mut plugins = policy
             .plugins
             .iter()
-            .map(|entry| self.configure(policy, entry))
+            .map(|entry| self.configure(policy, entry, &mut extra))
             .collect::<Result<Vec<_>, _>>()?;
         for plugin in extra {
             self.validate_settings(&plugin, "{}")?;
@@ -416,10 +438,36 @@ impl Engine {
 
     /// One plugin entry of a policy set: loaded (a file checked against its
     /// pinned SHA-256), settings validated, rule switches checked.
-    fn configure(&self, policy: &PolicySet, entry: &PluginEntry) -> Result<Configured, Error> {
+    /// An extra plugin (`--plugin`) takes the place of the entry naming its
+    /// ID or its file, and is taken out of `extra`.
+    fn configure(
+        &self,
+        policy: &PolicySet,
+        entry: &PluginEntry,
+        extra: &mut Vec<Plugin>,
+    ) -> Result<Configured, Error> {
+        let mut take = |is: &dyn Fn(&Plugin) -> bool| {
+            let i = extra.iter().position(is)?;
+            Some(extra.remove(i))
+        };
         let plugin = match &entry.source {
             PluginSource::Builtin(id) => self.load_builtin(id),
-            PluginSource::File { path, sha256 } => self.load_pinned(&policy.dir.join(path), sha256),
+            PluginSource::File { path, sha256 } => {
+                let file = policy.dir.join(path);
+                let canonical = std::fs::canonicalize(&file).ok();
+                match take(&|p| canonical.is_some() && p.origin == canonical) {
+                    Some(p) => Ok(p),
+                    None => self.load_pinned(&file, sha256),
+                }
+            }
+            PluginSource::Supplied(id) => take(&|p| p.id == *id).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Policy,
+                    format!(
+                        "plugin `{id}` is named by ID only: give its file with `--plugin FILE`"
+                    ),
+                )
+            }),
         }
         .map_err(|e| {
             // A pin that no longer fits is located at the pin itself.

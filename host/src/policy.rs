@@ -25,7 +25,13 @@
 //!       settings: {}
 //!     - path: ./rules/custom.wasm        # relative to this file
 //!       sha256: 3f1c...                  # required for path plugins
+//!     - plugin: team-label               # by ID: the plugin given with
+//!       settings: {label: owner}         #   --plugin FILE (development)
 //! ```
+//!
+//! A `--plugin FILE` given on the command line takes the place of the entry
+//! that names its ID (`plugin: ID`) or its file (`path:`, pin not checked),
+//! with that entry's settings; otherwise it joins the set with defaults.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -68,7 +74,13 @@ pub struct PolicySet {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PluginSource {
     Builtin(String),
-    File { path: PathBuf, sha256: String },
+    File {
+        path: PathBuf,
+        sha256: String,
+    },
+    /// `plugin: ID`: the plugin with this ID, given on the command line
+    /// (`--plugin FILE`, unpinned, for development).
+    Supplied(String),
 }
 
 /// One plugin of a policy set.
@@ -167,6 +179,7 @@ struct RawSquid {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawPlugin {
     builtin: Option<String>,
+    plugin: Option<String>,
     path: Option<String>,
     sha256: Option<String>,
     #[serde(default)]
@@ -316,8 +329,11 @@ impl PolicySet {
         for (n, p) in raw.spec.plugins.into_iter().enumerate() {
             let base = format!("/spec/plugins/{n}");
             let source = match (p.builtin, p.path, p.sha256) {
-                (Some(b), None, None) => PluginSource::Builtin(b),
-                (None, Some(path), Some(sha)) => {
+                (Some(b), None, None) if p.plugin.is_none() => PluginSource::Builtin(b),
+                (None, None, None) if p.plugin.is_some() => {
+                    PluginSource::Supplied(p.plugin.unwrap_or_default())
+                }
+                (None, Some(path), Some(sha)) if p.plugin.is_none() => {
                     let sha = sha.to_ascii_lowercase();
                     if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
                         return Err(Error::at(
@@ -331,7 +347,7 @@ impl PolicySet {
                         sha256: sha,
                     }
                 }
-                (None, Some(_), None) => {
+                (None, Some(_), None) if p.plugin.is_none() => {
                     return Err(Error::at(
                         ErrorKind::Policy,
                         "a plugin given by `path` must be pinned with `sha256` (run `sha256sum` on the file)".to_string(),
@@ -341,7 +357,7 @@ impl PolicySet {
                 _ => {
                     return Err(Error::at(
                         ErrorKind::Policy,
-                        "a plugin entry needs either `builtin: NAME` or `path: FILE.wasm` with `sha256`".to_string(),
+                        "a plugin entry needs one of `builtin: NAME`, `path: FILE.wasm` with `sha256`, or `plugin: ID` (given with --plugin)".to_string(),
                         at(&base),
                     ));
                 }

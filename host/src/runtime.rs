@@ -326,6 +326,12 @@ impl Runtime {
 
     /// Loads and checks a plugin component.
     pub(crate) fn load(self: &Arc<Self>, bytes: &[u8]) -> Result<CompiledPlugin, LoadFailure> {
+        // Forbidden imports are refused before the compile: a guest built
+        // with WASI is 10-40 MB, seconds of compiling and a cache entry.
+        // (The check after compiling stays: it is the one that counts.)
+        if let Some(forbidden) = forbidden_before_compile(bytes) {
+            return Err(LoadFailure::ForbiddenImport(forbidden));
+        }
         let component = self.compile(bytes)?;
         if let Some(version) = foreign_version(&component, &self.engine) {
             let (m, n, p) = CONTRACT_VERSION;
@@ -374,6 +380,47 @@ impl Runtime {
             sha256: crate::cache::hex(&Sha256::digest(bytes).into()),
         })
     }
+}
+
+/// The forbidden imports of a component, read from its top-level import
+/// section without compiling it; `None` when there are none, when the bytes
+/// do not parse (the compiler then says why), or when an import is of
+/// another contract version (refused after compiling, with both versions).
+fn forbidden_before_compile(bytes: &[u8]) -> Option<String> {
+    use wasmparser::{Parser, Payload};
+    let mut depth = 0usize;
+    let mut forbidden = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) if depth == 0 => break,
+            Payload::End(_) => depth -= 1,
+            Payload::ComponentImportSection(reader) if depth == 0 => {
+                for import in reader {
+                    let name = import.ok()?.name.name;
+                    if contract_version(name).is_some_and(|v| !speaks(v)) {
+                        return None;
+                    }
+                    if matches!(classify_import(name), ImportClass::Forbidden) {
+                        forbidden.push(format!("`{name}`"));
+                    }
+                }
+            }
+            Payload::ComponentExportSection(reader) if depth == 0 => {
+                for export in reader {
+                    if contract_version(export.ok()?.name.name).is_some_and(|v| !speaks(v)) {
+                        return None;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if forbidden.is_empty() {
+        return None;
+    }
+    forbidden.sort();
+    Some(forbidden.join(", "))
 }
 
 /// Defines every function of the import instance `name` as a trap, and

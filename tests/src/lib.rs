@@ -50,6 +50,9 @@ pub mod guests {
     /// Exports `palisade:policy/plugin@0.1.0`, a contract this host no
     /// longer speaks.
     pub const OLD_CONTRACT: &str = env!("PALISADE_GUEST_OLD_CONTRACT");
+    /// `plugins/examples/proxy-clients/rust`, the Rust third of the
+    /// three-language example.
+    pub const PROXY_CLIENTS_RUST: &str = env!("PALISADE_GUEST_PROXY_CLIENTS_RUST");
 }
 
 /// The fuel of [`engine`]: enough for every built-in plugin on every

@@ -89,17 +89,80 @@ fn a_policy_set_without_its_plugins_runs_only_the_extra_ones() {
     );
 }
 
+/// `--plugin FILE` during development: it takes the place of the entry
+/// that names its ID (`plugin: ID`) or its file (pin not checked), with that
+/// entry's settings; a policy set without it still refuses to run.
+#[test]
+fn a_plugin_given_on_the_command_line_takes_its_entry_s_place() {
+    let zeros = "0".repeat(64);
+    let entries = [
+        "- plugin: frozen".to_string(),
+        format!("- path: {}\n      sha256: \"{zeros}\"", guests::FROZEN),
+    ];
+    for entry in entries {
+        let text = format!(
+            "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  plugins:\n    {entry}\n"
+        );
+        let set = PolicySet::parse("dev.yaml", &text).unwrap();
+        // Without the file: refused, at the entry (or its pin).
+        let e = engine().checker(&set, Vec::new()).expect_err(&entry);
+        let line = e.location().map(|l| l.line);
+        if entry.contains("plugin:") {
+            assert!(
+                e.message().contains("give its file with `--plugin FILE`"),
+                "{e}"
+            );
+            assert_eq!(line, Some(5), "{e}");
+        } else {
+            assert_eq!(e.kind(), ErrorKind::Checksum, "{e}");
+            assert_eq!(line, Some(6), "the pin's line: {e}");
+        }
+        // With it: one plugin, the one given, unpinned.
+        let dev = engine()
+            .load_plugin_file(std::path::Path::new(guests::FROZEN))
+            .unwrap();
+        let report = engine().checker(&set, vec![dev]).unwrap().check(&demo());
+        assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+        assert_eq!(report.summary.plugins, 1, "{entry}");
+        assert!(report.findings.iter().any(|f| f.rule == "FRZ001"));
+    }
+    // An entry must say what it is, one way.
+    let both = "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  plugins:\n    - plugin: frozen\n      builtin: squid\n";
+    let e = PolicySet::parse("both.yaml", both).unwrap_err();
+    assert!(e.message().contains("`plugin: ID`"), "{e}");
+}
+
 /// The SDK builds against its own copy of the contract (so that it can be
 /// packaged and used outside this workspace); the copy is the contract.
 #[test]
 fn the_sdk_carries_the_contract_unchanged() {
     let root = workspace();
     let contract = std::fs::read_to_string(root.join("wit/policy.wit")).unwrap();
-    let carried = std::fs::read_to_string(root.join("plugins/sdk/wit/policy.wit")).unwrap();
-    assert!(
-        carried == contract,
-        "plugins/sdk/wit/policy.wit differs from wit/policy.wit: copy the contract into the SDK"
-    );
+    for sdk in ["plugins/sdk", "plugins/sdk-python", "plugins/sdk-js"] {
+        let carried = std::fs::read_to_string(root.join(sdk).join("wit/policy.wit")).unwrap();
+        assert!(
+            carried == contract,
+            "{sdk}/wit/policy.wit differs from wit/policy.wit: copy the contract into the SDK"
+        );
+    }
+    // The JavaScript SDK imports the contract's interfaces by versioned name.
+    let version = contract
+        .lines()
+        .find_map(|l| l.strip_prefix("package palisade:policy@"))
+        .and_then(|v| v.strip_suffix(';'))
+        .unwrap();
+    let js = std::fs::read_to_string(root.join("plugins/sdk-js/palisade.js")).unwrap();
+    let imports: Vec<&str> = js
+        .lines()
+        .filter_map(|l| l.split("from 'palisade:policy/").nth(1))
+        .collect();
+    assert_eq!(imports.len(), 3, "{imports:?}");
+    for import in imports {
+        assert!(
+            import.contains(&format!("@{version}'")),
+            "plugins/sdk-js/palisade.js imports `{import}`, not version {version}"
+        );
+    }
 }
 
 /// Within 0.2, types never change and functions are never removed: the

@@ -205,11 +205,14 @@ impl PluginOpts {
         self.plugins
             .iter()
             .map(|path| {
-                let bytes = palisade::fsutil::read_limited(path)
-                    .with_context(|| format!("cannot read plugin `{}`", path.display()))?;
-                engine
-                    .load_plugin(&bytes)
-                    .with_context(|| format!("cannot load plugin `{}`", path.display()))
+                let plugin = engine.load_plugin_file(path)?;
+                eprintln!(
+                    "warning: plugin `{}` ({}) is loaded unpinned, for development (--plugin); a policy set pins it with `sha256: {}`",
+                    palisade::render::escape::text(&path.display().to_string()),
+                    palisade::render::escape::text(plugin.id()),
+                    plugin.sha256()
+                );
+                Ok(plugin)
             })
             .collect()
     }
