@@ -1535,13 +1535,71 @@ fn palisade_new_rule_writes_a_project_that_carries_the_sdk() {
         "is not a rule ID",
     );
     bad(
-        &["new", "rule", "owners", &elsewhere, "--lang", "python"],
-        "not supported yet",
+        &["new", "rule", "owners", &elsewhere, "--lang", "cobol"],
+        "invalid value 'cobol'",
     );
     assert!(
         !dir.path().join("other").exists(),
         "nothing written on a refusal"
     );
+    // Python and JavaScript projects carry their SDK and the contract.
+    for (lang, files, vendored) in [
+        (
+            "python",
+            &[
+                "app.py",
+                "build.sh",
+                "README.md",
+                ".gitignore",
+                "suite.yaml",
+            ][..],
+            &[
+                (
+                    "sdk/palisade_sdk/__init__.py",
+                    "plugins/sdk-python/palisade_sdk/__init__.py",
+                ),
+                ("wit/policy.wit", "wit/policy.wit"),
+            ][..],
+        ),
+        (
+            "js",
+            &[
+                "app.js",
+                "build.sh",
+                "package.json",
+                "jsconfig.json",
+                "README.md",
+                "suite.yaml",
+            ][..],
+            &[
+                ("sdk/palisade.js", "plugins/sdk-js/palisade.js"),
+                ("sdk/palisade.d.ts", "plugins/sdk-js/palisade.d.ts"),
+                (
+                    "sdk/types/interfaces/palisade-policy-types.d.ts",
+                    "plugins/sdk-js/types/interfaces/palisade-policy-types.d.ts",
+                ),
+                ("wit/policy.wit", "wit/policy.wit"),
+            ][..],
+        ),
+    ] {
+        let project = dir.path().join(lang);
+        let arg = project.display().to_string();
+        let out = palisade(&["new", "rule", "team-label", &arg, "--lang", lang]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        for file in files {
+            let text = read(&project.join(file));
+            assert!(!text.contains("{{"), "{lang}: a placeholder left in {file}");
+        }
+        for (copy, source) in vendored {
+            assert!(
+                read(&project.join(copy)) == read(&root.join(source)),
+                "{lang}: {copy} is not {source}"
+            );
+        }
+        let suite = read(&project.join("suite.yaml"));
+        assert!(suite.contains("path: team-label.wasm"), "{suite}");
+        assert!(read(&project.join("fail-unlabelled.yaml")).starts_with("# expect: TL001"));
+    }
     // An ID YAML would read as a keyword is written quoted.
     let keyword = dir.path().join("keyword");
     let keyword_arg = keyword.display().to_string();

@@ -1,7 +1,8 @@
-//! `palisade new rule NAME [DIR]`: a plugin project that builds and passes
-//! its own suite as generated. Rust is the language there is an SDK for;
-//! the SDK is written into the project with the contract it speaks, so the
-//! project builds with cargo and crates.io alone, wherever it is put.
+//! `palisade new rule NAME [DIR] --lang rust|python|js`: a plugin project
+//! that builds and passes its own suite as generated. The language's SDK is
+//! written into the project with the contract it speaks, so the project
+//! builds with its registry's tools alone (cargo, pip, npm), wherever it is
+//! put.
 
 use std::path::{Path, PathBuf};
 
@@ -51,8 +52,29 @@ pub(crate) fn run(args: NewArgs) -> anyhow::Result<Status> {
     }
 }
 
-/// The files of a Rust plugin project, as (path, template).
-const RUST: &[(&str, &str)] = &[
+/// A project's files: (path, template). Templates say `{{name}}`, `{{id}}`,
+/// `{{crate}}`, `{{wasm}}` (where the build puts the component) and
+/// `{{contract}}`.
+type Files = &'static [(&'static str, &'static str)];
+
+/// What every project has: a suite with a pass and a fail case.
+const SHARED: Files = &[
+    (
+        "suite.yaml",
+        include_str!("../../templates/shared/suite.yaml.in"),
+    ),
+    (
+        "pass-labelled.yaml",
+        include_str!("../../templates/shared/pass-labelled.yaml.in"),
+    ),
+    (
+        "fail-unlabelled.yaml",
+        include_str!("../../templates/shared/fail-unlabelled.yaml.in"),
+    ),
+];
+
+/// A Rust plugin project: cargo and crates.io build it.
+const RUST: Files = &[
     (
         "Cargo.toml",
         include_str!("../../templates/rust/Cargo.toml.in"),
@@ -60,18 +82,6 @@ const RUST: &[(&str, &str)] = &[
     (
         "src/lib.rs",
         include_str!("../../templates/rust/src/lib.rs.in"),
-    ),
-    (
-        "suite.yaml",
-        include_str!("../../templates/rust/suite.yaml.in"),
-    ),
-    (
-        "pass-labelled.yaml",
-        include_str!("../../templates/rust/pass-labelled.yaml.in"),
-    ),
-    (
-        "fail-unlabelled.yaml",
-        include_str!("../../templates/rust/fail-unlabelled.yaml.in"),
     ),
     ("build.sh", include_str!("../../templates/rust/build.sh.in")),
     (
@@ -101,6 +111,88 @@ const RUST: &[(&str, &str)] = &[
     ),
 ];
 
+/// A Python plugin project: pip and componentize-py build it.
+const PYTHON: Files = &[
+    ("app.py", include_str!("../../templates/python/app.py.in")),
+    (
+        "build.sh",
+        include_str!("../../templates/python/build.sh.in"),
+    ),
+    (
+        "README.md",
+        include_str!("../../templates/python/README.md.in"),
+    ),
+    (
+        ".gitignore",
+        include_str!("../../templates/python/gitignore.in"),
+    ),
+    // The SDK and the contract, byte for byte.
+    (
+        "sdk/palisade_sdk/__init__.py",
+        include_str!("../../../plugins/sdk-python/palisade_sdk/__init__.py"),
+    ),
+    (
+        "wit/policy.wit",
+        include_str!("../../../plugins/sdk-python/wit/policy.wit"),
+    ),
+];
+
+/// A JavaScript plugin project: npm and componentize-js build it.
+const JS: Files = &[
+    ("app.js", include_str!("../../templates/js/app.js.in")),
+    ("build.sh", include_str!("../../templates/js/build.sh.in")),
+    (
+        "package.json",
+        include_str!("../../templates/js/package.json.in"),
+    ),
+    (
+        "jsconfig.json",
+        include_str!("../../templates/js/jsconfig.json.in"),
+    ),
+    ("README.md", include_str!("../../templates/js/README.md.in")),
+    (
+        ".gitignore",
+        include_str!("../../templates/js/gitignore.in"),
+    ),
+    // The SDK, its declarations and the contract, byte for byte.
+    (
+        "sdk/palisade.js",
+        include_str!("../../../plugins/sdk-js/palisade.js"),
+    ),
+    (
+        "sdk/palisade.d.ts",
+        include_str!("../../../plugins/sdk-js/palisade.d.ts"),
+    ),
+    (
+        "sdk/types/policy-plugin.d.ts",
+        include_str!("../../../plugins/sdk-js/types/policy-plugin.d.ts"),
+    ),
+    (
+        "sdk/types/interfaces/palisade-policy-facts.d.ts",
+        include_str!("../../../plugins/sdk-js/types/interfaces/palisade-policy-facts.d.ts"),
+    ),
+    (
+        "sdk/types/interfaces/palisade-policy-log.d.ts",
+        include_str!("../../../plugins/sdk-js/types/interfaces/palisade-policy-log.d.ts"),
+    ),
+    (
+        "sdk/types/interfaces/palisade-policy-plugin.d.ts",
+        include_str!("../../../plugins/sdk-js/types/interfaces/palisade-policy-plugin.d.ts"),
+    ),
+    (
+        "sdk/types/interfaces/palisade-policy-ports.d.ts",
+        include_str!("../../../plugins/sdk-js/types/interfaces/palisade-policy-ports.d.ts"),
+    ),
+    (
+        "sdk/types/interfaces/palisade-policy-types.d.ts",
+        include_str!("../../../plugins/sdk-js/types/interfaces/palisade-policy-types.d.ts"),
+    ),
+    (
+        "wit/policy.wit",
+        include_str!("../../../plugins/sdk-js/wit/policy.wit"),
+    ),
+];
+
 fn rule(args: RuleArgs) -> anyhow::Result<Status> {
     let name = args.name;
     if !valid_name(&name) {
@@ -112,16 +204,6 @@ fn rule(args: RuleArgs) -> anyhow::Result<Status> {
     if !valid_id(&id) {
         bail!(
             "`{id}` is not a rule ID: an upper case letter, then 1 to 31 upper case letters, digits, `_` or `-` (`TL001`)"
-        );
-    }
-    if args.lang != Lang::Rust {
-        bail!(
-            "plugins in {} are not supported yet: the SDKs for Python and JavaScript are still to come; use --lang rust",
-            if args.lang == Lang::Python {
-                "Python"
-            } else {
-                "JavaScript"
-            }
         );
     }
     let dir = args.dir.unwrap_or_else(|| PathBuf::from(&name));
@@ -137,15 +219,24 @@ fn rule(args: RuleArgs) -> anyhow::Result<Status> {
         );
     }
     let crate_name = name.replace('-', "_");
+    let (files, wasm) = match args.lang {
+        Lang::Rust => (
+            RUST,
+            format!("target/wasm32-wasip2/release/{crate_name}.wasm"),
+        ),
+        Lang::Python => (PYTHON, format!("{name}.wasm")),
+        Lang::Js => (JS, format!("{name}.wasm")),
+    };
     let vars = [
         ("{{name}}", name.as_str()),
+        ("{{wasm}}", wasm.as_str()),
         ("{{crate}}", crate_name.as_str()),
         ("{{id}}", id.as_str()),
         ("{{sdk_version}}", env!("CARGO_PKG_VERSION")),
         ("{{contract}}", contract()),
     ];
     let mut written = Vec::new();
-    for (path, template) in RUST {
+    for (path, template) in files.iter().chain(SHARED) {
         let text = vars
             .iter()
             .fold((*template).to_string(), |t, (k, v)| t.replace(k, v));
