@@ -29,8 +29,14 @@ use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// Entries larger than this are not read: a compiled plugin is a few MiB.
+/// Entries larger than this are not read: a compiled Rust plugin is a few
+/// MiB, a Python or JavaScript one 40-45 MiB.
 pub(crate) const MAX_ENTRY_BYTES: u64 = 256 << 20;
+/// What the entries may take together. Each rebuild of a Python or
+/// JavaScript plugin during development adds a 40 MiB entry; past this, the
+/// least recently used entries are removed (a use refreshes an entry's
+/// modification time).
+pub(crate) const MAX_CACHE_BYTES: u64 = 1 << 30;
 /// What an entry starts with; changes whenever the layout does.
 const MAGIC: &[u8; 16] = b"palisade-cwasm2\0";
 const TAG_BYTES: usize = 32;
@@ -95,6 +101,17 @@ impl DiskCache {
         let split = body.len().checked_sub(TAG_BYTES)?;
         let (artifact, tag) = body.split_at(split);
         self.mac(id, artifact).verify_slice(tag).ok()?;
+        // Recently used: the last to be evicted. The entry itself, never a
+        // symlink's target.
+        let _ = rustix::fs::utimensat(
+            rustix::fs::CWD,
+            self.dir.join(id.file_name()),
+            &rustix::fs::Timestamps {
+                last_access: NOW,
+                last_modification: NOW,
+            },
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+        );
         Some(artifact.to_vec())
     }
 
@@ -107,6 +124,37 @@ impl DiskCache {
             f.write_all(artifact)?;
             f.write_all(&tag)
         });
+        self.evict(MAX_CACHE_BYTES);
+    }
+
+    /// Removes the least recently used entries until they take at most
+    /// `budget` bytes together. Only files named as entries are counted or
+    /// removed (the key and anything else in the directory stay).
+    fn evict(&self, budget: u64) {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = dir
+            .filter_map(|e| {
+                let e = e.ok()?;
+                if !is_entry_name(e.file_name().to_str()?) {
+                    return None;
+                }
+                let meta = e.metadata().ok()?;
+                (meta.is_file()).then_some(())?;
+                Some((meta.modified().ok()?, meta.len(), e.path()))
+            })
+            .collect();
+        let mut total: u64 = entries.iter().map(|(_, len, _)| len).sum();
+        entries.sort();
+        for (_, len, path) in entries {
+            if total <= budget {
+                break;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                total -= len;
+            }
+        }
     }
 
     fn mac(&self, id: EntryId<'_>, artifact: &[u8]) -> Hmac<Sha256> {
@@ -121,6 +169,24 @@ impl DiskCache {
         mac.update(artifact);
         mac
     }
+}
+
+/// `rustix::fs::Timestamps` for "now" (`UTIME_NOW`).
+const NOW: rustix::fs::Timespec = rustix::fs::Timespec {
+    tv_sec: 0,
+    tv_nsec: rustix::fs::UTIME_NOW,
+};
+
+/// Whether `name` is an entry's file name (`EntryId::file_name`).
+fn is_entry_name(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".cwasm") else {
+        return false;
+    };
+    let hex = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    };
+    matches!(stem.split_once('-'), Some((c, e)) if c.len() == 64 && e.len() == 16 && hex(c) && hex(e))
 }
 
 /// Whether metadata describes something the current user owns and that
@@ -219,6 +285,48 @@ mod tests {
         std::fs::remove_file(dir.join(KEY_FILE)).unwrap();
         let rekeyed = DiskCache::open(&dir).unwrap();
         assert_eq!(rekeyed.get(id_a), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_least_recently_used_entries_go_first_and_nothing_else() {
+        let dir = temp_dir("evict");
+        let cache = DiskCache::open(&dir).unwrap();
+        let engine = [9u8; 32];
+        let components: Vec<[u8; 32]> = (1..=3).map(|i| [i; 32]).collect();
+        let ids: Vec<EntryId<'_>> = components
+            .iter()
+            .map(|c| EntryId {
+                component: c,
+                engine: &engine,
+            })
+            .collect();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for (n, id) in ids.iter().enumerate() {
+            cache.put(*id, &[0u8; 1000]);
+            // Written in order, an hour apart.
+            let file = std::fs::File::options()
+                .append(true)
+                .open(dir.join(id.file_name()))
+                .unwrap();
+            file.set_modified(old + std::time::Duration::from_secs(60 * n as u64))
+                .unwrap();
+        }
+        std::fs::write(dir.join("notes.txt"), [0u8; 5000]).unwrap();
+        // The oldest was used just now: the second oldest goes.
+        assert!(cache.get(ids[0]).is_some());
+        let entry_len = std::fs::metadata(dir.join(ids[0].file_name()))
+            .unwrap()
+            .len();
+        cache.evict(2 * entry_len);
+        let left: Vec<bool> = ids
+            .iter()
+            .map(|id| dir.join(id.file_name()).exists())
+            .collect();
+        assert_eq!(left, [true, false, true]);
+        assert!(dir.join("notes.txt").exists() && dir.join(KEY_FILE).exists());
+        assert!(is_entry_name(&ids[0].file_name()));
+        assert!(!is_entry_name("cache.key") && !is_entry_name("x-y.cwasm"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -206,6 +206,13 @@ impl PluginOpts {
             .iter()
             .map(|path| {
                 let plugin = engine.load_plugin_file(path)?;
+                // Once per file and run (`bench` loads plugins many times).
+                static WARNED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+                let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+                if warned.contains(path) {
+                    return Ok(plugin);
+                }
+                warned.push(path.clone());
                 eprintln!(
                     "warning: plugin `{}` ({}) is loaded unpinned, for development (--plugin); a policy set pins it with `sha256: {}`",
                     palisade::render::escape::text(&path.display().to_string()),

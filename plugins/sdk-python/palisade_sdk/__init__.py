@@ -39,7 +39,7 @@ import json
 import sys
 import traceback
 import typing
-from typing import Any, Callable, Dict, Iterable, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from componentize_py_types import Err
 from wit_world.imports import facts as _facts
@@ -49,9 +49,10 @@ from wit_world.imports import types as _types
 
 __all__ = [
     "AddressClasses", "CidrList", "Container", "Context", "Direction", "Facts",
-    "Finding", "Flow", "FlowView", "Level", "NetworkPolicy", "PluginSpec",
-    "PortList", "PortRange", "Protocol", "Report", "Severity", "SourceObject",
-    "Workload", "WorkloadKind", "env", "labels", "log", "plugin", "report",
+    "Finding", "Flow", "FlowView", "IpBlockPeer", "Level", "NetworkPolicy",
+    "PluginSpec", "PodPeer", "PortList", "PortRange", "Protocol", "Report",
+    "Severity", "SourceObject", "Workload", "WorkloadKind", "env", "kind_name",
+    "labels", "log", "plugin", "report",
 ]
 
 # The contract's types, under the names rule authors use.
