@@ -138,7 +138,11 @@ fn a_plugin_given_on_the_command_line_takes_its_entry_s_place() {
 fn the_sdk_carries_the_contract_unchanged() {
     let root = workspace();
     let contract = std::fs::read_to_string(root.join("wit/policy.wit")).unwrap();
-    for sdk in ["plugins/sdk", "plugins/sdk-python", "plugins/sdk-js"] {
+    for sdk in [
+        "plugins/sdk",
+        "plugins/sdk-python/palisade_sdk",
+        "plugins/sdk-js",
+    ] {
         let carried = std::fs::read_to_string(root.join(sdk).join("wit/policy.wit")).unwrap();
         assert!(
             carried == contract,

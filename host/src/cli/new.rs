@@ -133,7 +133,7 @@ const PYTHON: Files = &[
     ),
     (
         "wit/policy.wit",
-        include_str!("../../../plugins/sdk-python/wit/policy.wit"),
+        include_str!("../../../plugins/sdk-python/palisade_sdk/wit/policy.wit"),
     ),
 ];
 
