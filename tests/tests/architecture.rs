@@ -26,6 +26,7 @@ const CORE: &[&str] = &[
     "kinds",
     "input",
     "squid",
+    "cloud",
     "model",
     "traffic",
     "netpol",

@@ -25,6 +25,7 @@
 //! renderers. Its API is not a stable contract before 1.0.
 
 pub mod address;
+pub mod cloud;
 pub mod error;
 pub mod facts;
 pub mod fsutil;

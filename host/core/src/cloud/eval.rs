@@ -1,0 +1,539 @@
+//! What a cloud network lets through, hop by hop, as AWS documents it:
+//!
+//! - **Routing** ("Route tables", "Route priority"): a subnet uses the route
+//!   table explicitly associated with it, else its VPC's main table. The
+//!   most specific route that matches the destination wins; IPv4 and IPv6
+//!   routes are separate tables in one. Every table holds the `local`
+//!   route for the VPC's CIDRs. A NAT gateway reaches the internet only
+//!   through the route table of the subnet it sits in (a private one never).
+//! - **Security groups** ("Security group rules"): allow rules only, the
+//!   union of every group an interface carries; stateful, so the response
+//!   to an allowed request is allowed whatever the other direction says.
+//! - **Network ACLs** ("Network ACLs"): rules in order of their number, the
+//!   first that matches decides, and `*` denies the rest; stateless, so the
+//!   response (to the client's ephemeral port) must be allowed inbound too.
+//!   A subnet without an ACL of its own has its VPC's default ACL, which
+//!   allows everything unless it is managed.
+//!
+//! Whatever the inputs leave open makes the verdict [`Outcome::Unknown`],
+//! with the reason.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::{
+    Destination, Known, Nacl, NaclEntry, Network, Origin, Peer, Protocol, RouteTable, SgRule,
+    Target,
+};
+
+/// The ephemeral ports a Linux client (a node, a pod) answers on:
+/// `net.ipv4.ip_local_port_range`'s default.
+pub const LINUX_EPHEMERAL: (u16, u16) = (32768, 60999);
+
+/// One step of a path: what decided, and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub what: String,
+    pub origin: Option<Origin>,
+}
+
+/// A verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Allowed,
+    Denied,
+    Unknown(String),
+}
+
+/// A verdict with the hops that decide it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    pub hops: Vec<Hop>,
+}
+
+/// Where the route for a destination leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    /// To the internet (internet gateway, a NAT that reaches one,
+    /// egress-only gateway for IPv6).
+    Internet,
+    /// Stays in the VPC.
+    Local,
+    /// Leaves the VPC for a network beyond the inputs (peering, transit or
+    /// VPN gateway, endpoint, other).
+    Elsewhere,
+    /// No route matches: dropped.
+    NoRoute,
+    Unknown(String),
+}
+
+/// The route a subnet's traffic to one address takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteTrace {
+    pub exit: Exit,
+    pub hops: Vec<Hop>,
+}
+
+impl Network {
+    /// The route table a subnet uses: its explicit association, else its
+    /// VPC's main table.
+    pub fn route_table_of(&self, subnet: &str) -> Known<(&RouteTable, Hop)> {
+        let table = |key: &str| self.route_tables.iter().find(|t| t.key == key);
+        if let Some((_, rt, origin)) = self.associations.iter().find(|(s, _, _)| s == subnet) {
+            return match table(rt) {
+                Some(t) => Known::Yes((
+                    t,
+                    Hop {
+                        what: format!("subnet `{subnet}` is associated with route table `{rt}`"),
+                        origin: Some(origin.clone()),
+                    },
+                )),
+                None => Known::Unknown(format!(
+                    "route table `{rt}` of subnet `{subnet}` is not in the inputs"
+                )),
+            };
+        }
+        let Some(s) = self.subnets.iter().find(|s| s.key == subnet) else {
+            return Known::Unknown(format!("subnet `{subnet}` is not in the inputs"));
+        };
+        let vpc = match &s.vpc {
+            Known::Yes(v) => v,
+            Known::Unknown(why) => return Known::Unknown(why.clone()),
+        };
+        match self.main_tables.iter().find(|(v, _, _)| v == vpc) {
+            Some((_, rt, origin)) => match table(rt) {
+                Some(t) => Known::Yes((
+                    t,
+                    Hop {
+                        what: format!(
+                            "subnet `{subnet}` has no route table of its own: VPC `{vpc}`'s main table `{rt}`"
+                        ),
+                        origin: Some(origin.clone()),
+                    },
+                )),
+                None => Known::Unknown(format!(
+                    "main route table `{rt}` of VPC `{vpc}` is not in the inputs"
+                )),
+            },
+            None => Known::Unknown(format!(
+                "subnet `{subnet}` has no route table association, and VPC `{vpc}`'s main route table is not in the inputs"
+            )),
+        }
+    }
+
+    /// The VPC CIDRs of a route table's VPC (its `local` route), when known.
+    fn local_cidrs(&self, table: &RouteTable) -> Vec<IpNet> {
+        match &table.vpc {
+            Known::Yes(vpc) => self
+                .vpcs
+                .iter()
+                .filter(|v| v.key == *vpc)
+                .flat_map(|v| v.cidrs.iter().copied())
+                .collect(),
+            Known::Unknown(_) => Vec::new(),
+        }
+    }
+
+    /// Where `table` sends traffic to `ip`: the most specific matching
+    /// route (the `local` route wins a tie).
+    pub fn select_route(&self, table: &RouteTable, ip: IpAddr) -> Option<(Known<Target>, Hop)> {
+        let mut best: Option<(u8, Known<Target>, Hop)> = None;
+        for cidr in self.local_cidrs(table) {
+            if cidr.contains(&ip)
+                && best
+                    .as_ref()
+                    .is_none_or(|(len, _, _)| cidr.prefix_len() >= *len)
+            {
+                best = Some((
+                    cidr.prefix_len(),
+                    Known::Yes(Target::Local),
+                    Hop {
+                        what: format!(
+                            "route table `{}`: {cidr} → local (the VPC's own route)",
+                            table.key
+                        ),
+                        origin: Some(table.origin.clone()),
+                    },
+                ));
+            }
+        }
+        for route in &table.routes {
+            let Destination::Cidr(cidr) = route.destination else {
+                continue;
+            };
+            if !cidr.contains(&ip)
+                || best
+                    .as_ref()
+                    .is_some_and(|(len, _, _)| cidr.prefix_len() <= *len)
+            {
+                continue;
+            }
+            let to = match &route.target {
+                Known::Yes(t) => t.describe(),
+                Known::Unknown(why) => format!("an unknown target ({why})"),
+            };
+            best = Some((
+                cidr.prefix_len(),
+                route.target.clone(),
+                Hop {
+                    what: format!("route table `{}`: {cidr} → {to}", table.key),
+                    origin: Some(route.origin.clone()),
+                },
+            ));
+        }
+        best.map(|(_, t, h)| (t, h))
+    }
+
+    /// Where a subnet's traffic to `ip` leaves: the route, and for a NAT
+    /// gateway the route of the subnet it sits in.
+    pub fn route(&self, subnet: &str, ip: IpAddr) -> RouteTrace {
+        self.route_at(subnet, ip, 0)
+    }
+
+    fn route_at(&self, subnet: &str, ip: IpAddr, depth: usize) -> RouteTrace {
+        let mut hops = Vec::new();
+        let table = match self.route_table_of(subnet) {
+            Known::Yes((t, hop)) => {
+                hops.push(hop);
+                t
+            }
+            Known::Unknown(why) => {
+                return RouteTrace {
+                    exit: Exit::Unknown(why),
+                    hops,
+                };
+            }
+        };
+        let Some((target, hop)) = self.select_route(table, ip) else {
+            hops.push(Hop {
+                what: format!("route table `{}` has no route to {ip}", table.key),
+                origin: Some(table.origin.clone()),
+            });
+            return RouteTrace {
+                exit: Exit::NoRoute,
+                hops,
+            };
+        };
+        hops.push(hop);
+        let exit = match target {
+            Known::Unknown(why) => Exit::Unknown(why),
+            Known::Yes(Target::Local) => Exit::Local,
+            Known::Yes(Target::InternetGateway(_)) => Exit::Internet,
+            Known::Yes(Target::EgressOnlyGateway(_)) => {
+                if ip.is_ipv6() {
+                    Exit::Internet
+                } else {
+                    Exit::NoRoute
+                }
+            }
+            Known::Yes(Target::NatInstance(k)) => Exit::Unknown(format!(
+                "NAT instance `{k}`: whether it forwards to the internet depends on the instance"
+            )),
+            Known::Yes(Target::NatGateway(k)) => {
+                let Some(nat) = self.nat_gateways.iter().find(|n| n.key == k) else {
+                    return RouteTrace {
+                        exit: Exit::Unknown(format!("NAT gateway `{k}` is not in the inputs")),
+                        hops,
+                    };
+                };
+                if nat.private {
+                    hops.push(Hop {
+                        what: format!(
+                            "NAT gateway `{k}` is private: it does not reach the internet"
+                        ),
+                        origin: Some(nat.origin.clone()),
+                    });
+                    return RouteTrace {
+                        exit: Exit::Elsewhere,
+                        hops,
+                    };
+                }
+                match &nat.subnet {
+                    Known::Unknown(why) => Exit::Unknown(why.clone()),
+                    Known::Yes(s) if depth < 4 => {
+                        hops.push(Hop {
+                            what: format!("NAT gateway `{k}` sits in subnet `{s}`"),
+                            origin: Some(nat.origin.clone()),
+                        });
+                        let onward = self.route_at(s, ip, depth + 1);
+                        hops.extend(onward.hops);
+                        match onward.exit {
+                            // A NAT gateway's subnet must route to an
+                            // internet gateway; the NAT itself is the exit.
+                            Exit::Internet => Exit::Internet,
+                            other => other,
+                        }
+                    }
+                    Known::Yes(_) => {
+                        Exit::Unknown("NAT gateways route through each other in a loop".to_string())
+                    }
+                }
+            }
+            Known::Yes(
+                Target::VpcEndpoint(_)
+                | Target::Peering(_)
+                | Target::TransitGateway(_)
+                | Target::VpnGateway(_)
+                | Target::Other(_),
+            ) => Exit::Elsewhere,
+        };
+        RouteTrace { exit, hops }
+    }
+
+    /// Whether the security groups `groups` (the union) let an interface
+    /// open a connection to `ip` (`egress`) or accept one from it.
+    pub fn security_groups_allow(
+        &self,
+        groups: &[String],
+        egress: bool,
+        ip: IpAddr,
+        protocol: Protocol,
+        port: u16,
+    ) -> Verdict {
+        let mut hops = Vec::new();
+        let mut unknown: Option<String> = None;
+        for key in groups {
+            let Some(group) = self.security_groups.iter().find(|g| g.key == *key) else {
+                unknown.get_or_insert(format!(
+                    "security group `{key}` is not in the inputs (a group created outside them may allow everything)"
+                ));
+                continue;
+            };
+            for rule in group.rules.iter().filter(|r| r.egress == egress) {
+                if !rule_covers(rule, protocol, port) {
+                    continue;
+                }
+                match &rule.peer {
+                    Peer::Cidr(cidr) if cidr.contains(&ip) => {
+                        hops.push(Hop {
+                            what: format!(
+                                "security group `{key}` allows {} {} {} ({})",
+                                if egress { "egress" } else { "ingress" },
+                                protocol_text(rule.protocol, rule.ports),
+                                if egress { "to" } else { "from" },
+                                cidr
+                            ),
+                            origin: Some(rule.origin.clone()),
+                        });
+                        return Verdict {
+                            outcome: Outcome::Allowed,
+                            hops,
+                        };
+                    }
+                    Peer::PrefixList(pl) => {
+                        unknown.get_or_insert(format!(
+                            "security group `{key}` allows prefix list `{pl}`, whose addresses are not in the inputs"
+                        ));
+                    }
+                    Peer::Cidr(_) | Peer::Group(_) => {}
+                }
+            }
+        }
+        let outcome = match unknown {
+            Some(why) => Outcome::Unknown(why),
+            None => {
+                hops.push(Hop {
+                    what: format!(
+                        "no rule of security group(s) {} allows {} {} {ip}",
+                        groups
+                            .iter()
+                            .map(|g| format!("`{g}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if egress { "egress" } else { "ingress" },
+                        protocol_text(protocol, (port, port)),
+                    ),
+                    origin: groups
+                        .first()
+                        .and_then(|k| self.security_groups.iter().find(|g| g.key == *k))
+                        .map(|g| g.origin.clone()),
+                });
+                Outcome::Denied
+            }
+        };
+        Verdict { outcome, hops }
+    }
+
+    /// The network ACL of a subnet, or `None` for the VPC's default ACL
+    /// that is not managed in the inputs (it allows everything).
+    pub fn nacl_of(&self, subnet: &str) -> Option<&Nacl> {
+        if let Some(n) = self
+            .nacls
+            .iter()
+            .find(|n| n.subnets.iter().any(|s| s == subnet))
+        {
+            return Some(n);
+        }
+        let vpc = self.subnets.iter().find(|s| s.key == subnet)?.vpc.known()?;
+        self.nacls
+            .iter()
+            .find(|n| n.default && n.vpc.known() == Some(vpc))
+    }
+
+    /// Whether a subnet's network ACL lets it send to `ip` on `port`, and
+    /// lets the answer back in on the client's ephemeral ports.
+    pub fn nacl_allows(&self, subnet: &str, ip: IpAddr, protocol: Protocol, port: u16) -> Verdict {
+        let Some(nacl) = self.nacl_of(subnet) else {
+            return Verdict {
+                outcome: Outcome::Allowed,
+                hops: vec![Hop {
+                    what: format!(
+                        "subnet `{subnet}` has its VPC's default network ACL, which allows all traffic (it is not managed in the inputs)"
+                    ),
+                    origin: None,
+                }],
+            };
+        };
+        let mut hops = Vec::new();
+        let out = first_match(nacl, true, ip, protocol, (port, port));
+        let (allowed, hop) = describe_match(nacl, true, ip, protocol, (port, port), &out);
+        hops.push(hop);
+        if !allowed {
+            return Verdict {
+                outcome: Outcome::Denied,
+                hops,
+            };
+        }
+        if !protocol.has_ports() {
+            let back = first_match(nacl, false, ip, protocol, (0, 0));
+            let (allowed, hop) = describe_match(nacl, false, ip, protocol, (0, 0), &back);
+            hops.push(hop);
+            let outcome = if allowed {
+                Outcome::Allowed
+            } else {
+                Outcome::Denied
+            };
+            return Verdict { outcome, hops };
+        }
+        // The answer comes back to the client's ephemeral port: every port
+        // of the range must be let in (the client may pick any).
+        let (lo, hi) = LINUX_EPHEMERAL;
+        let mut cuts: Vec<u16> = vec![lo];
+        for e in nacl.entries.iter().filter(|e| !e.egress) {
+            for p in [e.ports.0, e.ports.1.saturating_add(1)] {
+                if p > lo && p <= hi {
+                    cuts.push(p);
+                }
+            }
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut denied = Vec::new();
+        for (i, start) in cuts.iter().enumerate() {
+            let end = cuts.get(i + 1).map_or(hi, |n| n - 1);
+            let m = first_match(nacl, false, ip, protocol, (*start, end));
+            if !m.is_some_and(|e| e.allow) {
+                denied.push((*start, end, m));
+            }
+        }
+        if denied.is_empty() {
+            let m = first_match(nacl, false, ip, protocol, (lo, lo));
+            let (_, hop) = describe_match(nacl, false, ip, protocol, (lo, hi), &m);
+            hops.push(hop);
+            return Verdict {
+                outcome: Outcome::Allowed,
+                hops,
+            };
+        }
+        let (start, end, m) = denied[0];
+        let (_, mut hop) = describe_match(nacl, false, ip, protocol, (start, end), &m);
+        hop.what = format!(
+            "{} (the answer comes back to the client's ephemeral ports {lo}-{hi}; the ACL is stateless)",
+            hop.what
+        );
+        hops.push(hop);
+        let outcome = if denied.len() == cuts.len() {
+            Outcome::Denied
+        } else {
+            Outcome::Unknown(format!(
+                "network ACL `{}` lets answers in on some ephemeral ports only: it depends on the port the client picks",
+                nacl.key
+            ))
+        };
+        Verdict { outcome, hops }
+    }
+}
+
+/// The first entry (by rule number) that matches traffic of `protocol` on
+/// every port of `ports` with the other end at `ip`.
+fn first_match(
+    nacl: &Nacl,
+    egress: bool,
+    ip: IpAddr,
+    protocol: Protocol,
+    ports: (u16, u16),
+) -> Option<&NaclEntry> {
+    let mut entries: Vec<&NaclEntry> = nacl.entries.iter().filter(|e| e.egress == egress).collect();
+    entries.sort_by_key(|e| e.number);
+    entries.into_iter().find(|e| {
+        e.protocol.covers(protocol)
+            && e.cidr.contains(&ip)
+            && (!e.protocol.has_ports() || (e.ports.0 <= ports.0 && ports.1 <= e.ports.1))
+    })
+}
+
+fn describe_match(
+    nacl: &Nacl,
+    egress: bool,
+    ip: IpAddr,
+    protocol: Protocol,
+    ports: (u16, u16),
+    m: &Option<&NaclEntry>,
+) -> (bool, Hop) {
+    let direction = if egress {
+        "outbound to"
+    } else {
+        "inbound from"
+    };
+    match m {
+        Some(e) => (
+            e.allow,
+            Hop {
+                what: format!(
+                    "network ACL `{}` rule {} {} {direction} {ip} {}",
+                    nacl.key,
+                    e.number,
+                    if e.allow { "allows" } else { "denies" },
+                    protocol_text(protocol, ports)
+                ),
+                origin: Some(e.origin.clone()),
+            },
+        ),
+        None => (
+            false,
+            Hop {
+                what: format!(
+                    "network ACL `{}`: no rule matches {direction} {ip} {}, so `*` denies it",
+                    nacl.key,
+                    protocol_text(protocol, ports)
+                ),
+                origin: Some(nacl.origin.clone()),
+            },
+        ),
+    }
+}
+
+fn rule_covers(rule: &SgRule, protocol: Protocol, port: u16) -> bool {
+    rule.protocol.covers(protocol)
+        && (rule.protocol == Protocol::All
+            || !protocol.has_ports()
+            || (rule.ports.0 <= port && port <= rule.ports.1))
+}
+
+fn protocol_text(protocol: Protocol, ports: (u16, u16)) -> String {
+    let name = match protocol {
+        Protocol::All => return "all traffic".to_string(),
+        Protocol::Tcp => "TCP",
+        Protocol::Udp => "UDP",
+        Protocol::Icmp => return "ICMP".to_string(),
+        Protocol::Icmpv6 => return "ICMPv6".to_string(),
+        Protocol::Number(n) => return format!("protocol {n}"),
+    };
+    if ports.0 == ports.1 {
+        format!("{name} {}", ports.0)
+    } else {
+        format!("{name} {}-{}", ports.0, ports.1)
+    }
+}

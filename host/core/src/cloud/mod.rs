@@ -1,0 +1,261 @@
+//! The cloud network a cluster runs in: VPCs, subnets, route tables,
+//! gateways, security groups and network ACLs, read from Terraform plan or
+//! state JSON (`terraform.rs`), and what they let through (`eval.rs`).
+//!
+//! The model is provider-neutral where the semantics are (a route table is
+//! longest-prefix routing to a target, a firewall is stateful or stateless
+//! rules); AWS is the provider read today. Every element keeps where it is
+//! written (`Origin`), so each verdict cites the line that decides it.
+//!
+//! INVARIANT: what the inputs leave open is [`Known::Unknown`] with the
+//! reason, never a guess: an ID known only after apply that no reference
+//! links, a resource outside the inputs, a prefix list's contents.
+
+pub mod eval;
+pub mod terraform;
+
+use ipnet::IpNet;
+
+use crate::report::Location;
+
+/// A value the inputs determine, or why they do not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Known<T> {
+    /// Determined.
+    Yes(T),
+    /// Not determined, and why (`nat_gateway_id is known only after apply`).
+    Unknown(String),
+}
+
+impl<T> Known<T> {
+    /// The value, when known.
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Known::Yes(v) => Some(v),
+            Known::Unknown(_) => None,
+        }
+    }
+}
+
+/// Where an element is written: its file, line and column, and its
+/// Terraform address (or cloud ID).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `module.net.aws_route.nat[0]`, or `rtb-0abc` for inputs without
+    /// addresses.
+    pub address: String,
+    /// The JSON value it was read from.
+    pub location: Location,
+}
+
+/// A gateway or other next hop of a route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Within the VPC.
+    Local,
+    /// An internet gateway: the internet, both ways.
+    InternetGateway(String),
+    /// A NAT gateway: the internet, outbound, through the subnet it sits in.
+    NatGateway(String),
+    /// An instance or network interface acting as NAT.
+    NatInstance(String),
+    /// An egress-only internet gateway (IPv6): the internet, outbound.
+    EgressOnlyGateway(String),
+    /// A VPC endpoint (gateway endpoint prefix lists, or a firewall).
+    VpcEndpoint(String),
+    /// A VPC peering connection: leaves the VPC.
+    Peering(String),
+    /// A transit gateway: leaves the VPC.
+    TransitGateway(String),
+    /// A virtual private gateway (VPN): leaves the VPC.
+    VpnGateway(String),
+    /// Anything else (carrier, local or core-network gateways): leaves the VPC.
+    Other(String),
+}
+
+impl Target {
+    /// What kind of hop it is, for messages (`a NAT gateway`).
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Local => "local (within the VPC)".to_string(),
+            Target::InternetGateway(k) => format!("internet gateway `{k}`"),
+            Target::NatGateway(k) => format!("NAT gateway `{k}`"),
+            Target::NatInstance(k) => format!("NAT instance `{k}`"),
+            Target::EgressOnlyGateway(k) => format!("egress-only internet gateway `{k}`"),
+            Target::VpcEndpoint(k) => format!("VPC endpoint `{k}`"),
+            Target::Peering(k) => format!("VPC peering connection `{k}`"),
+            Target::TransitGateway(k) => format!("transit gateway `{k}`"),
+            Target::VpnGateway(k) => format!("VPN gateway `{k}`"),
+            Target::Other(k) => format!("gateway `{k}`"),
+        }
+    }
+}
+
+/// Where a route sends traffic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// An IPv4 or IPv6 block.
+    Cidr(IpNet),
+    /// A managed prefix list (`pl-…`): AWS service addresses, not the
+    /// inputs'.
+    PrefixList(String),
+}
+
+/// One route of a route table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub destination: Destination,
+    pub target: Known<Target>,
+    pub origin: Origin,
+}
+
+/// A route table and its routes (inline and standalone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteTable {
+    /// Its key: Terraform address, else ID.
+    pub key: String,
+    pub vpc: Known<String>,
+    pub routes: Vec<Route>,
+    pub origin: Origin,
+}
+
+/// A VPC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vpc {
+    pub key: String,
+    pub cidrs: Vec<IpNet>,
+    /// Whether a flow log is attached (to the VPC itself).
+    pub flow_logs: bool,
+    pub origin: Origin,
+}
+
+/// A subnet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subnet {
+    pub key: String,
+    pub vpc: Known<String>,
+    pub cidrs: Vec<IpNet>,
+    pub map_public_ip_on_launch: bool,
+    pub origin: Origin,
+}
+
+/// A NAT gateway: where it sits decides whether it reaches the internet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatGateway {
+    pub key: String,
+    pub subnet: Known<String>,
+    /// `connectivity_type = "private"`: no internet at all.
+    pub private: bool,
+    pub origin: Origin,
+}
+
+/// A transport protocol as firewalls name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// `-1` / `all`.
+    All,
+    Tcp,
+    Udp,
+    Icmp,
+    Icmpv6,
+    /// Another IP protocol number.
+    Number(u8),
+}
+
+impl Protocol {
+    /// Parses a firewall's protocol (`tcp`, `6`, `-1`, `all`).
+    pub fn parse(text: &str) -> Option<Protocol> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "-1" | "all" => Protocol::All,
+            "tcp" | "6" => Protocol::Tcp,
+            "udp" | "17" => Protocol::Udp,
+            "icmp" | "1" => Protocol::Icmp,
+            "icmpv6" | "58" => Protocol::Icmpv6,
+            other => Protocol::Number(other.parse().ok()?),
+        })
+    }
+
+    /// Whether a rule for `self` covers traffic of `p`.
+    pub fn covers(self, p: Protocol) -> bool {
+        self == Protocol::All || self == p
+    }
+
+    /// Whether ports mean anything for it.
+    pub fn has_ports(self) -> bool {
+        matches!(self, Protocol::Tcp | Protocol::Udp)
+    }
+}
+
+/// Who a security-group rule admits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Peer {
+    Cidr(IpNet),
+    /// Members of another security group.
+    Group(String),
+    PrefixList(String),
+}
+
+/// One rule of a security group: stateful, allow only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SgRule {
+    pub egress: bool,
+    pub protocol: Protocol,
+    /// Inclusive port range (ignored unless TCP or UDP).
+    pub ports: (u16, u16),
+    pub peer: Peer,
+    pub origin: Origin,
+}
+
+/// A security group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityGroup {
+    pub key: String,
+    pub name: String,
+    pub vpc: Known<String>,
+    pub rules: Vec<SgRule>,
+    /// A VPC's default group (`aws_default_security_group`, `default`).
+    pub default: bool,
+    pub origin: Origin,
+}
+
+/// One entry of a network ACL: stateless, ordered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NaclEntry {
+    pub egress: bool,
+    pub number: u32,
+    pub allow: bool,
+    pub protocol: Protocol,
+    pub ports: (u16, u16),
+    pub cidr: IpNet,
+    pub origin: Origin,
+}
+
+/// A network ACL and the subnets it applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nacl {
+    pub key: String,
+    pub vpc: Known<String>,
+    pub subnets: Vec<String>,
+    pub entries: Vec<NaclEntry>,
+    /// A VPC's default ACL: subnets without another one get it.
+    pub default: bool,
+    pub origin: Origin,
+}
+
+/// Everything the cloud inputs say, linked: references are keys of this
+/// network.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Network {
+    pub vpcs: Vec<Vpc>,
+    pub subnets: Vec<Subnet>,
+    pub route_tables: Vec<RouteTable>,
+    /// Explicit associations: (subnet, route table, where written).
+    pub associations: Vec<(String, String, Origin)>,
+    /// Main route tables: (VPC, route table, where written).
+    pub main_tables: Vec<(String, String, Origin)>,
+    pub nat_gateways: Vec<NatGateway>,
+    pub security_groups: Vec<SecurityGroup>,
+    pub nacls: Vec<Nacl>,
+    /// VPCs with a flow log whose VPC is not (yet) read.
+    pub flow_log_vpcs: Vec<String>,
+}
