@@ -32,8 +32,11 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn read(name: &str) -> Network {
-    let path = fixture(name).join("plan.json");
-    let text = std::fs::read_to_string(&path).unwrap();
+    read_file(&fixture(name).join("plan.json"))
+}
+
+fn read_file(path: &Path) -> Network {
+    let text = std::fs::read_to_string(path).unwrap();
     let file = ConfigFile::parse(&path.display().to_string(), &text).unwrap();
     let mut network = Network::default();
     let problems = terraform::read(&file, &mut network).unwrap();
@@ -158,6 +161,65 @@ fn security_groups_and_the_acl_of_the_plan() {
     );
 }
 
+/// Modules: the NAT's ID reaches the workloads' route through a module
+/// output and a variable, and each association's subnet through
+/// `for_each = aws_subnet.this` (`each.value.id`).
+#[test]
+fn references_are_followed_through_module_outputs_variables_and_for_each() {
+    let net = read("modules");
+    for key in ["a", "b"] {
+        let subnet = format!("module.workloads.aws_subnet.this[\"{key}\"]");
+        let trace = net.route(&subnet, ip(INTERNET));
+        assert_eq!(trace.exit, Exit::Internet, "{subnet}: {:#?}", trace.hops);
+        assert_eq!(
+            trace.hops.iter().map(|h| h.what.as_str()).collect::<Vec<_>>(),
+            [
+                format!("subnet `{subnet}` is associated with route table `module.workloads.aws_route_table.this`").as_str(),
+                "route table `module.workloads.aws_route_table.this`: 0.0.0.0/0 → NAT gateway `module.edge.aws_nat_gateway.this`",
+                "NAT gateway `module.edge.aws_nat_gateway.this` sits in subnet `module.edge.aws_subnet.public`",
+                "subnet `module.edge.aws_subnet.public` is associated with route table `module.edge.aws_route_table.public`",
+                "route table `module.edge.aws_route_table.public`: 0.0.0.0/0 → internet gateway `module.edge.aws_internet_gateway.this`",
+            ]
+        );
+    }
+}
+
+/// A state (every ID known, resources in a module keyed by `for_each`):
+/// links go by ID. The subnet someone forgot to associate falls back to
+/// the main table, which routes to the internet gateway.
+#[test]
+fn a_state_links_by_id_and_a_forgotten_association_means_the_main_table() {
+    let net = read_file(&workspace().join("tests/cloud/terraform-state/existing-vpc.json"));
+    let a = net.route("module.workloads.aws_subnet.this[\"a\"]", ip(INTERNET));
+    assert_eq!(a.exit, Exit::NoRoute, "{:#?}", a.hops);
+    let b = net.route("module.workloads.aws_subnet.this[\"b\"]", ip(INTERNET));
+    assert_eq!(b.exit, Exit::Internet, "{:#?}", b.hops);
+    assert_eq!(
+        b.hops.iter().map(|h| h.what.as_str()).collect::<Vec<_>>(),
+        [
+            "subnet `module.workloads.aws_subnet.this[\"b\"]` has no route table of its own: VPC `aws_vpc.main`'s main table `aws_route_table.main`",
+            "route table `aws_route_table.main`: 0.0.0.0/0 → internet gateway `aws_internet_gateway.public`",
+        ]
+    );
+    // The gateway endpoint's prefix-list route: AWS service addresses only.
+    let private = net
+        .route_tables
+        .iter()
+        .find(|t| t.key.ends_with("aws_route_table.private"))
+        .unwrap();
+    assert_eq!(
+        private
+            .routes
+            .iter()
+            .map(|r| (&r.destination, &r.target))
+            .collect::<Vec<_>>(),
+        [(
+            &Destination::PrefixList("pl-6da54004".into()),
+            &Known::Yes(Target::VpcEndpoint("vpce-0s3".into()))
+        )]
+    );
+}
+
 /// `tests/cloud/terraform/*/plan.json` is what Terraform makes of
 /// `main.tf`, when Terraform and the provider mirror are here to say so.
 #[test]
@@ -179,7 +241,7 @@ fn the_committed_plans_are_terraform_s_own_output() {
             .join(dir.file_name().unwrap());
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).unwrap();
-        std::fs::copy(dir.join("main.tf"), work.join("main.tf")).unwrap();
+        copy_tf(&dir, &work);
         let run = |args: &[&str]| {
             let out = std::process::Command::new("terraform")
                 .args(args)
@@ -221,6 +283,20 @@ fn the_committed_plans_are_terraform_s_own_output() {
             "{}: plan.json is not what terraform plans now; regenerate it (see tests/tests/cloud.rs)",
             dir.display()
         );
+    }
+}
+
+/// The `.tf` files of a fixture, its modules included.
+fn copy_tf(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tf(&path, &target);
+        } else if path.extension().is_some_and(|e| e == "tf") {
+            std::fs::copy(&path, &target).unwrap();
+        }
     }
 }
 

@@ -23,6 +23,12 @@ pub(crate) struct BenchArgs {
     /// Repetitions of each measurement
     #[arg(long, default_value_t = 20)]
     iterations: usize,
+    /// Also measure the cloud layer on this Terraform JSON (plan or state):
+    /// reading and linking it, then routing every subnet to a public IPv4
+    /// and IPv6 address with its network ACL, and every security group's
+    /// egress (repeatable)
+    #[arg(long, value_name = "FILE.json")]
+    terraform: Vec<PathBuf>,
 }
 
 pub(crate) fn run(args: BenchArgs) -> anyhow::Result<Status> {
@@ -116,8 +122,65 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<Status> {
             fmt(*tu)
         ));
     }
+    if !args.terraform.is_empty() {
+        out.push_str(&cloud(&args.terraform, n)?);
+    }
     print(&out)?;
     Ok(Status::Pass)
+}
+
+/// The cloud layer's cost on Terraform JSON files.
+fn cloud(files: &[PathBuf], n: usize) -> anyhow::Result<String> {
+    use palisade_core::cloud::{Network, Protocol, terraform};
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .map(|f| {
+            let text = palisade::fsutil::read_text(f)
+                .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", f.display()))?;
+            Ok((f.display().to_string(), text))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let load = || -> anyhow::Result<Network> {
+        let mut net = Network::default();
+        for (name, text) in &texts {
+            let file = palisade_core::input::ConfigFile::parse(name, text)?;
+            terraform::read(&file, &mut net)?;
+        }
+        Ok(net)
+    };
+    let net = load()?;
+    let loaded = median(n, || load().map(|_| ()))?;
+    let v4: std::net::IpAddr = "93.184.216.34".parse()?;
+    let v6: std::net::IpAddr = "2606:2800:220:1::1".parse()?;
+    let groups: Vec<String> = net.security_groups.iter().map(|g| g.key.clone()).collect();
+    let evaluated = median(n, || {
+        for s in &net.subnets {
+            std::hint::black_box(net.route(&s.key, v4));
+            std::hint::black_box(net.route(&s.key, v6));
+            std::hint::black_box(net.nacl_allows(&s.key, v4, Protocol::Tcp, 443));
+        }
+        for g in &groups {
+            std::hint::black_box(net.security_groups_allow(
+                std::slice::from_ref(g),
+                true,
+                v4,
+                Protocol::Tcp,
+                443,
+            ));
+        }
+        Ok(())
+    })?;
+    let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
+    Ok(format!(
+        "cloud: read and link {} subnets, {} route tables, {} security groups, {} network ACLs ({bytes} bytes): {}\n\
+         cloud: route every subnet to the internet (IPv4, IPv6), its ACL, every group's egress: {}\n",
+        net.subnets.len(),
+        net.route_tables.len(),
+        net.security_groups.len(),
+        net.nacls.len(),
+        fmt(loaded),
+        fmt(evaluated)
+    ))
 }
 
 fn median(n: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<Duration> {

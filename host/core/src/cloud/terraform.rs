@@ -101,9 +101,24 @@ pub fn read(
         }
     }
     let mut problems = Vec::new();
+    let mut instances: HashMap<String, Vec<&str>> = HashMap::new();
+    for r in &resources {
+        instances
+            .entry(config_address(&r.address))
+            .or_default()
+            .push(&r.address);
+        if r.address.contains('[') {
+            instances
+                .entry(r.address.clone())
+                .or_default()
+                .push(&r.address);
+        }
+    }
     Reader {
         file,
         resources: &resources,
+        by_address: resources.iter().map(|r| (r.address.as_str(), r)).collect(),
+        instances,
         by_id: resources
             .iter()
             .filter_map(|r| Some((r.values.get("id")?.as_str()?.to_string(), r.address.clone())))
@@ -191,24 +206,6 @@ fn instance_key(address: &str) -> Option<&str> {
     address.ends_with(']').then(|| &address[open..])
 }
 
-/// Every instance of the resources `references` name.
-fn instances_of<'r>(
-    resources: &'r [Resource<'r>],
-    references: &[String],
-    kind: &str,
-) -> Vec<String> {
-    resources
-        .iter()
-        .filter(|r| {
-            r.kind == kind
-                && references
-                    .iter()
-                    .any(|c| r.address == *c || config_address(&r.address) == *c)
-        })
-        .map(|r| r.address.clone())
-        .collect()
-}
-
 /// `after_unknown` of every resource change, by instance address.
 fn after_unknown(root: &Value) -> HashMap<String, &Value> {
     root.get("resource_changes")
@@ -226,19 +223,98 @@ fn after_unknown(root: &Value) -> HashMap<String, &Value> {
 
 /// Each configuration block's references, by attribute, module-qualified:
 /// `module.net.aws_route.x` → {`nat_gateway_id`: [`module.net.aws_nat_gateway.a`]}.
+/// A reference to a module's input (`var.nat_id`) stands for what the
+/// module call passes in, and one to another module's output
+/// (`module.nat.id`) for what that output refers to, at any depth.
 fn configuration_references(root: &Value) -> HashMap<String, HashMap<String, Vec<String>>> {
     let mut out = HashMap::new();
     if let Some(module) = root.pointer("/configuration/root_module") {
-        walk_config(module, "", &mut out);
+        walk_config(module, "", &HashMap::new(), &mut out, 0);
     }
     out
 }
 
+/// What a module's inputs (or outputs) refer to: name → resource addresses.
+type Bindings = HashMap<String, Vec<String>>;
+
+/// What names mean where an expression is written.
+struct Scope<'a> {
+    /// The module's address prefix (`module.net.`).
+    prefix: &'a str,
+    /// The module's inputs (`var.x`).
+    vars: &'a Bindings,
+    /// Its calls' outputs (`module.child.x`).
+    outputs: &'a HashMap<&'a str, Bindings>,
+    /// What `each.value` stands for: the resources its `for_each` names.
+    each: &'a [String],
+}
+
+/// Walks one module: its resources' references, its calls' inputs (passed
+/// down) and its outputs (returned up).
 fn walk_config(
     module: &Value,
     prefix: &str,
+    vars: &Bindings,
     out: &mut HashMap<String, HashMap<String, Vec<String>>>,
-) {
+    depth: usize,
+) -> Bindings {
+    let calls: Vec<(&String, &Value)> = module
+        .get("module_calls")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .collect();
+    // Children first: a resource here may refer to their outputs, and a
+    // call's inputs to a sibling's: calls are walked once each, a sibling
+    // before the calls that use its outputs (a cycle, which Terraform
+    // refuses, just loses those references).
+    let mut outputs: HashMap<&str, Bindings> = HashMap::new();
+    let uses = |call: &Value| -> Vec<String> {
+        let mut names = Vec::new();
+        sibling_modules(call.get("expressions").unwrap_or(&Value::Null), &mut names);
+        names
+    };
+    let mut pending: Vec<(&String, &Value, Vec<String>)> =
+        calls.iter().map(|(n, c)| (*n, *c, uses(c))).collect();
+    while !pending.is_empty() {
+        let ready = pending
+            .iter()
+            .position(|(_, _, deps)| {
+                deps.iter().all(|d| {
+                    outputs.contains_key(d.as_str()) || !calls.iter().any(|(n, _)| *n == d)
+                })
+            })
+            .unwrap_or(0);
+        let (name, call, _) = pending.remove(ready);
+        let Some(child) = call.get("module").filter(|_| depth < 32) else {
+            continue;
+        };
+        let mut inputs = Bindings::new();
+        for (input, expr) in call
+            .get("expressions")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let mut refs = Vec::new();
+            let scope = Scope {
+                prefix,
+                vars,
+                outputs: &outputs,
+                each: &[],
+            };
+            gather_references(expr, &scope, &mut refs);
+            inputs.insert(input.clone(), refs);
+        }
+        let found = walk_config(
+            child,
+            &format!("{prefix}module.{name}."),
+            &inputs,
+            out,
+            depth + 1,
+        );
+        outputs.insert(name.as_str(), found);
+    }
     for r in module
         .get("resources")
         .and_then(Value::as_array)
@@ -248,11 +324,27 @@ fn walk_config(
         let Some(address) = r.get("address").and_then(Value::as_str) else {
             continue;
         };
+        let mut each = Vec::new();
+        if let Some(expr) = r.get("for_each_expression") {
+            let scope = Scope {
+                prefix,
+                vars,
+                outputs: &outputs,
+                each: &[],
+            };
+            gather_references(expr, &scope, &mut each);
+        }
+        let scope = Scope {
+            prefix,
+            vars,
+            outputs: &outputs,
+            each: &each,
+        };
         let mut attrs: HashMap<String, Vec<String>> = HashMap::new();
         if let Some(expressions) = r.get("expressions").and_then(Value::as_object) {
             for (attr, expr) in expressions {
                 let mut refs = Vec::new();
-                gather_references(expr, prefix, &mut refs);
+                gather_references(expr, &scope, &mut refs);
                 if !refs.is_empty() {
                     attrs.insert(attr.clone(), refs);
                 }
@@ -260,40 +352,103 @@ fn walk_config(
         }
         out.insert(format!("{prefix}{address}"), attrs);
     }
-    for (name, call) in module
-        .get("module_calls")
+    let mut mine = Bindings::new();
+    for (name, output) in module
+        .get("outputs")
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
     {
-        if let Some(child) = call.get("module") {
-            walk_config(child, &format!("{prefix}module.{name}."), out);
+        let mut refs = Vec::new();
+        if let Some(expr) = output.get("expression") {
+            let scope = Scope {
+                prefix,
+                vars,
+                outputs: &outputs,
+                each: &[],
+            };
+            gather_references(expr, &scope, &mut refs);
         }
+        mine.insert(name.clone(), refs);
+    }
+    mine
+}
+
+/// The modules an expression's references name (`module.nat.id` → `nat`).
+fn sibling_modules(expr: &Value, out: &mut Vec<String>) {
+    match expr {
+        Value::Object(map) => {
+            for r in map
+                .get("references")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if let Some(rest) = r.strip_prefix("module.") {
+                    let name = rest
+                        .split(['.', '['])
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    if !out.contains(&name) {
+                        out.push(name);
+                    }
+                }
+            }
+            map.values().for_each(|v| sibling_modules(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| sibling_modules(v, out)),
+        _ => {}
     }
 }
 
 /// References anywhere inside an expression (nested blocks are arrays of
-/// objects of expressions), as resource addresses.
-fn gather_references(expr: &Value, prefix: &str, out: &mut Vec<String>) {
+/// objects of expressions), as resource addresses; module inputs and child
+/// outputs are followed.
+fn gather_references(expr: &Value, scope: &Scope<'_>, out: &mut Vec<String>) {
+    let mut push = |full: &String| {
+        if !out.contains(full) {
+            out.push(full.clone());
+        }
+    };
     match expr {
         Value::Object(map) => {
             if let Some(list) = map.get("references").and_then(Value::as_array) {
                 for r in list.iter().filter_map(Value::as_str) {
-                    if let Some(address) = resource_of_reference(r) {
-                        let full = format!("{prefix}{address}");
-                        if !out.contains(&full) {
-                            out.push(full);
+                    let mut parts = r.split('.');
+                    match (parts.next(), parts.next(), parts.next()) {
+                        (Some("var"), Some(name), _) => {
+                            scope
+                                .vars
+                                .get(name)
+                                .into_iter()
+                                .flatten()
+                                .for_each(&mut push);
+                        }
+                        (Some("each"), Some("value"), _) => scope.each.iter().for_each(&mut push),
+                        (Some("module"), Some(call), Some(output)) => {
+                            let call = call.split('[').next().unwrap_or(call);
+                            if let Some(refs) = scope.outputs.get(call).and_then(|o| o.get(output))
+                            {
+                                refs.iter().for_each(&mut push);
+                            }
+                        }
+                        _ => {
+                            if let Some(address) = resource_of_reference(r) {
+                                push(&format!("{}{address}", scope.prefix));
+                            }
                         }
                     }
                 }
             }
             for (k, v) in map {
                 if k != "references" {
-                    gather_references(v, prefix, out);
+                    gather_references(v, scope, out);
                 }
             }
         }
-        Value::Array(items) => items.iter().for_each(|v| gather_references(v, prefix, out)),
+        Value::Array(items) => items.iter().for_each(|v| gather_references(v, scope, out)),
         _ => {}
     }
 }
@@ -323,6 +478,11 @@ struct Reader<'a, 'f> {
     file: &'f ConfigFile,
     resources: &'a [Resource<'a>],
     by_id: HashMap<String, String>,
+    /// Instance address → its resource.
+    by_address: HashMap<&'a str, &'a Resource<'a>>,
+    /// Configuration address (`aws_subnet.w`) and instance address →
+    /// instance addresses.
+    instances: HashMap<String, Vec<&'a str>>,
     problems: &'f mut Vec<(String, crate::report::Location)>,
 }
 
@@ -415,10 +575,11 @@ impl Reader<'_, '_> {
         let instances: Vec<&str> = candidates
             .iter()
             .flat_map(|c| {
-                self.resources
-                    .iter()
-                    .filter(|r| r.address == **c || config_address(&r.address) == **c)
-                    .map(|r| r.address.as_str())
+                self.instances
+                    .get(c.as_str())
+                    .into_iter()
+                    .flatten()
+                    .copied()
             })
             .collect();
         // `x[count.index]`, `x[each.key]`: the instance of the same key.
@@ -450,10 +611,7 @@ impl Reader<'_, '_> {
     }
 
     fn kind_of(&self, key: &str) -> Option<&str> {
-        self.resources
-            .iter()
-            .find(|r| r.address == key)
-            .map(|r| r.kind)
+        self.by_address.get(key).map(|r| r.kind)
     }
 
     /// The target of a route (inline block or `aws_route`).
@@ -912,7 +1070,12 @@ impl Reader<'_, '_> {
                                 .unwrap_or_else(|| id.to_string())
                         })
                         .chain(if is_unknown(r.unknown, "subnet_ids") {
-                            instances_of(resources, &refs("subnet_ids"), "aws_subnet")
+                            refs("subnet_ids")
+                                .iter()
+                                .flat_map(|c| self.instances.get(c.as_str()).into_iter().flatten())
+                                .filter(|a| self.kind_of(a) == Some("aws_subnet"))
+                                .map(|a| (*a).to_string())
+                                .collect()
                         } else {
                             Vec::new()
                         })
