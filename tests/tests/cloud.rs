@@ -21,7 +21,7 @@ use ipnet::IpNet;
 use palisade_core::cloud::eval::{Exit, Outcome};
 use palisade_core::cloud::{
     Destination, Known, Nacl, NaclEntry, Network, Origin, Peer, Protocol, Route, RouteTable,
-    SecurityGroup, SgRule, Subnet, Target, Vpc, terraform,
+    SecurityGroup, SgRule, Subnet, Target, Vpc, aws, terraform,
 };
 use palisade_core::input::ConfigFile;
 use palisade_core::report::Location;
@@ -218,6 +218,90 @@ fn a_state_links_by_id_and_a_forgotten_association_means_the_main_table() {
             &Known::Yes(Target::VpcEndpoint("vpce-0s3".into()))
         )]
     );
+}
+
+/// An account as `aws ec2 describe-*` gives it: IDs everywhere, the local
+/// route written out, a blackhole route, a gateway endpoint's prefix list.
+#[test]
+fn aws_cli_output_is_read_with_every_link_by_id() {
+    let path = workspace().join("tests/cloud/aws-cli/account.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let file = ConfigFile::parse("account.json", &text).unwrap();
+    assert!(aws::is_aws_cli_json(file.value()));
+    assert!(!terraform::is_terraform_json(file.value()));
+    let mut net = Network::default();
+    assert_eq!(aws::read(&file, &mut net), Vec::new());
+    let private = "subnet-0bb1c79de3EXAMPLE";
+    let out = net.route(private, ip(INTERNET));
+    assert_eq!(out.exit, Exit::Internet, "{:#?}", out.hops);
+    assert_eq!(
+        out.hops.iter().map(|h| h.what.as_str()).collect::<Vec<_>>(),
+        [
+            "subnet `subnet-0bb1c79de3EXAMPLE` is associated with route table `rtb-0c6a2b1ff9EXAMPLE`",
+            "route table `rtb-0c6a2b1ff9EXAMPLE`: 0.0.0.0/0 → NAT gateway `nat-05dba92075EXAMPLE`",
+            "NAT gateway `nat-05dba92075EXAMPLE` sits in subnet `subnet-0a7d7e6c4aEXAMPLE`",
+            "subnet `subnet-0a7d7e6c4aEXAMPLE` is associated with route table `rtb-09ba434c1bEXAMPLE`",
+            "route table `rtb-09ba434c1bEXAMPLE`: 0.0.0.0/0 → internet gateway `igw-06d1a1d1d1EXAMPLE`",
+        ]
+    );
+    // Each hop's line is the route's own in the file.
+    assert_eq!(
+        out.hops[1].origin.as_ref().map(|o| o.location.line),
+        Some(124)
+    );
+    assert_eq!(
+        net.route(private, ip("2606:2800:220:1::1")).exit,
+        Exit::Internet
+    );
+    assert_eq!(net.route(private, ip("10.0.9.9")).exit, Exit::Local);
+    let peered = net.route(private, ip("172.31.5.5"));
+    assert_eq!(peered.exit, Exit::NoRoute);
+    assert!(
+        peered.hops[1].what.contains("blackhole"),
+        "{:?}",
+        peered.hops
+    );
+    // No association: the main table, which routes to the internet gateway.
+    let main = net.route("subnet-0c2f2e2b1bEXAMPLE", ip(INTERNET));
+    assert_eq!(main.exit, Exit::Internet);
+    assert!(
+        main.hops[0]
+            .what
+            .contains("main table `rtb-09ba434c1bEXAMPLE`")
+    );
+    // Groups: the default one's allow-all egress; the nodes' to the proxy
+    // subnet, and to a prefix list whose addresses are not in the inputs.
+    let out = |g: &str, port, to: &str| {
+        net.security_groups_allow(&[g.to_string()], true, ip(to), Protocol::Tcp, port)
+            .outcome
+    };
+    assert_eq!(out("sg-0a2b3c4d5eEXAMPLE", 22, INTERNET), Outcome::Allowed);
+    assert_eq!(
+        out("sg-0b5e7c9d1fEXAMPLE", 3128, "10.0.2.9"),
+        Outcome::Allowed
+    );
+    assert!(
+        matches!(out("sg-0b5e7c9d1fEXAMPLE", 443, INTERNET), Outcome::Unknown(why) if why.contains("`pl-63a5400a`"))
+    );
+    assert_eq!(out("sg-0b5e7c9d1fEXAMPLE", 80, INTERNET), Outcome::Denied);
+    assert!(
+        net.security_groups
+            .iter()
+            .any(|g| g.default && g.name == "default")
+    );
+    // The default ACL as AWS writes it: 100 allows, 32767 denies.
+    assert_eq!(
+        net.nacl_allows(private, ip(INTERNET), Protocol::Tcp, 443)
+            .outcome,
+        Outcome::Allowed
+    );
+    assert!(!net.vpcs[0].flow_logs);
+    let public = net
+        .subnets
+        .iter()
+        .find(|s| s.key == "subnet-0a7d7e6c4aEXAMPLE")
+        .unwrap();
+    assert!(public.map_public_ip_on_launch);
 }
 
 /// `tests/cloud/terraform/*/plan.json` is what Terraform makes of

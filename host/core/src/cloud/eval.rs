@@ -220,6 +220,7 @@ impl Network {
         let exit = match target {
             Known::Unknown(why) => Exit::Unknown(why),
             Known::Yes(Target::Local) => Exit::Local,
+            Known::Yes(Target::Blackhole) => Exit::NoRoute,
             Known::Yes(Target::InternetGateway(_)) => Exit::Internet,
             Known::Yes(Target::EgressOnlyGateway(_)) => {
                 if ip.is_ipv6() {

@@ -11,6 +11,7 @@
 //! reason, never a guess: an ID known only after apply that no reference
 //! links, a resource outside the inputs, a prefix list's contents.
 
+pub mod aws;
 pub mod eval;
 pub mod terraform;
 
@@ -71,6 +72,8 @@ pub enum Target {
     VpnGateway(String),
     /// Anything else (carrier, local or core-network gateways): leaves the VPC.
     Other(String),
+    /// A route whose target is gone (state `blackhole`): traffic is dropped.
+    Blackhole,
 }
 
 impl Target {
@@ -87,6 +90,7 @@ impl Target {
             Target::TransitGateway(k) => format!("transit gateway `{k}`"),
             Target::VpnGateway(k) => format!("VPN gateway `{k}`"),
             Target::Other(k) => format!("gateway `{k}`"),
+            Target::Blackhole => "a blackhole (its target was deleted: dropped)".to_string(),
         }
     }
 }
