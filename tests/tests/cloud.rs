@@ -128,9 +128,15 @@ fn security_groups_and_the_acl_of_the_plan() {
     assert_eq!(sg(&nodes, 22), Outcome::Allowed);
     assert_eq!(sg(&proxy, 443), Outcome::Allowed);
     assert_eq!(sg(&proxy, 80), Outcome::Denied);
-    // The proxy admits its clients' group on 3128, not an address.
+    // The proxy admits its clients' group on 3128: whether 10.0.10.5 is a
+    // member is not in the inputs; a public address never is.
     let ingress = net.security_groups_allow(&proxy, false, ip("10.0.10.5"), Protocol::Tcp, 3128);
-    assert_eq!(ingress.outcome, Outcome::Denied);
+    assert!(
+        matches!(&ingress.outcome, Outcome::Unknown(why) if why.contains("members of `aws_security_group.nodes`")),
+        "{ingress:?}"
+    );
+    let public = net.security_groups_allow(&proxy, false, ip(INTERNET), Protocol::Tcp, 3128);
+    assert_eq!(public.outcome, Outcome::Denied);
     assert!(net.security_groups.iter().any(|g| {
         g.rules
             .iter()
@@ -153,11 +159,111 @@ fn security_groups_and_the_acl_of_the_plan() {
         "{:?}",
         https.hops
     );
-    // A subnet without an ACL of its own: the VPC's default, unmanaged here.
+    // A subnet without an ACL of its own: the default ACL of the VPC the
+    // plan creates, which allows everything.
     assert_eq!(
         net.nacl_allows("aws_subnet.proxy", to, Protocol::Tcp, 443)
             .outcome,
         Outcome::Allowed
+    );
+}
+
+/// What a first plan leaves open: NATs named by index (`n[0]` beside `n`
+/// in the references), a generated IPv6 block, an ACL entry and a rule
+/// whose ranges are a new Elastic IP's address, and computed attributes
+/// (`source_security_group_id`, `instance_id`) that nothing sets.
+#[test]
+fn what_a_plan_leaves_open_is_unknown_and_the_rest_still_links() {
+    let net = read("unknowns");
+    for table in ["aws_route_table.private[0]", "aws_route_table.private[1]"] {
+        let t = net.route_tables.iter().find(|t| t.key == table).unwrap();
+        assert_eq!(
+            t.routes.iter().map(|r| &r.target).collect::<Vec<_>>(),
+            [&Known::Yes(Target::NatGateway(
+                "aws_nat_gateway.n[0]".into()
+            ))],
+            "{table}"
+        );
+    }
+    let private = "aws_subnet.private[1]";
+    let out = net.route(private, ip(INTERNET));
+    assert_eq!(out.exit, Exit::Internet, "{:#?}", out.hops);
+    assert!(
+        out.hops[2]
+            .what
+            .contains("sits in subnet `aws_subnet.public[0]`"),
+        "{:?}",
+        out.hops
+    );
+    // The IPv4 block is known: the local route decides 10.3.1.7. The IPv6
+    // block is allocated at apply: a ULA address may be the VPC's.
+    assert_eq!(net.route(private, ip("10.3.1.7")).exit, Exit::Local);
+    assert!(
+        matches!(net.route(private, ip("fd00::7")).exit, Exit::Unknown(why) if why.contains("may be local"))
+    );
+    // The ACL of private[0] denies 443 to an address known after apply,
+    // before allowing everything: whether 93.184.216.34 is it is not known.
+    let acl = net.nacl_allows("aws_subnet.private[0]", ip(INTERNET), Protocol::Tcp, 443);
+    assert!(
+        matches!(&acl.outcome, Outcome::Unknown(why) if why.contains("rule 100")),
+        "{acl:?}"
+    );
+    assert_eq!(
+        net.nacl_allows("aws_subnet.private[0]", ip(INTERNET), Protocol::Tcp, 80)
+            .outcome,
+        Outcome::Allowed
+    );
+    // private[1] has the new VPC's default ACL.
+    assert_eq!(
+        net.nacl_allows(private, ip(INTERNET), Protocol::Tcp, 443)
+            .outcome,
+        Outcome::Allowed
+    );
+    // The nodes' group: a rule to an address known after apply, and one to
+    // its own members (`self`), nothing computed.
+    let nodes = net
+        .security_groups
+        .iter()
+        .find(|g| g.key == "aws_security_group.nodes")
+        .unwrap();
+    let peers: Vec<&Peer> = nodes.rules.iter().map(|r| &r.peer).collect();
+    assert_eq!(peers.len(), 2, "{peers:?}");
+    assert!(
+        peers
+            .iter()
+            .any(|p| matches!(p, Peer::Unknown(why) if why.contains("`cidr_blocks`"))),
+        "{peers:?}"
+    );
+    assert!(peers.contains(&&Peer::Group("aws_security_group.nodes".into())));
+    let sg = net.security_groups_allow(
+        std::slice::from_ref(&nodes.key),
+        true,
+        ip(INTERNET),
+        Protocol::Tcp,
+        443,
+    );
+    assert!(matches!(sg.outcome, Outcome::Unknown(_)), "{sg:?}");
+}
+
+/// A plan's deleted resources are gone: `prior_state` is not read when
+/// there are planned values.
+#[test]
+fn resources_a_plan_deletes_do_not_count() {
+    let text = r#"{"format_version": "1.2",
+      "planned_values": {"root_module": {"resources": [
+        {"address": "aws_route_table.t", "mode": "managed", "type": "aws_route_table", "name": "t",
+         "values": {"id": "rtb-1", "vpc_id": "vpc-1", "route": []}}]}},
+      "prior_state": {"format_version": "1.0", "values": {"root_module": {"resources": [
+        {"address": "aws_route.igw", "mode": "managed", "type": "aws_route", "name": "igw",
+         "values": {"route_table_id": "rtb-1", "destination_cidr_block": "0.0.0.0/0", "gateway_id": "igw-1"}}]}}}}"#;
+    let file = ConfigFile::parse("plan.json", text).unwrap();
+    let mut net = Network::default();
+    terraform::read(&file, &mut net).unwrap();
+    assert_eq!(net.route_tables.len(), 1);
+    assert!(
+        net.route_tables[0].routes.is_empty(),
+        "{:?}",
+        net.route_tables[0].routes
     );
 }
 
@@ -421,6 +527,8 @@ fn vpc_with(table: RouteTable, main: Option<RouteTable>) -> Network {
     net.vpcs.push(Vpc {
         key: "vpc".into(),
         cidrs: vec![cidr("10.0.0.0/16"), cidr("2001:db8:1234:1a00::/56")],
+        cidrs_unknown: [false, false],
+        created: false,
         flow_logs: false,
         origin: origin("vpc"),
     });
@@ -434,7 +542,7 @@ fn vpc_with(table: RouteTable, main: Option<RouteTable>) -> Network {
         });
     }
     net.associations
-        .push(("a".into(), table.key.clone(), origin("assoc")));
+        .push(("a".into(), Known::Yes(table.key.clone()), origin("assoc")));
     net.route_tables.push(table);
     if let Some(main) = main {
         net.main_tables
@@ -544,7 +652,7 @@ fn entry(
         allow,
         protocol,
         ports,
-        cidr: cidr(to),
+        cidr: Known::Yes(cidr(to)),
         origin: origin(&format!("rule {number}")),
     }
 }

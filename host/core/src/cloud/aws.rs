@@ -82,7 +82,15 @@ pub fn read(file: &ConfigFile, net: &mut Network) -> Vec<(String, Location)> {
         let Some(id) = text(v, "VpcId") else { continue };
         let at = format!("/Vpcs/{i}");
         let mut cidrs = Vec::new();
-        for (j, a) in items(v, "CidrBlockAssociationSet") {
+        // Only associated blocks have a local route.
+        let associated = |a: &Value, state: &str| {
+            a.pointer(state)
+                .and_then(Value::as_str)
+                .is_none_or(|s| s == "associated")
+        };
+        for (j, a) in items(v, "CidrBlockAssociationSet")
+            .filter(|(_, a)| associated(a, "/CidrBlockState/State"))
+        {
             cidrs.extend(text(a, "CidrBlock").and_then(|c| {
                 cidr(
                     c,
@@ -94,7 +102,9 @@ pub fn read(file: &ConfigFile, net: &mut Network) -> Vec<(String, Location)> {
         if cidrs.is_empty() {
             cidrs.extend(text(v, "CidrBlock").and_then(|c| cidr(c, &at, &mut problems)));
         }
-        for (j, a) in items(v, "Ipv6CidrBlockAssociationSet") {
+        for (j, a) in items(v, "Ipv6CidrBlockAssociationSet")
+            .filter(|(_, a)| associated(a, "/Ipv6CidrBlockState/State"))
+        {
             cidrs.extend(text(a, "Ipv6CidrBlock").and_then(|c| {
                 cidr(
                     c,
@@ -106,6 +116,8 @@ pub fn read(file: &ConfigFile, net: &mut Network) -> Vec<(String, Location)> {
         net.vpcs.push(Vpc {
             key: id.to_string(),
             cidrs,
+            cidrs_unknown: [false, false],
+            created: false,
             flow_logs: false,
             origin: origin(id, &at),
         });
@@ -176,8 +188,11 @@ pub fn read(file: &ConfigFile, net: &mut Network) -> Vec<(String, Location)> {
                         .push((vpc.to_string(), id.to_string(), origin(id, &pointer)));
                 }
             } else if let Some(subnet) = text(a, "SubnetId") {
-                net.associations
-                    .push((subnet.to_string(), id.to_string(), origin(id, &pointer)));
+                net.associations.push((
+                    subnet.to_string(),
+                    Known::Yes(id.to_string()),
+                    origin(id, &pointer),
+                ));
             }
         }
         net.route_tables.push(RouteTable {
@@ -313,7 +328,7 @@ pub fn read(file: &ConfigFile, net: &mut Network) -> Vec<(String, Location)> {
                 } else {
                     (0, 65535)
                 },
-                cidr: block,
+                cidr: Known::Yes(block),
                 origin: origin(id, &pointer),
             });
         }

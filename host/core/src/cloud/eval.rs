@@ -82,6 +82,10 @@ impl Network {
     pub fn route_table_of(&self, subnet: &str) -> Known<(&RouteTable, Hop)> {
         let table = |key: &str| self.route_tables.iter().find(|t| t.key == key);
         if let Some((_, rt, origin)) = self.associations.iter().find(|(s, _, _)| s == subnet) {
+            let rt = match rt {
+                Known::Yes(rt) => rt,
+                Known::Unknown(why) => return Known::Unknown(why.clone()),
+            };
             return match table(rt) {
                 Some(t) => Known::Yes((
                     t,
@@ -98,6 +102,11 @@ impl Network {
         let Some(s) = self.subnets.iter().find(|s| s.key == subnet) else {
             return Known::Unknown(format!("subnet `{subnet}` is not in the inputs"));
         };
+        if let Some((why, _)) = self.loose_associations.first() {
+            return Known::Unknown(format!(
+                "subnet `{subnet}` has no route table association of its own, but {why}: it may be this subnet's"
+            ));
+        }
         let vpc = match &s.vpc {
             Known::Yes(v) => v,
             Known::Unknown(why) => return Known::Unknown(why.clone()),
@@ -123,24 +132,56 @@ impl Network {
         }
     }
 
-    /// The VPC CIDRs of a route table's VPC (its `local` route), when known.
-    fn local_cidrs(&self, table: &RouteTable) -> Vec<IpNet> {
-        match &table.vpc {
-            Known::Yes(vpc) => self
-                .vpcs
-                .iter()
-                .filter(|v| v.key == *vpc)
-                .flat_map(|v| v.cidrs.iter().copied())
-                .collect(),
-            Known::Unknown(_) => Vec::new(),
+    /// The VPC CIDRs of a route table's VPC (its `local` route), of the
+    /// family of `ip`; `None` when the inputs do not give them.
+    fn local_cidrs(&self, table: &RouteTable, ip: IpAddr) -> Option<Vec<IpNet>> {
+        let vpc = table.vpc.known()?;
+        let vpc = self.vpcs.iter().find(|v| v.key == *vpc)?;
+        if vpc.cidrs_unknown[usize::from(ip.is_ipv6())] {
+            return None;
         }
+        Some(vpc.cidrs.clone())
     }
 
     /// Where `table` sends traffic to `ip`: the most specific matching
     /// route (the `local` route wins a tie).
+    ///
+    /// What the inputs leave open makes the target unknown: a route of the
+    /// table whose destination is not known, a route whose table is not
+    /// known that would match more specifically, or (for an address that is
+    /// not public) a VPC whose CIDRs are not known. A VPC whose CIDRs are
+    /// not known is taken to hold no public address.
     pub fn select_route(&self, table: &RouteTable, ip: IpAddr) -> Option<(Known<Target>, Hop)> {
+        let open = |why: String, origin: &Origin| {
+            Some((
+                Known::Unknown(why.clone()),
+                Hop {
+                    what: format!("route table `{}`: {why}", table.key),
+                    origin: Some(origin.clone()),
+                },
+            ))
+        };
+        if let Some((route, why)) = table.routes.iter().find_map(|r| match &r.destination {
+            Destination::Unknown(why) => Some((r, why)),
+            _ => None,
+        }) {
+            return open(
+                format!("a route's destination is not known ({why})"),
+                &route.origin,
+            );
+        }
         let mut best: Option<(u8, Known<Target>, Hop)> = None;
-        for cidr in self.local_cidrs(table) {
+        let local = match self.local_cidrs(table, ip) {
+            Some(cidrs) => cidrs,
+            None if !is_public(ip) => {
+                return open(
+                    format!("its VPC's CIDRs are not in the inputs, so {ip} may be local"),
+                    &table.origin,
+                );
+            }
+            None => Vec::new(),
+        };
+        for cidr in local {
             if cidr.contains(&ip)
                 && best
                     .as_ref()
@@ -182,6 +223,27 @@ impl Network {
                     origin: Some(route.origin.clone()),
                 },
             ));
+        }
+        for (route, why) in &self.loose_routes {
+            let more_specific = match &route.destination {
+                Destination::Cidr(c) => {
+                    c.contains(&ip)
+                        && best
+                            .as_ref()
+                            .is_none_or(|(len, _, _)| c.prefix_len() >= *len)
+                }
+                Destination::Unknown(_) => true,
+                Destination::PrefixList(_) => false,
+            };
+            if more_specific {
+                return open(
+                    format!(
+                        "route `{}` may be in this table ({why})",
+                        route.origin.address
+                    ),
+                    &route.origin,
+                );
+            }
         }
         best.map(|(_, t, h)| (t, h))
     }
@@ -328,6 +390,18 @@ impl Network {
                             "security group `{key}` allows prefix list `{pl}`, whose addresses are not in the inputs"
                         ));
                     }
+                    // Members of a group are interfaces of the VPC (or a
+                    // peered one): never a public address.
+                    Peer::Group(g) if !is_public(ip) => {
+                        unknown.get_or_insert(format!(
+                            "security group `{key}` allows members of `{g}`, and whether {ip} is one is not in the inputs"
+                        ));
+                    }
+                    Peer::Unknown(why) => {
+                        unknown.get_or_insert(format!(
+                            "security group `{key}` has a rule whose peer is not known ({why})"
+                        ));
+                    }
                     Peer::Cidr(_) | Peer::Group(_) => {}
                 }
             }
@@ -357,8 +431,8 @@ impl Network {
         Verdict { outcome, hops }
     }
 
-    /// The network ACL of a subnet, or `None` for the VPC's default ACL
-    /// that is not managed in the inputs (it allows everything).
+    /// The network ACL of a subnet: its own, else its VPC's default one
+    /// when the inputs manage it; `None` when neither is in the inputs.
     pub fn nacl_of(&self, subnet: &str) -> Option<&Nacl> {
         if let Some(n) = self
             .nacls
@@ -377,42 +451,65 @@ impl Network {
     /// lets the answer back in on the client's ephemeral ports.
     pub fn nacl_allows(&self, subnet: &str, ip: IpAddr, protocol: Protocol, port: u16) -> Verdict {
         let Some(nacl) = self.nacl_of(subnet) else {
-            return Verdict {
-                outcome: Outcome::Allowed,
-                hops: vec![Hop {
-                    what: format!(
-                        "subnet `{subnet}` has its VPC's default network ACL, which allows all traffic (it is not managed in the inputs)"
-                    ),
-                    origin: None,
-                }],
+            // A VPC these inputs create has AWS's default ACL, which allows
+            // everything; of any other, the inputs say nothing.
+            let created = self
+                .subnets
+                .iter()
+                .find(|s| s.key == subnet)
+                .and_then(|s| s.vpc.known())
+                .and_then(|v| self.vpcs.iter().find(|x| x.key == *v))
+                .is_some_and(|v| v.created);
+            return if created {
+                Verdict {
+                    outcome: Outcome::Allowed,
+                    hops: vec![Hop {
+                        what: format!(
+                            "subnet `{subnet}` has its new VPC's default network ACL, which allows all traffic"
+                        ),
+                        origin: None,
+                    }],
+                }
+            } else {
+                Verdict {
+                    outcome: Outcome::Unknown(format!(
+                        "the network ACL of subnet `{subnet}` is not in the inputs"
+                    )),
+                    hops: Vec::new(),
+                }
             };
         };
+        let sorted = |egress: bool| {
+            let mut entries: Vec<&NaclEntry> =
+                nacl.entries.iter().filter(|e| e.egress == egress).collect();
+            entries.sort_by_key(|e| e.number);
+            entries
+        };
+        let (outbound, inbound) = (sorted(true), sorted(false));
         let mut hops = Vec::new();
-        let out = first_match(nacl, true, ip, protocol, (port, port));
-        let (allowed, hop) = describe_match(nacl, true, ip, protocol, (port, port), &out);
+        let out = first_match(&outbound, ip, protocol, (port, port));
+        let (decided, hop) = describe_match(nacl, true, ip, protocol, (port, port), &out);
         hops.push(hop);
-        if !allowed {
-            return Verdict {
-                outcome: Outcome::Denied,
-                hops,
-            };
+        match decided {
+            Outcome::Allowed => {}
+            other => {
+                return Verdict {
+                    outcome: other,
+                    hops,
+                };
+            }
         }
         if !protocol.has_ports() {
-            let back = first_match(nacl, false, ip, protocol, (0, 0));
-            let (allowed, hop) = describe_match(nacl, false, ip, protocol, (0, 0), &back);
+            let back = first_match(&inbound, ip, protocol, (0, 0));
+            let (outcome, hop) = describe_match(nacl, false, ip, protocol, (0, 0), &back);
             hops.push(hop);
-            let outcome = if allowed {
-                Outcome::Allowed
-            } else {
-                Outcome::Denied
-            };
             return Verdict { outcome, hops };
         }
         // The answer comes back to the client's ephemeral port: every port
         // of the range must be let in (the client may pick any).
         let (lo, hi) = LINUX_EPHEMERAL;
         let mut cuts: Vec<u16> = vec![lo];
-        for e in nacl.entries.iter().filter(|e| !e.egress) {
+        for e in &inbound {
             for p in [e.ports.0, e.ports.1.saturating_add(1)] {
                 if p > lo && p <= hi {
                     cuts.push(p);
@@ -421,33 +518,52 @@ impl Network {
         }
         cuts.sort_unstable();
         cuts.dedup();
-        let mut denied = Vec::new();
+        let mut verdicts = Vec::new();
         for (i, start) in cuts.iter().enumerate() {
             let end = cuts.get(i + 1).map_or(hi, |n| n - 1);
-            let m = first_match(nacl, false, ip, protocol, (*start, end));
-            if !m.is_some_and(|e| e.allow) {
-                denied.push((*start, end, m));
-            }
+            let m = first_match(&inbound, ip, protocol, (*start, end));
+            let (outcome, hop) = describe_match(nacl, false, ip, protocol, (*start, end), &m);
+            verdicts.push((outcome, hop));
         }
-        if denied.is_empty() {
-            let m = first_match(nacl, false, ip, protocol, (lo, lo));
-            let (_, hop) = describe_match(nacl, false, ip, protocol, (lo, hi), &m);
-            hops.push(hop);
+        let note = |mut hop: Hop| {
+            hop.what = format!(
+                "{} (the answer comes back to the client's ephemeral ports {lo}-{hi}; the ACL is stateless)",
+                hop.what
+            );
+            hop
+        };
+        if let Some((outcome, hop)) = verdicts
+            .iter()
+            .find(|(o, _)| matches!(o, Outcome::Unknown(_)))
+        {
+            hops.push(note(hop.clone()));
+            return Verdict {
+                outcome: outcome.clone(),
+                hops,
+            };
+        }
+        let denied = verdicts
+            .iter()
+            .filter(|(o, _)| *o == Outcome::Denied)
+            .count();
+        let Some((_, first)) = verdicts
+            .iter()
+            .find(|(o, _)| *o == Outcome::Denied)
+            .or(verdicts.first())
+        else {
             return Verdict {
                 outcome: Outcome::Allowed,
                 hops,
             };
-        }
-        let (start, end, m) = denied[0];
-        let (_, mut hop) = describe_match(nacl, false, ip, protocol, (start, end), &m);
-        hop.what = format!(
-            "{} (the answer comes back to the client's ephemeral ports {lo}-{hi}; the ACL is stateless)",
-            hop.what
-        );
-        hops.push(hop);
-        let outcome = if denied.len() == cuts.len() {
+        };
+        let outcome = if denied == 0 {
+            hops.push(first.clone());
+            Outcome::Allowed
+        } else if denied == verdicts.len() {
+            hops.push(note(first.clone()));
             Outcome::Denied
         } else {
+            hops.push(note(first.clone()));
             Outcome::Unknown(format!(
                 "network ACL `{}` lets answers in on some ephemeral ports only: it depends on the port the client picks",
                 nacl.key
@@ -457,22 +573,38 @@ impl Network {
     }
 }
 
-/// The first entry (by rule number) that matches traffic of `protocol` on
-/// every port of `ports` with the other end at `ip`.
-fn first_match(
-    nacl: &Nacl,
-    egress: bool,
+/// How an ACL decides traffic.
+enum Match<'a> {
+    /// This entry decides.
+    Entry(&'a NaclEntry),
+    /// This entry, whose range is not known, comes first and may decide.
+    Open(&'a NaclEntry, &'a str),
+    /// None matches: `*` denies.
+    Star,
+}
+
+/// The first entry (of `entries`, in rule-number order) that matches
+/// traffic of `protocol` on every port of `ports` with the other end at
+/// `ip`.
+fn first_match<'a>(
+    entries: &[&'a NaclEntry],
     ip: IpAddr,
     protocol: Protocol,
     ports: (u16, u16),
-) -> Option<&NaclEntry> {
-    let mut entries: Vec<&NaclEntry> = nacl.entries.iter().filter(|e| e.egress == egress).collect();
-    entries.sort_by_key(|e| e.number);
-    entries.into_iter().find(|e| {
-        e.protocol.covers(protocol)
-            && e.cidr.contains(&ip)
-            && (!e.protocol.has_ports() || (e.ports.0 <= ports.0 && ports.1 <= e.ports.1))
-    })
+) -> Match<'a> {
+    for e in entries {
+        if !e.protocol.covers(protocol)
+            || (e.protocol.has_ports() && !(e.ports.0 <= ports.0 && ports.1 <= e.ports.1))
+        {
+            continue;
+        }
+        match &e.cidr {
+            Known::Yes(c) if c.contains(&ip) => return Match::Entry(e),
+            Known::Yes(_) => {}
+            Known::Unknown(why) => return Match::Open(e, why),
+        }
+    }
+    Match::Star
 }
 
 fn describe_match(
@@ -481,16 +613,20 @@ fn describe_match(
     ip: IpAddr,
     protocol: Protocol,
     ports: (u16, u16),
-    m: &Option<&NaclEntry>,
-) -> (bool, Hop) {
+    m: &Match<'_>,
+) -> (Outcome, Hop) {
     let direction = if egress {
         "outbound to"
     } else {
         "inbound from"
     };
     match m {
-        Some(e) => (
-            e.allow,
+        Match::Entry(e) => (
+            if e.allow {
+                Outcome::Allowed
+            } else {
+                Outcome::Denied
+            },
             Hop {
                 what: format!(
                     "network ACL `{}` rule {} {} {direction} {ip} {}",
@@ -502,8 +638,21 @@ fn describe_match(
                 origin: Some(e.origin.clone()),
             },
         ),
-        None => (
-            false,
+        Match::Open(e, why) => (
+            Outcome::Unknown(format!(
+                "network ACL `{}` rule {} may decide {direction} {ip}, and its range is not known ({why})",
+                nacl.key, e.number
+            )),
+            Hop {
+                what: format!(
+                    "network ACL `{}` rule {}: its range is not known ({why})",
+                    nacl.key, e.number
+                ),
+                origin: Some(e.origin.clone()),
+            },
+        ),
+        Match::Star => (
+            Outcome::Denied,
             Hop {
                 what: format!(
                     "network ACL `{}`: no rule matches {direction} {ip} {}, so `*` denies it",
@@ -514,6 +663,12 @@ fn describe_match(
             },
         ),
     }
+}
+
+/// Whether an address is public (not private, shared, loopback,
+/// link-local or metadata).
+fn is_public(ip: IpAddr) -> bool {
+    crate::address::of_address(&ip.to_string()) == Some(crate::address::Classes::PUBLIC)
 }
 
 fn rule_covers(rule: &SgRule, protocol: Protocol, port: u16) -> bool {

@@ -103,6 +103,8 @@ pub enum Destination {
     /// A managed prefix list (`pl-…`): AWS service addresses, not the
     /// inputs'.
     PrefixList(String),
+    /// Not determined by the inputs (known only after apply), and why.
+    Unknown(String),
 }
 
 /// One route of a route table.
@@ -127,7 +129,14 @@ pub struct RouteTable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vpc {
     pub key: String,
+    /// Its CIDRs, as far as the inputs give them.
     pub cidrs: Vec<IpNet>,
+    /// Whether its IPv4 and its IPv6 CIDRs are not all known (allocated at
+    /// apply: IPAM, a generated IPv6 block).
+    pub cidrs_unknown: [bool; 2],
+    /// Whether these inputs create it (a plan's `create`): then its
+    /// default network ACL is AWS's, which allows everything.
+    pub created: bool,
     /// Whether a flow log is attached (to the VPC itself).
     pub flow_logs: bool,
     pub origin: Origin,
@@ -197,6 +206,8 @@ pub enum Peer {
     /// Members of another security group.
     Group(String),
     PrefixList(String),
+    /// Not determined by the inputs, and why.
+    Unknown(String),
 }
 
 /// One rule of a security group: stateful, allow only.
@@ -230,7 +241,7 @@ pub struct NaclEntry {
     pub allow: bool,
     pub protocol: Protocol,
     pub ports: (u16, u16),
-    pub cidr: IpNet,
+    pub cidr: Known<IpNet>,
     pub origin: Origin,
 }
 
@@ -254,7 +265,13 @@ pub struct Network {
     pub subnets: Vec<Subnet>,
     pub route_tables: Vec<RouteTable>,
     /// Explicit associations: (subnet, route table, where written).
-    pub associations: Vec<(String, String, Origin)>,
+    pub associations: Vec<(String, Known<String>, Origin)>,
+    /// Associations whose subnet the inputs do not determine: any subnet
+    /// without an association of its own may be theirs.
+    pub loose_associations: Vec<(String, Origin)>,
+    /// Routes whose route table the inputs do not determine: they may be
+    /// in any table.
+    pub loose_routes: Vec<(Route, String)>,
     /// Main route tables: (VPC, route table, where written).
     pub main_tables: Vec<(String, String, Origin)>,
     pub nat_gateways: Vec<NatGateway>,

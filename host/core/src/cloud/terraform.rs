@@ -50,6 +50,8 @@ struct Resource<'a> {
     pointer: String,
     /// `after_unknown` of its change (plans only).
     unknown: Option<&'a Value>,
+    /// Whether the plan creates it.
+    created: bool,
     /// Attribute → referenced resource addresses (module-qualified).
     references: HashMap<String, Vec<String>>,
 }
@@ -82,23 +84,24 @@ pub fn read(
     let references = configuration_references(root);
     let unknowns = after_unknown(root);
     let mut resources = Vec::new();
-    let module_roots = [
-        "/planned_values/root_module",
-        "/values/root_module",
-        "/prior_state/values/root_module",
-    ];
-    let mut seen = std::collections::HashSet::new();
-    for base in module_roots {
-        if let Some(module) = root.pointer(base) {
-            collect(
-                module,
-                base,
-                &references,
-                &unknowns,
-                &mut seen,
-                &mut resources,
-            );
-        }
+    // A plan's planned values are what exists after apply (unchanged
+    // resources included, deleted ones gone); a state's values are what
+    // exists. `prior_state` would bring deleted resources back.
+    let base = ["/planned_values/root_module", "/values/root_module"]
+        .into_iter()
+        .find(|b| root.pointer(b).is_some());
+    if let Some(base) = base
+        && let Some(module) = root.pointer(base)
+    {
+        let mut seen = std::collections::HashSet::new();
+        collect(
+            module,
+            base,
+            &references,
+            &unknowns,
+            &mut seen,
+            &mut resources,
+        );
     }
     let mut problems = Vec::new();
     let mut instances: HashMap<String, Vec<&str>> = HashMap::new();
@@ -136,7 +139,7 @@ fn collect<'a>(
     module: &'a Value,
     pointer: &str,
     references: &HashMap<String, HashMap<String, Vec<String>>>,
-    unknowns: &HashMap<String, &'a Value>,
+    unknowns: &HashMap<String, (Option<&'a Value>, bool)>,
     seen: &mut std::collections::HashSet<String>,
     out: &mut Vec<Resource<'a>>,
 ) {
@@ -161,7 +164,8 @@ fn collect<'a>(
                 kind,
                 values,
                 pointer: format!("{pointer}/resources/{i}/values"),
-                unknown: unknowns.get(address).copied(),
+                unknown: unknowns.get(address).and_then(|u| u.0),
+                created: unknowns.get(address).is_some_and(|u| u.1),
                 references: references
                     .get(&config_address(address))
                     .cloned()
@@ -206,16 +210,23 @@ fn instance_key(address: &str) -> Option<&str> {
     address.ends_with(']').then(|| &address[open..])
 }
 
-/// `after_unknown` of every resource change, by instance address.
-fn after_unknown(root: &Value) -> HashMap<String, &Value> {
+/// Each resource change, by instance address: its `after_unknown`, and
+/// whether the plan creates it. (A deposed object's change, which shares
+/// the address, is not the instance's.)
+fn after_unknown(root: &Value) -> HashMap<String, (Option<&Value>, bool)> {
     root.get("resource_changes")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
+        .filter(|c| c.get("deposed").is_none())
         .filter_map(|c| {
+            let created = c
+                .pointer("/change/actions")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|x| x == "create"));
             Some((
                 c.get("address")?.as_str()?.to_string(),
-                c.pointer("/change/after_unknown")?,
+                (c.pointer("/change/after_unknown"), created),
             ))
         })
         .collect()
@@ -272,17 +283,18 @@ fn walk_config(
     let uses = |call: &Value| -> Vec<String> {
         let mut names = Vec::new();
         sibling_modules(call.get("expressions").unwrap_or(&Value::Null), &mut names);
-        names
+        unique(names)
     };
+    let call_names: std::collections::HashSet<&str> =
+        calls.iter().map(|(n, _)| n.as_str()).collect();
     let mut pending: Vec<(&String, &Value, Vec<String>)> =
         calls.iter().map(|(n, c)| (*n, *c, uses(c))).collect();
     while !pending.is_empty() {
         let ready = pending
             .iter()
             .position(|(_, _, deps)| {
-                deps.iter().all(|d| {
-                    outputs.contains_key(d.as_str()) || !calls.iter().any(|(n, _)| *n == d)
-                })
+                deps.iter()
+                    .all(|d| outputs.contains_key(d.as_str()) || !call_names.contains(d.as_str()))
             })
             .unwrap_or(0);
         let (name, call, _) = pending.remove(ready);
@@ -304,7 +316,7 @@ fn walk_config(
                 each: &[],
             };
             gather_references(expr, &scope, &mut refs);
-            inputs.insert(input.clone(), refs);
+            inputs.insert(input.clone(), unique(refs));
         }
         let found = walk_config(
             child,
@@ -334,6 +346,7 @@ fn walk_config(
             };
             gather_references(expr, &scope, &mut each);
         }
+        let each = unique(each);
         let scope = Scope {
             prefix,
             vars,
@@ -346,7 +359,7 @@ fn walk_config(
                 let mut refs = Vec::new();
                 gather_references(expr, &scope, &mut refs);
                 if !refs.is_empty() {
-                    attrs.insert(attr.clone(), refs);
+                    attrs.insert(attr.clone(), unique(refs));
                 }
             }
         }
@@ -369,9 +382,17 @@ fn walk_config(
             };
             gather_references(expr, &scope, &mut refs);
         }
-        mine.insert(name.clone(), refs);
+        mine.insert(name.clone(), unique(refs));
     }
     mine
+}
+
+/// `refs` without repeats, in first-seen order.
+fn unique(refs: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    refs.into_iter()
+        .filter(|r| seen.insert(r.clone()))
+        .collect()
 }
 
 /// The modules an expression's references name (`module.nat.id` → `nat`).
@@ -391,9 +412,7 @@ fn sibling_modules(expr: &Value, out: &mut Vec<String>) {
                         .next()
                         .unwrap_or_default()
                         .to_string();
-                    if !out.contains(&name) {
-                        out.push(name);
-                    }
+                    out.push(name);
                 }
             }
             map.values().for_each(|v| sibling_modules(v, out));
@@ -407,11 +426,9 @@ fn sibling_modules(expr: &Value, out: &mut Vec<String>) {
 /// objects of expressions), as resource addresses; module inputs and child
 /// outputs are followed.
 fn gather_references(expr: &Value, scope: &Scope<'_>, out: &mut Vec<String>) {
-    let mut push = |full: &String| {
-        if !out.contains(full) {
-            out.push(full.clone());
-        }
-    };
+    // Duplicates are removed by the caller (`unique`): checking here
+    // would be quadratic in a hostile expression's references.
+    let mut push = |full: &String| out.push(full.clone());
     match expr {
         Value::Object(map) => {
             if let Some(list) = map.get("references").and_then(Value::as_array) {
@@ -504,6 +521,17 @@ fn strings<'v>(values: &'v Value, attr: &str) -> Vec<&'v str> {
         .collect()
 }
 
+/// Whether an `after_unknown` value marks anything unknown (`true`, or a
+/// list or object holding one).
+fn any_unknown(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Array(items) => items.iter().any(any_unknown),
+        Value::Object(map) => map.values().any(any_unknown),
+        _ => false,
+    }
+}
+
 fn is_unknown(unknown: Option<&Value>, attr: &str) -> bool {
     unknown
         .and_then(|u| u.get(attr))
@@ -562,7 +590,9 @@ impl Reader<'_, '_> {
         if !is_unknown(unknown, attr) && values.get(attr).is_some() {
             return None;
         }
-        if !is_unknown(unknown, attr) {
+        // Unknown, yet written nowhere: an attribute the provider computes
+        // (`instance_id` of a new route), not one this resource sets.
+        if !is_unknown(unknown, attr) || references.is_empty() {
             return None;
         }
         let candidates: Vec<&String> = references
@@ -572,8 +602,16 @@ impl Reader<'_, '_> {
                 kinds.contains(&kind)
             })
             .collect();
-        let instances: Vec<&str> = candidates
+        // `x[0].id` comes with `x` in the references: the instance named
+        // wins over the resource as a whole.
+        let indexed: Vec<String> = candidates
             .iter()
+            .filter(|c| c.contains('['))
+            .map(|c| config_address(c))
+            .collect();
+        let mut instances: Vec<&str> = candidates
+            .iter()
+            .filter(|c| c.contains('[') || !indexed.contains(c))
             .flat_map(|c| {
                 self.instances
                     .get(c.as_str())
@@ -582,6 +620,8 @@ impl Reader<'_, '_> {
                     .copied()
             })
             .collect();
+        instances.sort_unstable();
+        instances.dedup();
         // `x[count.index]`, `x[each.key]`: the instance of the same key.
         let key = instance_key(what);
         let same_key: Vec<&str> = instances
@@ -610,16 +650,38 @@ impl Reader<'_, '_> {
         })
     }
 
+    /// The instances of `kind` that references name (`x[0]` alone when it
+    /// is named, every `x[…]` for `x`).
+    fn instances_named(&self, references: &[String], kind: &str) -> Vec<String> {
+        let indexed: Vec<String> = references
+            .iter()
+            .filter(|c| c.contains('['))
+            .map(|c| config_address(c))
+            .collect();
+        let mut out: Vec<String> = references
+            .iter()
+            .filter(|c| c.contains('[') || !indexed.contains(c))
+            .flat_map(|c| self.instances.get(c.as_str()).into_iter().flatten())
+            .filter(|a| self.kind_of(a) == Some(kind))
+            .map(|a| (*a).to_string())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     fn kind_of(&self, key: &str) -> Option<&str> {
         self.by_address.get(key).map(|r| r.kind)
     }
 
     /// The target of a route (inline block or `aws_route`).
+    /// `references` gives each attribute's references (an inline block's
+    /// are its block's).
     fn target(
         &self,
         values: &Value,
         unknown: Option<&Value>,
-        references: &[String],
+        references: &dyn Fn(&str) -> Vec<String>,
         what: &str,
     ) -> Known<Target> {
         let attrs: [TargetAttr; 10] = [
@@ -665,7 +727,7 @@ impl Reader<'_, '_> {
         if let Some(link) = self.link(
             values,
             unknown,
-            references,
+            &references("gateway_id"),
             "gateway_id",
             &["aws_internet_gateway", "aws_vpn_gateway"],
             what,
@@ -682,7 +744,7 @@ impl Reader<'_, '_> {
             };
         }
         for (attr, kinds, make) in attrs {
-            if let Some(link) = self.link(values, unknown, references, attr, kinds, what) {
+            if let Some(link) = self.link(values, unknown, &references(attr), attr, kinds, what) {
                 return match link {
                     Known::Yes(key) => Known::Yes(make(key)),
                     Known::Unknown(why) => Known::Unknown(why),
@@ -703,8 +765,20 @@ impl Reader<'_, '_> {
         if let Some(c) = text(values, v4).or_else(|| text(values, v6)) {
             return self.cidr(r, inner, c).map(Destination::Cidr);
         }
-        text(values, pl).map(|p| {
-            Destination::PrefixList(self.by_id.get(p).cloned().unwrap_or_else(|| p.to_string()))
+        if let Some(p) = text(values, pl) {
+            return Some(Destination::PrefixList(
+                self.by_id.get(p).cloned().unwrap_or_else(|| p.to_string()),
+            ));
+        }
+        let unknown = r.unknown.and_then(|u| {
+            if inner.is_empty() {
+                Some(u)
+            } else {
+                u.pointer(inner)
+            }
+        });
+        names.iter().find(|n| is_unknown(unknown, n)).map(|n| {
+            Destination::Unknown(format!("`{}`'s `{n}` is known only after apply", r.address))
         })
     }
 
@@ -726,6 +800,12 @@ impl Reader<'_, '_> {
             let vpc = |this: &Self| link(this, "vpc_id", &["aws_vpc"]);
             match r.kind {
                 "aws_vpc" => {
+                    // Unknown when allocated at apply (IPAM, a generated
+                    // IPv6 block).
+                    let cidrs_unknown = [
+                        is_unknown(r.unknown, "cidr_block"),
+                        is_unknown(r.unknown, "ipv6_cidr_block"),
+                    ];
                     let cidrs = text(r.values, "cidr_block")
                         .into_iter()
                         .chain(text(r.values, "ipv6_cidr_block"))
@@ -734,6 +814,8 @@ impl Reader<'_, '_> {
                     net.vpcs.push(Vpc {
                         key: r.address.clone(),
                         cidrs,
+                        cidrs_unknown,
+                        created: r.created,
                         flow_logs: false,
                         origin: self.origin(r, ""),
                     });
@@ -749,16 +831,6 @@ impl Reader<'_, '_> {
                             rt,
                             self.origin(r, "/main_route_table_id"),
                         ));
-                    }
-                }
-                "aws_vpc_ipv4_cidr_block_association" | "aws_vpc_ipv6_cidr_block_association" => {
-                    if let (Known::Yes(v), Some(c)) = (
-                        vpc(&self),
-                        text(r.values, "cidr_block").or_else(|| text(r.values, "ipv6_cidr_block")),
-                    ) && let Ok(c) = c.parse::<IpNet>()
-                        && let Some(vpc) = net.vpcs.iter_mut().find(|x| x.key == v)
-                    {
-                        vpc.cidrs.push(c);
                     }
                 }
                 "aws_flow_log" => {
@@ -821,7 +893,7 @@ impl Reader<'_, '_> {
                         let target = self.target(
                             route,
                             unknown,
-                            &route_refs,
+                            &|_| route_refs.clone(),
                             &format!("a route of `{}`", r.address),
                         );
                         routes.push(Route {
@@ -876,17 +948,31 @@ impl Reader<'_, '_> {
                     });
                 }
                 "aws_route_table_association" => {
-                    let (Known::Yes(subnet), Known::Yes(table)) = (
-                        link(&self, "subnet_id", &["aws_subnet"]),
-                        link(
-                            &self,
-                            "route_table_id",
-                            &["aws_route_table", "aws_default_route_table"],
-                        ),
+                    let what = format!("`{}`", r.address);
+                    // A gateway association (`gateway_id`) has no subnet.
+                    let Some(subnet) = self.link(
+                        r.values,
+                        r.unknown,
+                        &refs("subnet_id"),
+                        "subnet_id",
+                        &["aws_subnet"],
+                        &what,
                     ) else {
                         continue;
                     };
-                    net.associations.push((subnet, table, self.origin(r, "")));
+                    let table = link(
+                        &self,
+                        "route_table_id",
+                        &["aws_route_table", "aws_default_route_table"],
+                    );
+                    match subnet {
+                        Known::Yes(subnet) => {
+                            net.associations.push((subnet, table, self.origin(r, "")))
+                        }
+                        Known::Unknown(why) => {
+                            net.loose_associations.push((why, self.origin(r, "")))
+                        }
+                    }
                 }
                 "aws_main_route_table_association" => {
                     if let (Known::Yes(v), Known::Yes(table)) = (
@@ -920,7 +1006,7 @@ impl Reader<'_, '_> {
                             .enumerate()
                         {
                             let inner = format!("/{block}/{i}");
-                            self.sg_rules(r, rule, &inner, egress, &mut rules);
+                            self.sg_rules(r, rule, &inner, egress, &r.address, &mut rules);
                         }
                     }
                     net.security_groups.push(SecurityGroup {
@@ -949,14 +1035,22 @@ impl Reader<'_, '_> {
                 )
             };
             match r.kind {
-                "aws_route" => {
-                    let Some(Known::Yes(table)) = link(
-                        &self,
-                        "route_table_id",
-                        &["aws_route_table", "aws_default_route_table"],
-                    ) else {
+                "aws_vpc_ipv4_cidr_block_association" | "aws_vpc_ipv6_cidr_block_association" => {
+                    let Some(Known::Yes(v)) = link(&self, "vpc_id", &["aws_vpc"]) else {
                         continue;
                     };
+                    let Some(vpc) = net.vpcs.iter_mut().find(|x| x.key == v) else {
+                        continue;
+                    };
+                    let block =
+                        text(r.values, "cidr_block").or_else(|| text(r.values, "ipv6_cidr_block"));
+                    match block.and_then(|c| c.parse::<IpNet>().ok()) {
+                        Some(c) => vpc.cidrs.push(c.trunc()),
+                        // Allocated at apply: the VPC's CIDRs are not known.
+                        None => vpc.cidrs_unknown[usize::from(r.kind.contains("ipv6"))] = true,
+                    }
+                }
+                "aws_route" => {
                     let Some(destination) = self.route_destination(
                         r,
                         r.values,
@@ -969,16 +1063,41 @@ impl Reader<'_, '_> {
                     ) else {
                         continue;
                     };
-                    let all_refs: Vec<String> = r.references.values().flatten().cloned().collect();
                     let target =
-                        self.target(r.values, r.unknown, &all_refs, &format!("`{}`", r.address));
+                        self.target(r.values, r.unknown, &refs, &format!("`{}`", r.address));
                     let route = Route {
                         destination,
                         target,
                         origin: self.origin(r, ""),
                     };
-                    if let Some(t) = net.route_tables.iter_mut().find(|t| t.key == table) {
-                        t.routes.push(route);
+                    // `aws_vpc.x.default_route_table_id` names the VPC's
+                    // main table.
+                    let table = link(
+                        &self,
+                        "route_table_id",
+                        &["aws_route_table", "aws_default_route_table", "aws_vpc"],
+                    );
+                    let table = match table {
+                        Some(Known::Yes(key)) if self.kind_of(&key) == Some("aws_vpc") => net
+                            .main_tables
+                            .iter()
+                            .find(|(v, _, _)| *v == key)
+                            .map(|(_, t, _)| Known::Yes(t.clone()))
+                            .unwrap_or_else(|| {
+                                Known::Unknown(format!(
+                                    "the main route table of `{key}` is not in the inputs"
+                                ))
+                            }),
+                        Some(t) => t,
+                        None => continue,
+                    };
+                    match table {
+                        Known::Yes(table) => {
+                            if let Some(t) = net.route_tables.iter_mut().find(|t| t.key == table) {
+                                t.routes.push(route);
+                            }
+                        }
+                        Known::Unknown(why) => net.loose_routes.push((route, why)),
                     }
                 }
                 "aws_security_group_rule" => {
@@ -991,7 +1110,7 @@ impl Reader<'_, '_> {
                     };
                     let egress = text(r.values, "type") == Some("egress");
                     let mut rules = Vec::new();
-                    self.sg_rules(r, r.values, "", egress, &mut rules);
+                    self.sg_rules(r, r.values, "", egress, &group, &mut rules);
                     if let Some(g) = net.security_groups.iter_mut().find(|g| g.key == group) {
                         g.rules.extend(rules);
                     }
@@ -1069,22 +1188,34 @@ impl Reader<'_, '_> {
                                 .cloned()
                                 .unwrap_or_else(|| id.to_string())
                         })
-                        .chain(if is_unknown(r.unknown, "subnet_ids") {
-                            refs("subnet_ids")
-                                .iter()
-                                .flat_map(|c| self.instances.get(c.as_str()).into_iter().flatten())
-                                .filter(|a| self.kind_of(a) == Some("aws_subnet"))
-                                .map(|a| (*a).to_string())
-                                .collect()
-                        } else {
-                            Vec::new()
-                        })
+                        .chain(
+                            if r.unknown
+                                .and_then(|u| u.get("subnet_ids"))
+                                .is_some_and(any_unknown)
+                            {
+                                self.instances_named(&refs("subnet_ids"), "aws_subnet")
+                            } else {
+                                Vec::new()
+                            },
+                        )
                         .collect();
                     let default = r.kind == "aws_default_network_acl";
                     let vpc = if default {
-                        link(&self, "default_network_acl_id", &["aws_vpc"])
-                            .filter(|k| matches!(k, Known::Yes(key) if self.kind_of(key) == Some("aws_vpc")))
-                            .unwrap_or_else(|| Known::Unknown(format!("the VPC of `{}` is not in the inputs", r.address)))
+                        // Its `vpc_id` (a state), else the VPC whose
+                        // `default_network_acl_id` it manages.
+                        let own = text(r.values, "default_network_acl_id");
+                        match link(&self, "vpc_id", &["aws_vpc"]) {
+                            Some(Known::Yes(v)) => Known::Yes(v),
+                            _ => resources
+                                .iter()
+                                .find(|x| x.kind == "aws_vpc" && own.is_some() && text(x.values, "default_network_acl_id") == own)
+                                .map(|x| Known::Yes(x.address.clone()))
+                                .or_else(|| {
+                                    link(&self, "default_network_acl_id", &["aws_vpc"])
+                                        .filter(|k| matches!(k, Known::Yes(key) if self.kind_of(key) == Some("aws_vpc")))
+                                })
+                                .unwrap_or_else(|| Known::Unknown(format!("the VPC of `{}` is not in the inputs", r.address))),
+                        }
                     } else {
                         link(&self, "vpc_id", &["aws_vpc"])
                             .unwrap_or_else(|| Known::Unknown("no vpc_id".to_string()))
@@ -1159,12 +1290,14 @@ impl Reader<'_, '_> {
     }
 
     /// The rules of one security-group rule block: one per peer.
+    /// `group` is the group the rule belongs to (`self = true`).
     fn sg_rules(
         &mut self,
         r: &Resource<'_>,
         rule: &Value,
         inner: &str,
         egress: bool,
+        group: &str,
         out: &mut Vec<SgRule>,
     ) {
         let Some(protocol) = text(rule, "protocol").and_then(Protocol::parse) else {
@@ -1210,6 +1343,40 @@ impl Reader<'_, '_> {
                 push(Peer::PrefixList(p.to_string()));
             }
         }
+        // Peers known only after apply (an address of a new resource).
+        let unknown = r.unknown.and_then(|u| {
+            if inner.is_empty() {
+                Some(u)
+            } else {
+                u.pointer(inner)
+            }
+        });
+        for attr in [
+            "cidr_blocks",
+            "ipv6_cidr_blocks",
+            "prefix_list_ids",
+            "security_groups",
+            "source_security_group_id",
+            "cidr_ipv4",
+            "cidr_ipv6",
+        ] {
+            // Only what the configuration writes: the provider computes some
+            // of these (`source_security_group_id`) for every new rule.
+            let written = if inner.is_empty() {
+                r.references.contains_key(attr)
+            } else {
+                inner
+                    .split('/')
+                    .nth(1)
+                    .is_some_and(|block| r.references.contains_key(block))
+            };
+            if written && unknown.and_then(|u| u.get(attr)).is_some_and(any_unknown) {
+                push(Peer::Unknown(format!(
+                    "`{}`'s `{attr}` is known only after apply",
+                    r.address
+                )));
+            }
+        }
         let mut groups: Vec<String> = strings(rule, "security_groups")
             .into_iter()
             .map(|g| self.by_id.get(g).cloned().unwrap_or_else(|| g.to_string()))
@@ -1219,7 +1386,7 @@ impl Reader<'_, '_> {
                 .map(|g| self.by_id.get(g).cloned().unwrap_or_else(|| g.to_string())),
         );
         if rule.get("self") == Some(&Value::Bool(true)) {
-            groups.push(r.address.clone());
+            groups.push(group.to_string());
         }
         for g in groups {
             push(Peer::Group(g));
@@ -1249,8 +1416,20 @@ impl Reader<'_, '_> {
             );
             return None;
         };
-        let cidr_text = text(e, "cidr_block").or_else(|| text(e, "ipv6_cidr_block"))?;
-        let cidr = self.cidr(r, inner, cidr_text)?;
+        let unknown = r.unknown.and_then(|u| {
+            if inner.is_empty() {
+                Some(u)
+            } else {
+                u.pointer(inner)
+            }
+        });
+        let cidr = match text(e, "cidr_block").or_else(|| text(e, "ipv6_cidr_block")) {
+            Some(c) => Known::Yes(self.cidr(r, inner, c)?),
+            None if is_unknown(unknown, "cidr_block") || is_unknown(unknown, "ipv6_cidr_block") => {
+                Known::Unknown(format!("`{}`'s range is known only after apply", r.address))
+            }
+            None => return None,
+        };
         Some(NaclEntry {
             egress,
             number: rule_no,
