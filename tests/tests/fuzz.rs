@@ -1,6 +1,7 @@
 //! Structure-aware fuzzing of every parser that reads untrusted text: the
-//! YAML loader with positions, the squid parser, and the policy-set,
-//! exemptions and suite loaders.
+//! YAML loader with positions, the squid parser, the policy-set,
+//! exemptions and suite loaders, and the cloud readers (Terraform and AWS
+//! CLI JSON, with the route, ACL and group evaluations over what they read).
 //!
 //! Coverage-guided fuzzing (cargo-fuzz) needs nightly's sanitizers, which the
 //! pinned stable toolchain lacks, so these are property tests: generators
@@ -2274,4 +2275,154 @@ fn an_unreadable_suite_policy_points_at_the_field() {
         (file.display().to_string().as_str(), 4, 3),
         "{e}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// The cloud readers: Terraform and AWS CLI JSON, mutated node by node
+// ---------------------------------------------------------------------------
+
+/// The cloud fixtures, parsed: real Terraform plans, a state, AWS CLI output.
+fn cloud_corpus() -> &'static [Value] {
+    static CORPUS: OnceLock<Vec<Value>> = OnceLock::new();
+    CORPUS.get_or_init(|| {
+        let root = workspace().join("tests/cloud");
+        let mut files = vec![
+            root.join("terraform-state/existing-vpc.json"),
+            root.join("aws-cli/account.json"),
+        ];
+        for entry in std::fs::read_dir(root.join("terraform")).unwrap() {
+            files.push(entry.unwrap().path().join("plan.json"));
+        }
+        files.sort();
+        files
+            .iter()
+            .map(|f| serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap())
+            .collect()
+    })
+}
+
+/// Every node of a JSON value, as JSON pointers.
+fn json_pointers(v: &Value, at: &str, out: &mut Vec<String>) {
+    out.push(at.to_string());
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                json_pointers(child, &format!("{at}/{}", escape_pointer(k)), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                json_pointers(child, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What a mutation puts in place of a node.
+fn cloud_replacement(kind: u8, number: i64, pick: usize) -> Option<Value> {
+    const WORDS: &[&str] = &[
+        "0.0.0.0/0",
+        "::/0",
+        "10.0.0.0/8",
+        "not-a-cidr",
+        "-1",
+        "tcp",
+        "all",
+        "allow",
+        "deny",
+        "local",
+        "igw-1",
+        "nat-1",
+        "aws_vpc.main",
+        "aws_subnet.workloads[0]",
+        "var.x",
+        "module.edge.nat_gateway_id",
+        "each.value.id",
+        "count.index",
+        "2.0",
+        "1.2",
+        "",
+    ];
+    Some(match kind % 8 {
+        0 => Value::Null,
+        1 => Value::Bool(number % 2 == 0),
+        2 => Value::from(number),
+        3 => Value::String(WORDS[pick % WORDS.len()].to_string()),
+        4 => json!([]),
+        5 => json!({}),
+        6 => json!([WORDS[pick % WORDS.len()], {"references": [WORDS[(pick + 1) % WORDS.len()]]}]),
+        _ => return None, // delete
+    })
+}
+
+/// Replaces (or deletes) the node at `pointer`.
+fn cloud_mutate(v: &mut Value, pointer: &str, with: Option<Value>) {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        if let Some(w) = with {
+            *v = w;
+        }
+        return;
+    };
+    let last = last.replace("~1", "/").replace("~0", "~");
+    match (v.pointer_mut(parent), with) {
+        (Some(Value::Object(map)), Some(w)) => {
+            map.insert(last, w);
+        }
+        (Some(Value::Object(map)), None) => {
+            map.remove(&last);
+        }
+        (Some(Value::Array(items)), w) => {
+            if let Ok(i) = last.parse::<usize>()
+                && i < items.len()
+            {
+                match w {
+                    Some(w) => items[i] = w,
+                    None => {
+                        items.remove(i);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn cloud_readers_survive_mutated_plans_states_and_cli_output() {
+    use palisade_core::cloud::{Network, Protocol, aws, terraform};
+    let mutation = (any::<Index>(), any::<u8>(), any::<i64>(), any::<usize>());
+    let strategy = (any::<Index>(), proptest::collection::vec(mutation, 1..8));
+    fuzz_share("cloud-mutated", 50, strategy, |(which, mutations)| {
+        let corpus = cloud_corpus();
+        let mut value = corpus[which.index(corpus.len())].clone();
+        for (at, kind, number, pick) in mutations {
+            let mut pointers = Vec::new();
+            json_pointers(&value, "", &mut pointers);
+            let pointer = pointers[at.index(pointers.len())].clone();
+            cloud_mutate(&mut value, &pointer, cloud_replacement(kind, number, pick));
+        }
+        let text = serde_json::to_string(&value).unwrap();
+        let Ok(file) = palisade_core::input::ConfigFile::parse("fuzz.json", &text) else {
+            return Ok(());
+        };
+        let mut net = Network::default();
+        if terraform::is_terraform_json(file.value()) {
+            let _ = terraform::read(&file, &mut net);
+        }
+        if aws::is_aws_cli_json(file.value()) {
+            let _ = aws::read(&file, &mut net);
+        }
+        let groups: Vec<String> = net.security_groups.iter().map(|g| g.key.clone()).collect();
+        for s in &net.subnets {
+            for ip in ["93.184.216.34", "10.0.1.5", "2606:2800:220:1::1", "fd00::1"] {
+                let ip = ip.parse().unwrap();
+                net.route(&s.key, ip);
+                net.nacl_allows(&s.key, ip, Protocol::Tcp, 443);
+                net.nacl_allows(&s.key, ip, Protocol::Icmp, 0);
+                net.security_groups_allow(&groups, true, ip, Protocol::Udp, 53);
+            }
+        }
+        Ok(())
+    });
 }
