@@ -96,11 +96,11 @@ pub(crate) struct PluginOpts {
     /// Policy set file (default: the embedded policies/default.yaml)
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
-    /// Also run this plugin component, all rules on, empty settings (repeatable)
+    /// Also run this plugin component, unpinned (for development, with a warning): it takes the place of the policy set's entry for the same file, or of a `plugin: ID` entry, with that entry's settings; otherwise all rules on, empty settings (repeatable)
     #[arg(long = "plugin", value_name = "FILE.wasm")]
     plugins: Vec<PathBuf>,
     /// Run only the --plugin components: the policy set's own plugins are left out, its roles and settings kept
-    #[arg(long, requires = "plugins")]
+    #[arg(long, alias = "only-plugin", requires = "plugins")]
     only_plugins: bool,
     /// Instructions (fuel) per plugin call, the host work it asks for included: the deterministic budget
     #[arg(long, value_name = "N", default_value_t = palisade::DEFAULT_FUEL)]
