@@ -290,6 +290,76 @@ fn references_are_followed_through_module_outputs_variables_and_for_each() {
     }
 }
 
+/// The whole question, "can an interface in this subnet with these groups
+/// open this connection, and how": route, groups, the subnet's ACL both
+/// ways, and the ACL of the NAT gateway's subnet.
+#[test]
+fn reach_composes_route_groups_and_every_acl_on_the_way() {
+    let mut net = read("private-subnets");
+    let nodes = ["aws_security_group.nodes".to_string()];
+    let subnet = "aws_subnet.workloads[0]";
+    let https = net.reach(subnet, &nodes, ip(INTERNET), Protocol::Tcp, 443);
+    assert_eq!(https.outcome, Outcome::Allowed, "{:#?}", https.hops);
+    assert_eq!(https.exit, Exit::Internet);
+    let said: Vec<&str> = https.hops.iter().map(|h| h.what.as_str()).collect();
+    assert!(
+        said.iter()
+            .any(|h| h.contains("NAT gateway `aws_nat_gateway.nat`")),
+        "{said:#?}"
+    );
+    assert!(
+        said.iter()
+            .any(|h| h.contains("security group `aws_security_group.nodes` allows egress")),
+        "{said:#?}"
+    );
+    assert!(said.iter().any(|h| h.contains("subnet `aws_subnet.public` has its new VPC's default network ACL")), "{said:#?}");
+    // SSH: the workloads' ACL denies it, whatever the route says.
+    let ssh = net.reach(subnet, &nodes, ip(INTERNET), Protocol::Tcp, 22);
+    assert_eq!(ssh.outcome, Outcome::Denied);
+    assert_eq!(ssh.exit, Exit::Internet);
+    // No route: denied. The proxy's group allows only 443.
+    let isolated = net.reach(
+        "aws_subnet.isolated",
+        &nodes,
+        ip(INTERNET),
+        Protocol::Tcp,
+        443,
+    );
+    assert_eq!(
+        (isolated.outcome, isolated.exit),
+        (Outcome::Denied, Exit::NoRoute)
+    );
+    let proxy = ["aws_security_group.proxy".to_string()];
+    assert_eq!(
+        net.reach("aws_subnet.proxy", &proxy, ip(INTERNET), Protocol::Tcp, 80)
+            .outcome,
+        Outcome::Denied
+    );
+    assert_eq!(
+        net.reach("aws_subnet.proxy", &proxy, ip(INTERNET), Protocol::Tcp, 443)
+            .outcome,
+        Outcome::Allowed
+    );
+    // The NAT's subnet with an ACL that lets answers in only above 32767:
+    // a NAT gateway answers on 1024-65535, so it depends on the port.
+    net.nacls.push(Nacl {
+        key: "nat-acl".into(),
+        vpc: Known::Yes("aws_vpc.main".into()),
+        subnets: vec!["aws_subnet.public".into()],
+        entries: vec![
+            entry(true, 100, true, Protocol::All, (0, 65535), "0.0.0.0/0"),
+            entry(false, 100, true, Protocol::Tcp, (32768, 65535), "0.0.0.0/0"),
+        ],
+        default: false,
+        origin: origin("nat-acl"),
+    });
+    let partly = net.reach(subnet, &nodes, ip(INTERNET), Protocol::Tcp, 443);
+    assert!(
+        matches!(&partly.outcome, Outcome::Unknown(why) if why.contains("`nat-acl`")),
+        "{partly:#?}"
+    );
+}
+
 /// A state (every ID known, resources in a module keyed by `for_each`):
 /// links go by ID. The subnet someone forgot to associate falls back to
 /// the main table, which routes to the internet gateway.

@@ -2421,6 +2421,7 @@ fn cloud_readers_survive_mutated_plans_states_and_cli_output() {
                 net.nacl_allows(&s.key, ip, Protocol::Tcp, 443);
                 net.nacl_allows(&s.key, ip, Protocol::Icmp, 0);
                 net.security_groups_allow(&groups, true, ip, Protocol::Udp, 53);
+                net.reach(&s.key, &groups, ip, Protocol::Tcp, 443);
             }
         }
         Ok(())

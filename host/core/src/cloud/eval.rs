@@ -31,6 +31,10 @@ use super::{
 /// `net.ipv4.ip_local_port_range`'s default.
 pub const LINUX_EPHEMERAL: (u16, u16) = (32768, 60999);
 
+/// The source ports a NAT gateway uses ("NAT gateways", VPC User Guide:
+/// its network ACL must let answers in on 1024-65535).
+pub const NAT_GATEWAY_PORTS: (u16, u16) = (1024, 65535);
+
 /// One step of a path: what decided, and where it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hop {
@@ -74,6 +78,8 @@ pub enum Exit {
 pub struct RouteTrace {
     pub exit: Exit,
     pub hops: Vec<Hop>,
+    /// The subnets of the NAT gateways the traffic goes through.
+    pub nat_subnets: Vec<String>,
 }
 
 impl Network {
@@ -256,6 +262,7 @@ impl Network {
 
     fn route_at(&self, subnet: &str, ip: IpAddr, depth: usize) -> RouteTrace {
         let mut hops = Vec::new();
+        let mut nat_subnets = Vec::new();
         let table = match self.route_table_of(subnet) {
             Known::Yes((t, hop)) => {
                 hops.push(hop);
@@ -265,6 +272,7 @@ impl Network {
                 return RouteTrace {
                     exit: Exit::Unknown(why),
                     hops,
+                    nat_subnets,
                 };
             }
         };
@@ -276,6 +284,7 @@ impl Network {
             return RouteTrace {
                 exit: Exit::NoRoute,
                 hops,
+                nat_subnets,
             };
         };
         hops.push(hop);
@@ -299,6 +308,7 @@ impl Network {
                     return RouteTrace {
                         exit: Exit::Unknown(format!("NAT gateway `{k}` is not in the inputs")),
                         hops,
+                        nat_subnets,
                     };
                 };
                 if nat.private {
@@ -311,6 +321,7 @@ impl Network {
                     return RouteTrace {
                         exit: Exit::Elsewhere,
                         hops,
+                        nat_subnets,
                     };
                 }
                 match &nat.subnet {
@@ -322,6 +333,8 @@ impl Network {
                         });
                         let onward = self.route_at(s, ip, depth + 1);
                         hops.extend(onward.hops);
+                        nat_subnets.push(s.clone());
+                        nat_subnets.extend(onward.nat_subnets);
                         match onward.exit {
                             // A NAT gateway's subnet must route to an
                             // internet gateway; the NAT itself is the exit.
@@ -342,7 +355,11 @@ impl Network {
                 | Target::Other(_),
             ) => Exit::Elsewhere,
         };
-        RouteTrace { exit, hops }
+        RouteTrace {
+            exit,
+            hops,
+            nat_subnets,
+        }
     }
 
     /// Whether the security groups `groups` (the union) let an interface
@@ -450,6 +467,19 @@ impl Network {
     /// Whether a subnet's network ACL lets it send to `ip` on `port`, and
     /// lets the answer back in on the client's ephemeral ports.
     pub fn nacl_allows(&self, subnet: &str, ip: IpAddr, protocol: Protocol, port: u16) -> Verdict {
+        self.nacl_allows_with(subnet, ip, protocol, port, LINUX_EPHEMERAL)
+    }
+
+    /// [`Network::nacl_allows`] for a client that answers on `ephemeral`
+    /// ports (a NAT gateway: [`NAT_GATEWAY_PORTS`]).
+    pub fn nacl_allows_with(
+        &self,
+        subnet: &str,
+        ip: IpAddr,
+        protocol: Protocol,
+        port: u16,
+        ephemeral: (u16, u16),
+    ) -> Verdict {
         let Some(nacl) = self.nacl_of(subnet) else {
             // A VPC these inputs create has AWS's default ACL, which allows
             // everything; of any other, the inputs say nothing.
@@ -507,7 +537,7 @@ impl Network {
         }
         // The answer comes back to the client's ephemeral port: every port
         // of the range must be let in (the client may pick any).
-        let (lo, hi) = LINUX_EPHEMERAL;
+        let (lo, hi) = ephemeral;
         let mut cuts: Vec<u16> = vec![lo];
         for e in &inbound {
             for p in [e.ports.0, e.ports.1.saturating_add(1)] {
@@ -570,6 +600,83 @@ impl Network {
             ))
         };
         Verdict { outcome, hops }
+    }
+}
+
+/// Whether an interface can open a connection, and how (see
+/// [`Network::reach`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    /// Allowed, denied, or unknown and why.
+    pub outcome: Outcome,
+    /// Where the route leads.
+    pub exit: Exit,
+    /// Every hop that decides, in order: route, groups, network ACLs.
+    pub hops: Vec<Hop>,
+}
+
+impl Network {
+    /// Whether an interface in `subnet` carrying `groups` can open a
+    /// connection to `ip` on `port`, and how: the route (through a NAT
+    /// gateway, the route of its subnet), the groups' egress, the subnet's
+    /// network ACL both ways, and the ACL of each NAT gateway's subnet (out
+    /// to `ip`, answers in on [`NAT_GATEWAY_PORTS`]). A route that leaves
+    /// the VPC (peering, transit or VPN gateway, endpoint) goes beyond the
+    /// inputs: unknown. Not checked: the NAT subnet's ACL for the leg from
+    /// the client to the NAT.
+    pub fn reach(
+        &self,
+        subnet: &str,
+        groups: &[String],
+        ip: IpAddr,
+        protocol: Protocol,
+        port: u16,
+    ) -> Reach {
+        let route = self.route(subnet, ip);
+        let mut hops = route.hops;
+        let mut unknown: Option<String> = None;
+        let mut denied = false;
+        match &route.exit {
+            Exit::NoRoute => denied = true,
+            Exit::Unknown(why) => unknown = Some(why.clone()),
+            Exit::Elsewhere => {
+                unknown = Some(format!(
+                    "the route to {ip} leaves the VPC for a network beyond the inputs"
+                ));
+            }
+            Exit::Internet | Exit::Local => {}
+        }
+        let mut checks = vec![
+            self.security_groups_allow(groups, true, ip, protocol, port),
+            self.nacl_allows(subnet, ip, protocol, port),
+        ];
+        if route.exit == Exit::Internet {
+            for nat in &route.nat_subnets {
+                checks.push(self.nacl_allows_with(nat, ip, protocol, port, NAT_GATEWAY_PORTS));
+            }
+        }
+        for check in checks {
+            match check.outcome {
+                Outcome::Denied => denied = true,
+                Outcome::Unknown(why) => {
+                    unknown.get_or_insert(why);
+                }
+                Outcome::Allowed => {}
+            }
+            hops.extend(check.hops);
+        }
+        let outcome = if denied {
+            Outcome::Denied
+        } else if let Some(why) = unknown {
+            Outcome::Unknown(why)
+        } else {
+            Outcome::Allowed
+        };
+        Reach {
+            outcome,
+            exit: route.exit,
+            hops,
+        }
     }
 }
 
