@@ -360,6 +360,76 @@ fn reach_composes_route_groups_and_every_acl_on_the_way() {
     );
 }
 
+/// "A route to an internet gateway or a NAT for any internet destination":
+/// every route that carries some public address out, after what more
+/// specific routes take; IPv6 through the egress-only gateway included.
+#[test]
+fn internet_routes_are_found_for_any_public_destination() {
+    let net = read("private-subnets");
+    let routes = |subnet: &str| match net.internet_routes(subnet) {
+        Known::Yes(r) => r
+            .iter()
+            .map(|r| (r.destination.to_string(), r.exit.clone()))
+            .collect::<Vec<_>>(),
+        Known::Unknown(why) => panic!("{subnet}: {why}"),
+    };
+    assert_eq!(
+        routes("aws_subnet.workloads[1]"),
+        [
+            ("::/0".to_string(), Exit::Internet),
+            ("0.0.0.0/0".to_string(), Exit::Internet)
+        ]
+    );
+    assert_eq!(
+        routes("aws_subnet.public"),
+        [("0.0.0.0/0".to_string(), Exit::Internet)]
+    );
+    assert_eq!(routes("aws_subnet.isolated"), Vec::<(String, Exit)>::new());
+    let table = |routes: Vec<Route>| {
+        vpc_with(
+            RouteTable {
+                key: "rt".into(),
+                vpc: Known::Yes("vpc".into()),
+                routes,
+                origin: origin("rt"),
+            },
+            None,
+        )
+    };
+    let found = |net: &Network| match net.internet_routes("a") {
+        Known::Yes(r) => r
+            .iter()
+            .map(|r| r.destination.to_string())
+            .collect::<Vec<_>>(),
+        Known::Unknown(why) => panic!("{why}"),
+    };
+    // One public /24 to the IGW under a default route to a VPN.
+    let narrow = table(vec![
+        route("0.0.0.0/0", Target::VpnGateway("vgw".into())),
+        route("8.8.8.0/24", Target::InternetGateway("igw".into())),
+    ]);
+    assert_eq!(found(&narrow), ["8.8.8.0/24"]);
+    // Private ranges only: no internet destination.
+    let private = table(vec![route(
+        "10.0.0.0/8",
+        Target::InternetGateway("igw".into()),
+    )]);
+    assert_eq!(found(&private), Vec::<String>::new());
+    // A default route entirely shadowed by more specific ones elsewhere.
+    let shadowed = table(vec![
+        route("0.0.0.0/0", Target::InternetGateway("igw".into())),
+        route("0.0.0.0/1", Target::Peering("pcx".into())),
+        route("128.0.0.0/1", Target::TransitGateway("tgw".into())),
+    ]);
+    assert_eq!(found(&shadowed), Vec::<String>::new());
+    // Half of it shadowed: the other half still goes out.
+    let half = table(vec![
+        route("0.0.0.0/0", Target::InternetGateway("igw".into())),
+        route("0.0.0.0/1", Target::Peering("pcx".into())),
+    ]);
+    assert_eq!(found(&half), ["0.0.0.0/0"]);
+}
+
 /// A state (every ID known, resources in a module keyed by `for_each`):
 /// links go by ID. The subnet someone forgot to associate falls back to
 /// the main table, which routes to the internet gateway.

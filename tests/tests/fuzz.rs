@@ -2415,6 +2415,7 @@ fn cloud_readers_survive_mutated_plans_states_and_cli_output() {
         }
         let groups: Vec<String> = net.security_groups.iter().map(|g| g.key.clone()).collect();
         for s in &net.subnets {
+            net.internet_routes(&s.key);
             for ip in ["93.184.216.34", "10.0.1.5", "2606:2800:220:1::1", "fd00::1"] {
                 let ip = ip.parse().unwrap();
                 net.route(&s.key, ip);

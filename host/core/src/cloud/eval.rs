@@ -680,6 +680,126 @@ impl Network {
     }
 }
 
+/// A route of a subnet's table that takes some public destination out to
+/// the internet (see [`Network::internet_routes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternetRoute {
+    /// The route's destination.
+    pub destination: IpNet,
+    /// A public address of it that this route carries (no more specific
+    /// route takes it), the one the exit was traced for.
+    pub probe: IpAddr,
+    /// `Internet`, or unknown and why.
+    pub exit: Exit,
+    pub hops: Vec<Hop>,
+}
+
+impl Network {
+    /// The routes of a subnet's table that carry some public destination
+    /// out of the VPC to the internet, IPv4 and IPv6 alike (`::/0` through
+    /// an egress-only gateway is one): whatever more specific routes and the
+    /// VPC's own range take is left out, exactly (interval arithmetic). A
+    /// route to a NAT gateway counts when the NAT's subnet routes that
+    /// destination on to the internet. Routes whose outcome the inputs do
+    /// not settle are listed with an unknown exit.
+    pub fn internet_routes(&self, subnet: &str) -> Known<Vec<InternetRoute>> {
+        let (table, _) = match self.route_table_of(subnet) {
+            Known::Yes(t) => t,
+            Known::Unknown(why) => return Known::Unknown(why),
+        };
+        let mut dests: Vec<IpNet> = table
+            .routes
+            .iter()
+            .filter_map(|r| match r.destination {
+                Destination::Cidr(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        dests.extend(
+            self.local_cidrs(table, IpAddr::from([0, 0, 0, 0]))
+                .unwrap_or_default(),
+        );
+        let mut out = Vec::new();
+        for route in &table.routes {
+            let Destination::Cidr(dest) = route.destination else {
+                continue;
+            };
+            let shadow: Vec<IpNet> = dests
+                .iter()
+                .copied()
+                .filter(|d| d.prefix_len() > dest.prefix_len() && dest.contains(d))
+                .collect();
+            let probe = match public_probe(dest, &shadow) {
+                None => continue,
+                Some(Some(probe)) => probe,
+                Some(None) => {
+                    out.push(InternetRoute {
+                        destination: dest,
+                        probe: dest.network(),
+                        exit: Exit::Unknown(format!(
+                            "{dest} carries public addresses, and none of Palisade's probe addresses is among them"
+                        )),
+                        hops: Vec::new(),
+                    });
+                    continue;
+                }
+            };
+            let trace = self.route(subnet, probe);
+            match trace.exit {
+                Exit::Internet | Exit::Unknown(_) => out.push(InternetRoute {
+                    destination: dest,
+                    probe,
+                    exit: trace.exit,
+                    hops: trace.hops,
+                }),
+                _ => {}
+            }
+        }
+        Known::Yes(out)
+    }
+}
+
+/// Whether `dest` has public addresses outside every block of `shadow`
+/// (exactly, by interval arithmetic), and if so a witness among a few
+/// candidates (`None` when none of them is one).
+fn public_probe(dest: IpNet, shadow: &[IpNet]) -> Option<Option<IpAddr>> {
+    let except: Vec<String> = shadow.iter().map(ToString::to_string).collect();
+    let (_, classes) = crate::address::of_block(&dest.to_string(), &except)?;
+    if !classes.contains(crate::address::Classes::PUBLIC) {
+        return None;
+    }
+    let well_known = [
+        "93.184.216.34",
+        "8.8.8.8",
+        "1.1.1.1",
+        "2606:2800:220:1::1",
+        "2001:4860:4860::8888",
+    ];
+    let candidates = well_known
+        .iter()
+        .filter_map(|a| a.parse::<IpAddr>().ok())
+        .chain([dest.network(), dest.broadcast()])
+        .chain(shadow.iter().filter_map(|s| next_after(s.broadcast())));
+    for ip in candidates {
+        if dest.contains(&ip) && !shadow.iter().any(|s| s.contains(&ip)) && is_public(ip) {
+            return Some(Some(ip));
+        }
+    }
+    Some(None)
+}
+
+/// The address after `ip`, if any.
+fn next_after(ip: IpAddr) -> Option<IpAddr> {
+    match ip {
+        IpAddr::V4(v4) => u32::from(v4)
+            .checked_add(1)
+            .map(|n| IpAddr::from(n.to_be_bytes())),
+        IpAddr::V6(v6) => u128::from(v6)
+            .checked_add(1)
+            .map(|n| IpAddr::from(n.to_be_bytes())),
+    }
+}
+
 /// How an ACL decides traffic.
 enum Match<'a> {
     /// This entry decides.
