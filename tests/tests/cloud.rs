@@ -430,6 +430,39 @@ fn internet_routes_are_found_for_any_public_destination() {
     assert_eq!(found(&half), ["0.0.0.0/0"]);
 }
 
+/// The default security group: restricted when managed without rules;
+/// AWS's allow rules when a new VPC leaves it alone; unknown otherwise.
+#[test]
+fn a_default_group_is_restricted_only_when_managed_without_rules() {
+    let managed = read("private-subnets");
+    assert!(matches!(
+        managed.default_group_restricted("aws_vpc.main"),
+        Known::Yes((true, _))
+    ));
+    let left_alone = read("modules");
+    let Known::Yes((restricted, hop)) = left_alone.default_group_restricted("aws_vpc.main") else {
+        panic!("a VPC the plan creates has AWS's default group");
+    };
+    assert!(!restricted && hop.what.contains("AWS creates"), "{hop:?}");
+    let cli = {
+        let text =
+            std::fs::read_to_string(workspace().join("tests/cloud/aws-cli/account.json")).unwrap();
+        let file = ConfigFile::parse("account.json", &text).unwrap();
+        let mut net = Network::default();
+        aws::read(&file, &mut net);
+        net
+    };
+    assert!(matches!(
+        cli.default_group_restricted("vpc-0e9801d129EXAMPLE"),
+        Known::Yes((false, _))
+    ));
+    let state = read_file(&workspace().join("tests/cloud/terraform-state/existing-vpc.json"));
+    assert!(matches!(
+        state.default_group_restricted("aws_vpc.main"),
+        Known::Unknown(_)
+    ));
+}
+
 /// A state (every ID known, resources in a module keyed by `for_each`):
 /// links go by ID. The subnet someone forgot to associate falls back to
 /// the main table, which routes to the internet gateway.

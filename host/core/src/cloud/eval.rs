@@ -800,6 +800,54 @@ fn next_after(ip: IpAddr) -> Option<IpAddr> {
     }
 }
 
+impl Network {
+    /// Whether a VPC's default security group is restricted (no rule at
+    /// all), with the group that says so. AWS creates every VPC's default
+    /// group allowing all traffic among its members and all egress; a VPC
+    /// these inputs create without managing that group keeps those rules.
+    pub fn default_group_restricted(&self, vpc: &str) -> Known<(bool, Hop)> {
+        if let Some(g) = self
+            .security_groups
+            .iter()
+            .find(|g| g.default && g.vpc.known().is_some_and(|v| v == vpc))
+        {
+            let restricted = g.rules.is_empty();
+            return Known::Yes((
+                restricted,
+                Hop {
+                    what: if restricted {
+                        format!(
+                            "the default security group `{}` of `{vpc}` has no rules",
+                            g.key
+                        )
+                    } else {
+                        format!(
+                            "the default security group `{}` of `{vpc}` has {} rule(s)",
+                            g.key,
+                            g.rules.len()
+                        )
+                    },
+                    origin: Some(g.origin.clone()),
+                },
+            ));
+        }
+        match self.vpcs.iter().find(|v| v.key == vpc) {
+            Some(v) if v.created => Known::Yes((
+                false,
+                Hop {
+                    what: format!(
+                        "`{vpc}` is created without managing its default security group, which AWS creates allowing all traffic among its members and all egress"
+                    ),
+                    origin: Some(v.origin.clone()),
+                },
+            )),
+            _ => Known::Unknown(format!(
+                "the default security group of `{vpc}` is not in the inputs"
+            )),
+        }
+    }
+}
+
 /// How an ACL decides traffic.
 enum Match<'a> {
     /// This entry decides.
