@@ -216,13 +216,19 @@ impl Engine {
     /// components of another world, and reads and checks its metadata (IDs,
     /// reserved names, sizes: see [`crate::RULE_ID_PATTERN`]).
     pub fn load_plugin(&self, bytes: &[u8]) -> Result<Plugin, Error> {
+        self.load_given(bytes, None)
+    }
+
+    /// A plugin given by its bytes (not by a built-in's name), with their
+    /// SHA-256 when the caller has it already.
+    fn load_given(&self, bytes: &[u8], digest: Option<[u8; 32]>) -> Result<Plugin, Error> {
         // The built-in plugins' IDs are theirs alone: bytes identical to a
         // built-in plugin are that plugin, whatever path they came by.
         let builtin = BUILTIN_PLUGINS
             .iter()
             .find(|(_, b)| *b == bytes)
             .map(|(id, _)| *id);
-        self.load(bytes, builtin)
+        self.load(bytes, builtin, digest)
     }
 
     /// Loads a plugin component from a file, unpinned: for `--plugin`
@@ -243,8 +249,13 @@ impl Engine {
         Ok(plugin)
     }
 
-    fn load(&self, bytes: &[u8], builtin: Option<&str>) -> Result<Plugin, Error> {
-        let compiled = self.runtime.load(bytes).map_err(|f| match f {
+    fn load(
+        &self,
+        bytes: &[u8],
+        builtin: Option<&str>,
+        digest: Option<[u8; 32]>,
+    ) -> Result<Plugin, Error> {
+        let compiled = self.runtime.load(bytes, digest).map_err(|f| match f {
             LoadFailure::Compile(m) => Error::new(
                 ErrorKind::Plugin,
                 format!("not a valid WebAssembly component: {m}"),
@@ -327,7 +338,7 @@ impl Engine {
                 ),
             ));
         };
-        self.load(bytes, Some(builtin))
+        self.load(bytes, Some(builtin), None)
     }
 
     /// Checks `settings` (JSON) against the settings the plugin declares,
@@ -526,7 +537,8 @@ impl Engine {
                 format!("cannot read plugin `{}`: {e}", path.display()),
             )
         })?;
-        let actual = crate::cache::hex(&Sha256::digest(&bytes).into());
+        let digest: [u8; 32] = Sha256::digest(&bytes).into();
+        let actual = crate::cache::hex(&digest);
         if actual != sha256 {
             return Err(Error::new(
                 ErrorKind::Checksum,
@@ -536,7 +548,7 @@ impl Engine {
                 ),
             ));
         }
-        self.load_plugin(&bytes)
+        self.load_given(&bytes, Some(digest))
     }
 }
 

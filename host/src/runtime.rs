@@ -281,8 +281,12 @@ impl Runtime {
     /// on-disk cache (see `cache.rs` for when a disk entry is trusted).
     /// Also returns the component's SHA-256 (hashing a 20 MB Python
     /// component takes tens of milliseconds: once is enough).
-    fn compile(&self, bytes: &[u8]) -> Result<(Component, [u8; 32]), LoadFailure> {
-        let digest: [u8; 32] = Sha256::digest(bytes).into();
+    fn compile(
+        &self,
+        bytes: &[u8],
+        digest: Option<[u8; 32]>,
+    ) -> Result<(Component, [u8; 32]), LoadFailure> {
+        let digest: [u8; 32] = digest.unwrap_or_else(|| Sha256::digest(bytes).into());
         if let Ok(map) = self.compiled.lock()
             && let Some(c) = map.get(&digest)
         {
@@ -307,6 +311,14 @@ impl Runtime {
         let component = match cached {
             Some(c) => c,
             None => {
+                // Forbidden imports are refused before compiling: a guest
+                // built with WASI is 10-40 MB, seconds of compiling and a
+                // cache entry. (A cached component compiled, so it passed;
+                // the check after compiling stays: it is the one that
+                // counts.)
+                if let Some(forbidden) = forbidden_before_compile(bytes) {
+                    return Err(LoadFailure::ForbiddenImport(forbidden));
+                }
                 let c = Component::new(&self.engine, bytes)
                     .map_err(|e| LoadFailure::Compile(format!("{e:#}")))?;
                 if let Some(disk) = &self.disk
@@ -329,14 +341,14 @@ impl Runtime {
     }
 
     /// Loads and checks a plugin component.
-    pub(crate) fn load(self: &Arc<Self>, bytes: &[u8]) -> Result<CompiledPlugin, LoadFailure> {
-        // Forbidden imports are refused before the compile: a guest built
-        // with WASI is 10-40 MB, seconds of compiling and a cache entry.
-        // (The check after compiling stays: it is the one that counts.)
-        if let Some(forbidden) = forbidden_before_compile(bytes) {
-            return Err(LoadFailure::ForbiddenImport(forbidden));
-        }
-        let (component, digest) = self.compile(bytes)?;
+    /// `digest`: the bytes' SHA-256, when the caller has it already (a
+    /// pinned plugin was hashed to check its pin).
+    pub(crate) fn load(
+        self: &Arc<Self>,
+        bytes: &[u8],
+        digest: Option<[u8; 32]>,
+    ) -> Result<CompiledPlugin, LoadFailure> {
+        let (component, digest) = self.compile(bytes, digest)?;
         if let Some(version) = foreign_version(&component, &self.engine) {
             let (m, n, p) = CONTRACT_VERSION;
             return Err(LoadFailure::Version(version, format!("{m}.{n}.{p}")));

@@ -83,7 +83,7 @@ fn run(cmd: &mut Command, what: &str) {
 fn build_python(dir: &Path, out: &Path, stub_wasi: bool) {
     let root = workspace();
     let mut cmd = Command::new(&tools().componentize_py);
-    cmd.current_dir(scratch_parent(out))
+    cmd.current_dir(out.parent().unwrap_or(&root))
         .arg("-d")
         .arg(root.join("wit"))
         .args(["-w", "policy-plugin", "componentize", "-p"])
@@ -133,10 +133,6 @@ fn build_js(dir: &Path, out: &Path) {
         .args(["fetch-event", "-o"])
         .arg(out);
     run(&mut cmd, &format!("componentize-js on {}", dir.display()));
-}
-
-fn scratch_parent(out: &Path) -> &Path {
-    out.parent().unwrap()
 }
 
 /// Each component is built once per test run.

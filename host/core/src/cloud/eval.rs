@@ -715,8 +715,13 @@ impl Network {
                 _ => None,
             })
             .collect();
+        // The VPC's known ranges take what they hold (the `local` route).
         dests.extend(
-            self.local_cidrs(table, IpAddr::from([0, 0, 0, 0]))
+            table
+                .vpc
+                .known()
+                .and_then(|v| self.vpcs.iter().find(|x| x.key == *v))
+                .map(|v| v.cidrs.clone())
                 .unwrap_or_default(),
         );
         let mut out = Vec::new();

@@ -210,6 +210,23 @@ fn instance_key(address: &str) -> Option<&str> {
     address.ends_with(']').then(|| &address[open..])
 }
 
+impl Resource<'_> {
+    /// What the configuration's expression for `attr` refers to.
+    fn refs(&self, attr: &str) -> &[String] {
+        self.references.get(attr).map_or(&[], Vec::as_slice)
+    }
+
+    /// Its `after_unknown` at `inner` (a nested block's pointer; empty:
+    /// the resource's own).
+    fn unknown_at(&self, inner: &str) -> Option<&Value> {
+        if inner.is_empty() {
+            self.unknown
+        } else {
+            self.unknown?.pointer(inner)
+        }
+    }
+}
+
 /// Each resource change, by instance address: its `after_unknown`, and
 /// whether the plan creates it. (A deposed object's change, which shares
 /// the address, is not the instance's.)
@@ -650,6 +667,18 @@ impl Reader<'_, '_> {
         })
     }
 
+    /// [`Reader::link`] for an attribute of `r` itself.
+    fn link_of(&self, r: &Resource<'_>, attr: &str, kinds: &[&str]) -> Option<Known<String>> {
+        let what = format!("`{}`", r.address);
+        self.link(r.values, r.unknown, r.refs(attr), attr, kinds, &what)
+    }
+
+    /// [`Reader::link_of`], an attribute that is not set being unknown.
+    fn link_or_unknown(&self, r: &Resource<'_>, attr: &str, kinds: &[&str]) -> Known<String> {
+        self.link_of(r, attr, kinds)
+            .unwrap_or_else(|| Known::Unknown(format!("`{}` has no `{attr}`", r.address)))
+    }
+
     /// The instances of `kind` that references name (`x[0]` alone when it
     /// is named, every `x[…]` for `x`).
     fn instances_named(&self, references: &[String], kind: &str) -> Vec<String> {
@@ -770,13 +799,7 @@ impl Reader<'_, '_> {
                 self.by_id.get(p).cloned().unwrap_or_else(|| p.to_string()),
             ));
         }
-        let unknown = r.unknown.and_then(|u| {
-            if inner.is_empty() {
-                Some(u)
-            } else {
-                u.pointer(inner)
-            }
-        });
+        let unknown = r.unknown_at(inner);
         names.iter().find(|n| is_unknown(unknown, n)).map(|n| {
             Destination::Unknown(format!("`{}`'s `{n}` is known only after apply", r.address))
         })
@@ -785,19 +808,6 @@ impl Reader<'_, '_> {
     fn build(mut self, net: &mut Network) {
         let resources = self.resources;
         for r in resources {
-            let refs = |attr: &str| r.references.get(attr).cloned().unwrap_or_default();
-            let link = |this: &Self, attr: &str, kinds: &[&str]| {
-                this.link(
-                    r.values,
-                    r.unknown,
-                    &refs(attr),
-                    attr,
-                    kinds,
-                    &format!("`{}`", r.address),
-                )
-                .unwrap_or_else(|| Known::Unknown(format!("`{}` has no `{attr}`", r.address)))
-            };
-            let vpc = |this: &Self| link(this, "vpc_id", &["aws_vpc"]);
             match r.kind {
                 "aws_vpc" => {
                     // Unknown when allocated at apply (IPAM, a generated
@@ -837,7 +847,7 @@ impl Reader<'_, '_> {
                     if let Some(Known::Yes(v)) = self.link(
                         r.values,
                         r.unknown,
-                        &refs("vpc_id"),
+                        r.refs("vpc_id"),
                         "vpc_id",
                         &["aws_vpc"],
                         "flow log",
@@ -858,7 +868,7 @@ impl Reader<'_, '_> {
                     }
                     net.subnets.push(Subnet {
                         key: r.address.clone(),
-                        vpc: vpc(&self),
+                        vpc: self.link_or_unknown(r, "vpc_id", &["aws_vpc"]),
                         cidrs,
                         map_public_ip_on_launch: r.values.get("map_public_ip_on_launch")
                             == Some(&Value::Bool(true)),
@@ -867,7 +877,7 @@ impl Reader<'_, '_> {
                 }
                 "aws_route_table" | "aws_default_route_table" => {
                     let mut routes = Vec::new();
-                    let route_refs = refs("route");
+                    let route_refs = r.refs("route").to_vec();
                     for (i, route) in r
                         .values
                         .get("route")
@@ -877,7 +887,7 @@ impl Reader<'_, '_> {
                         .enumerate()
                     {
                         let inner = format!("/route/{i}");
-                        let unknown = r.unknown.and_then(|u| u.pointer(&inner));
+                        let unknown = r.unknown_at(&inner);
                         let Some(destination) = self.route_destination(
                             r,
                             route,
@@ -904,7 +914,7 @@ impl Reader<'_, '_> {
                     }
                     let table_vpc = if r.kind == "aws_default_route_table" {
                         // The default table is its VPC's main table.
-                        let v = link(&self, "default_route_table_id", &["aws_vpc"]);
+                        let v = self.link_or_unknown(r, "default_route_table_id", &["aws_vpc"]);
                         let owner = match &v {
                             Known::Yes(key) if self.kind_of(key) == Some("aws_vpc") => {
                                 Some(key.clone())
@@ -938,7 +948,7 @@ impl Reader<'_, '_> {
                             Known::Yes,
                         )
                     } else {
-                        vpc(&self)
+                        self.link_or_unknown(r, "vpc_id", &["aws_vpc"])
                     };
                     net.route_tables.push(RouteTable {
                         key: r.address.clone(),
@@ -953,15 +963,15 @@ impl Reader<'_, '_> {
                     let Some(subnet) = self.link(
                         r.values,
                         r.unknown,
-                        &refs("subnet_id"),
+                        r.refs("subnet_id"),
                         "subnet_id",
                         &["aws_subnet"],
                         &what,
                     ) else {
                         continue;
                     };
-                    let table = link(
-                        &self,
+                    let table = self.link_or_unknown(
+                        r,
                         "route_table_id",
                         &["aws_route_table", "aws_default_route_table"],
                     );
@@ -976,9 +986,9 @@ impl Reader<'_, '_> {
                 }
                 "aws_main_route_table_association" => {
                     if let (Known::Yes(v), Known::Yes(table)) = (
-                        vpc(&self),
-                        link(
-                            &self,
+                        self.link_or_unknown(r, "vpc_id", &["aws_vpc"]),
+                        self.link_or_unknown(
+                            r,
                             "route_table_id",
                             &["aws_route_table", "aws_default_route_table"],
                         ),
@@ -989,7 +999,7 @@ impl Reader<'_, '_> {
                 }
                 "aws_nat_gateway" => net.nat_gateways.push(NatGateway {
                     key: r.address.clone(),
-                    subnet: link(&self, "subnet_id", &["aws_subnet"]),
+                    subnet: self.link_or_unknown(r, "subnet_id", &["aws_subnet"]),
                     private: text(r.values, "connectivity_type") == Some("private"),
                     origin: self.origin(r, ""),
                 }),
@@ -1012,7 +1022,7 @@ impl Reader<'_, '_> {
                     net.security_groups.push(SecurityGroup {
                         key: r.address.clone(),
                         name: text(r.values, "name").unwrap_or("default").to_string(),
-                        vpc: vpc(&self),
+                        vpc: self.link_or_unknown(r, "vpc_id", &["aws_vpc"]),
                         rules,
                         default: r.kind == "aws_default_security_group",
                         origin: self.origin(r, ""),
@@ -1023,20 +1033,9 @@ impl Reader<'_, '_> {
         }
         // Standalone rules and routes attach to what the first pass made.
         for r in resources {
-            let refs = |attr: &str| r.references.get(attr).cloned().unwrap_or_default();
-            let link = |this: &Self, attr: &str, kinds: &[&str]| {
-                this.link(
-                    r.values,
-                    r.unknown,
-                    &refs(attr),
-                    attr,
-                    kinds,
-                    &format!("`{}`", r.address),
-                )
-            };
             match r.kind {
                 "aws_vpc_ipv4_cidr_block_association" | "aws_vpc_ipv6_cidr_block_association" => {
-                    let Some(Known::Yes(v)) = link(&self, "vpc_id", &["aws_vpc"]) else {
+                    let Some(Known::Yes(v)) = self.link_of(r, "vpc_id", &["aws_vpc"]) else {
                         continue;
                     };
                     let Some(vpc) = net.vpcs.iter_mut().find(|x| x.key == v) else {
@@ -1063,8 +1062,12 @@ impl Reader<'_, '_> {
                     ) else {
                         continue;
                     };
-                    let target =
-                        self.target(r.values, r.unknown, &refs, &format!("`{}`", r.address));
+                    let target = self.target(
+                        r.values,
+                        r.unknown,
+                        &|a| r.refs(a).to_vec(),
+                        &format!("`{}`", r.address),
+                    );
                     let route = Route {
                         destination,
                         target,
@@ -1072,8 +1075,8 @@ impl Reader<'_, '_> {
                     };
                     // `aws_vpc.x.default_route_table_id` names the VPC's
                     // main table.
-                    let table = link(
-                        &self,
+                    let table = self.link_of(
+                        r,
                         "route_table_id",
                         &["aws_route_table", "aws_default_route_table", "aws_vpc"],
                     );
@@ -1101,8 +1104,8 @@ impl Reader<'_, '_> {
                     }
                 }
                 "aws_security_group_rule" => {
-                    let Some(Known::Yes(group)) = link(
-                        &self,
+                    let Some(Known::Yes(group)) = self.link_of(
+                        r,
                         "security_group_id",
                         &["aws_security_group", "aws_default_security_group"],
                     ) else {
@@ -1116,8 +1119,8 @@ impl Reader<'_, '_> {
                     }
                 }
                 "aws_vpc_security_group_egress_rule" | "aws_vpc_security_group_ingress_rule" => {
-                    let Some(Known::Yes(group)) = link(
-                        &self,
+                    let Some(Known::Yes(group)) = self.link_of(
+                        r,
                         "security_group_id",
                         &["aws_security_group", "aws_default_security_group"],
                     ) else {
@@ -1141,11 +1144,9 @@ impl Reader<'_, '_> {
                     if let Some(p) = text(r.values, "prefix_list_id") {
                         peers.push(Peer::PrefixList(p.to_string()));
                     }
-                    if let Some(Known::Yes(g)) = link(
-                        &self,
-                        "referenced_security_group_id",
-                        &["aws_security_group"],
-                    ) {
+                    if let Some(Known::Yes(g)) =
+                        self.link_of(r, "referenced_security_group_id", &["aws_security_group"])
+                    {
                         peers.push(Peer::Group(g));
                     }
                     let origin = self.origin(r, "");
@@ -1193,7 +1194,7 @@ impl Reader<'_, '_> {
                                 .and_then(|u| u.get("subnet_ids"))
                                 .is_some_and(any_unknown)
                             {
-                                self.instances_named(&refs("subnet_ids"), "aws_subnet")
+                                self.instances_named(r.refs("subnet_ids"), "aws_subnet")
                             } else {
                                 Vec::new()
                             },
@@ -1204,20 +1205,20 @@ impl Reader<'_, '_> {
                         // Its `vpc_id` (a state), else the VPC whose
                         // `default_network_acl_id` it manages.
                         let own = text(r.values, "default_network_acl_id");
-                        match link(&self, "vpc_id", &["aws_vpc"]) {
+                        match self.link_of(r, "vpc_id", &["aws_vpc"]) {
                             Some(Known::Yes(v)) => Known::Yes(v),
                             _ => resources
                                 .iter()
                                 .find(|x| x.kind == "aws_vpc" && own.is_some() && text(x.values, "default_network_acl_id") == own)
                                 .map(|x| Known::Yes(x.address.clone()))
                                 .or_else(|| {
-                                    link(&self, "default_network_acl_id", &["aws_vpc"])
+                                    self.link_of(r, "default_network_acl_id", &["aws_vpc"])
                                         .filter(|k| matches!(k, Known::Yes(key) if self.kind_of(key) == Some("aws_vpc")))
                                 })
                                 .unwrap_or_else(|| Known::Unknown(format!("the VPC of `{}` is not in the inputs", r.address))),
                         }
                     } else {
-                        link(&self, "vpc_id", &["aws_vpc"])
+                        self.link_of(r, "vpc_id", &["aws_vpc"])
                             .unwrap_or_else(|| Known::Unknown("no vpc_id".to_string()))
                     };
                     net.nacls.push(Nacl {
@@ -1234,21 +1235,10 @@ impl Reader<'_, '_> {
         }
         // Rules and associations of ACLs come after the ACLs.
         for r in resources {
-            let refs = |attr: &str| r.references.get(attr).cloned().unwrap_or_default();
-            let link = |this: &Self, attr: &str, kinds: &[&str]| {
-                this.link(
-                    r.values,
-                    r.unknown,
-                    &refs(attr),
-                    attr,
-                    kinds,
-                    &format!("`{}`", r.address),
-                )
-            };
             match r.kind {
                 "aws_network_acl_rule" => {
-                    let Some(Known::Yes(acl)) = link(
-                        &self,
+                    let Some(Known::Yes(acl)) = self.link_of(
+                        r,
                         "network_acl_id",
                         &["aws_network_acl", "aws_default_network_acl"],
                     ) else {
@@ -1263,12 +1253,12 @@ impl Reader<'_, '_> {
                 }
                 "aws_network_acl_association" => {
                     if let (Some(Known::Yes(acl)), Some(Known::Yes(subnet))) = (
-                        link(
-                            &self,
+                        self.link_of(
+                            r,
                             "network_acl_id",
                             &["aws_network_acl", "aws_default_network_acl"],
                         ),
-                        link(&self, "subnet_id", &["aws_subnet"]),
+                        self.link_of(r, "subnet_id", &["aws_subnet"]),
                     ) {
                         for n in &mut net.nacls {
                             n.subnets.retain(|s| *s != subnet);
@@ -1344,13 +1334,7 @@ impl Reader<'_, '_> {
             }
         }
         // Peers known only after apply (an address of a new resource).
-        let unknown = r.unknown.and_then(|u| {
-            if inner.is_empty() {
-                Some(u)
-            } else {
-                u.pointer(inner)
-            }
-        });
+        let unknown = r.unknown_at(inner);
         for attr in [
             "cidr_blocks",
             "ipv6_cidr_blocks",
@@ -1416,13 +1400,7 @@ impl Reader<'_, '_> {
             );
             return None;
         };
-        let unknown = r.unknown.and_then(|u| {
-            if inner.is_empty() {
-                Some(u)
-            } else {
-                u.pointer(inner)
-            }
-        });
+        let unknown = r.unknown_at(inner);
         let cidr = match text(e, "cidr_block").or_else(|| text(e, "ipv6_cidr_block")) {
             Some(c) => Known::Yes(self.cidr(r, inner, c)?),
             None if is_unknown(unknown, "cidr_block") || is_unknown(unknown, "ipv6_cidr_block") => {
