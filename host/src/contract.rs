@@ -22,7 +22,8 @@ use crate::rbac::Rbac;
 use crate::roles::Resolved;
 use crate::squid::Proxies;
 use crate::wit::bindings::palisade::policy::{
-    facts as host_facts, log as host_log, ports as host_ports, types as host_types,
+    cloud as host_cloud, facts as host_facts, log as host_log, ports as host_ports,
+    types as host_types,
 };
 use crate::wit::{self, Level};
 
@@ -50,6 +51,20 @@ pub(crate) struct Facts {
     policies: OnceLock<Vec<wit::NetworkPolicy>>,
     rbac_facts: OnceLock<RbacFacts>,
     proxy_facts: OnceLock<Vec<wit::ProxyConfig>>,
+    /// The cloud network and where the policy set places the cluster.
+    pub(crate) network: crate::cloud::Network,
+    pub(crate) placements: crate::cloud::bind::Placements,
+    /// What one `reach` costs, in steps (every route, rule and entry).
+    reach_cost: u64,
+    cloud_facts: OnceLock<CloudFacts>,
+}
+
+/// The cloud lists in WIT form.
+#[derive(Debug)]
+struct CloudFacts {
+    vpcs: Vec<host_cloud::Vpc>,
+    subnets: Vec<host_cloud::Subnet>,
+    groups: Vec<host_cloud::SecurityGroup>,
 }
 
 /// Roles and bindings in WIT form, and where each host role landed.
@@ -94,7 +109,31 @@ impl Facts {
             policies: OnceLock::new(),
             rbac_facts: OnceLock::new(),
             proxy_facts: OnceLock::new(),
+            network: crate::cloud::Network::default(),
+            placements: crate::cloud::bind::Placements::default(),
+            reach_cost: 1,
+            cloud_facts: OnceLock::new(),
         }
+    }
+
+    /// The same facts with a cloud network and the cluster's placement in it.
+    pub(crate) fn with_cloud(
+        mut self,
+        network: crate::cloud::Network,
+        placements: crate::cloud::bind::Placements,
+    ) -> Facts {
+        let routes: usize = network.route_tables.iter().map(|t| t.routes.len()).sum();
+        let rules: usize = network.security_groups.iter().map(|g| g.rules.len()).sum();
+        let entries: usize = network.nacls.iter().map(|n| n.entries.len()).sum();
+        self.reach_cost = 1 + (routes + rules + entries + network.loose_routes.len()) as u64;
+        self.network = network;
+        self.placements = placements;
+        self
+    }
+
+    fn cloud(&self) -> &CloudFacts {
+        self.cloud_facts
+            .get_or_init(|| cloud_facts(&self.network, &self.placements))
     }
 
     fn objects(&self) -> &[wit::SourceObject] {
@@ -762,6 +801,226 @@ impl host_facts::Host for Session {
             .iter()
             .map(subject)
             .collect())
+    }
+}
+
+fn cloud_origin(o: &crate::cloud::Origin) -> host_cloud::CloudOrigin {
+    host_cloud::CloudOrigin {
+        object: o.object,
+        pointer: o.pointer.clone(),
+        address: o.address.clone(),
+    }
+}
+
+fn hop(h: &crate::cloud::eval::Hop) -> host_cloud::Hop {
+    host_cloud::Hop {
+        what: h.what.clone(),
+        origin: h.origin.as_ref().map(cloud_origin),
+    }
+}
+
+fn route_exit(e: &crate::cloud::eval::Exit) -> host_cloud::RouteExit {
+    use crate::cloud::eval::Exit;
+    match e {
+        Exit::Internet => host_cloud::RouteExit::Internet,
+        Exit::Local => host_cloud::RouteExit::Local,
+        Exit::Elsewhere => host_cloud::RouteExit::Elsewhere,
+        Exit::NoRoute => host_cloud::RouteExit::NoRoute,
+        Exit::Unknown(why) => host_cloud::RouteExit::Unknown(why.clone()),
+    }
+}
+
+fn parts(p: crate::cloud::bind::Parts) -> host_cloud::ClusterParts {
+    host_cloud::ClusterParts {
+        nodes: p.nodes,
+        pods: p.pods,
+        proxy: p.proxy,
+    }
+}
+
+fn known_key(k: &crate::cloud::Known<String>) -> Option<String> {
+    k.known().cloned()
+}
+
+fn protocol_name(p: crate::cloud::Protocol) -> String {
+    use crate::cloud::Protocol;
+    match p {
+        Protocol::All => "all".to_string(),
+        Protocol::Tcp => "tcp".to_string(),
+        Protocol::Udp => "udp".to_string(),
+        Protocol::Icmp => "icmp".to_string(),
+        Protocol::Icmpv6 => "icmpv6".to_string(),
+        Protocol::Number(n) => n.to_string(),
+    }
+}
+
+fn cloud_facts(
+    net: &crate::cloud::Network,
+    placements: &crate::cloud::bind::Placements,
+) -> CloudFacts {
+    use crate::cloud::{Known, Peer};
+    let vpcs = net
+        .vpcs
+        .iter()
+        .map(|v| host_cloud::Vpc {
+            key: v.key.clone(),
+            cidrs: v.cidrs.iter().map(ToString::to_string).collect(),
+            flow_logs: v.flow_logs,
+            default_group_restricted: match net.default_group_restricted(&v.key) {
+                Known::Yes((restricted, h)) => Ok((restricted, hop(&h))),
+                Known::Unknown(why) => Err(why),
+            },
+            origin: cloud_origin(&v.origin),
+        })
+        .collect();
+    let subnets = net
+        .subnets
+        .iter()
+        .map(|s| host_cloud::Subnet {
+            key: s.key.clone(),
+            id: s.id.clone(),
+            vpc: known_key(&s.vpc),
+            cidrs: s.cidrs.iter().map(ToString::to_string).collect(),
+            map_public_ip_on_launch: s.map_public_ip_on_launch,
+            parts: parts(placements.subnet_parts(&s.key)),
+            internet_routes: match net.internet_routes(&s.key) {
+                Known::Yes(routes) => Ok(routes
+                    .iter()
+                    .map(|r| host_cloud::InternetRoute {
+                        destination: r.destination.to_string(),
+                        probe: r.probe.to_string(),
+                        exit: route_exit(&r.exit),
+                        hops: r.hops.iter().map(hop).collect(),
+                    })
+                    .collect()),
+                Known::Unknown(why) => Err(why),
+            },
+            origin: cloud_origin(&s.origin),
+        })
+        .collect();
+    let groups = net
+        .security_groups
+        .iter()
+        .map(|g| host_cloud::SecurityGroup {
+            key: g.key.clone(),
+            id: g.id.clone(),
+            name: g.name.clone(),
+            vpc: known_key(&g.vpc),
+            is_default: g.default,
+            parts: parts(placements.group_parts(&g.key)),
+            rules: g
+                .rules
+                .iter()
+                .map(|r| host_cloud::GroupRule {
+                    egress: r.egress,
+                    protocol: protocol_name(r.protocol),
+                    first_port: if r.protocol.has_ports() { r.ports.0 } else { 0 },
+                    last_port: if r.protocol.has_ports() { r.ports.1 } else { 0 },
+                    peer: match &r.peer {
+                        Peer::Cidr(c) => host_cloud::GroupPeer::Cidr(c.to_string()),
+                        Peer::Group(k) => host_cloud::GroupPeer::Group(k.clone()),
+                        Peer::PrefixList(p) => host_cloud::GroupPeer::PrefixList(p.clone()),
+                        Peer::Unknown(why) => host_cloud::GroupPeer::Unknown(why.clone()),
+                    },
+                    origin: cloud_origin(&r.origin),
+                })
+                .collect(),
+            origin: cloud_origin(&g.origin),
+        })
+        .collect();
+    CloudFacts {
+        vpcs,
+        subnets,
+        groups,
+    }
+}
+
+impl host_cloud::Host for Session {
+    fn vpcs(&mut self) -> wasmtime::Result<Vec<host_cloud::Vpc>> {
+        Ok(current(self)?.facts.cloud().vpcs.clone())
+    }
+
+    fn subnets(&mut self) -> wasmtime::Result<Vec<host_cloud::Subnet>> {
+        Ok(current(self)?.facts.cloud().subnets.clone())
+    }
+
+    fn security_groups(&mut self) -> wasmtime::Result<Vec<host_cloud::SecurityGroup>> {
+        Ok(current(self)?.facts.cloud().groups.clone())
+    }
+
+    fn workload_placement(
+        &mut self,
+        workload: u32,
+    ) -> wasmtime::Result<Option<host_cloud::Placement>> {
+        let facts = current(self)?.facts.clone();
+        let id = facts::WorkloadId::from_contract(workload);
+        if facts.model.workloads.get(id.index()).is_none() {
+            return Ok(None);
+        }
+        let is_proxy = facts.roles.proxy.workloads.contains(&id);
+        let Some(p) = facts.placements.of_workload(is_proxy) else {
+            return Ok(None);
+        };
+        let proxy = std::ptr::eq(p, &facts.placements.proxy);
+        let pods = !proxy
+            && facts
+                .placements
+                .pods
+                .as_ref()
+                .is_some_and(|x| std::ptr::eq(p, x));
+        let part = host_cloud::ClusterParts {
+            nodes: !proxy && !pods,
+            pods,
+            proxy,
+        };
+        Ok(Some(host_cloud::Placement {
+            subnets: p.subnets.clone(),
+            security_groups: p.security_groups.clone(),
+            part,
+        }))
+    }
+
+    fn reach(
+        &mut self,
+        subnet: String,
+        security_groups: Vec<String>,
+        address: String,
+        protocol: wit::Protocol,
+        port: u16,
+    ) -> wasmtime::Result<host_cloud::ReachVerdict> {
+        use crate::cloud::eval::Outcome;
+        let facts = current(self)?.facts.clone();
+        self.charge(facts.reach_cost)?;
+        let unknown = |why: String| host_cloud::ReachVerdict {
+            outcome: host_cloud::Outcome::Unknown(why.clone()),
+            exit: host_cloud::RouteExit::Unknown(why),
+            hops: Vec::new(),
+        };
+        let Ok(ip) = address.trim().parse::<std::net::IpAddr>() else {
+            return Ok(unknown(format!("`{address}` is not an IP address")));
+        };
+        if !facts.network.subnets.iter().any(|s| s.key == subnet) {
+            return Ok(unknown(format!(
+                "subnet `{subnet}` is not in the cloud inputs"
+            )));
+        }
+        let protocol = match protocol {
+            wit::Protocol::Tcp => crate::cloud::Protocol::Tcp,
+            wit::Protocol::Udp => crate::cloud::Protocol::Udp,
+            wit::Protocol::Sctp => crate::cloud::Protocol::Number(132),
+        };
+        let r = facts
+            .network
+            .reach(&subnet, &security_groups, ip, protocol, port);
+        Ok(host_cloud::ReachVerdict {
+            outcome: match r.outcome {
+                Outcome::Allowed => host_cloud::Outcome::Allowed,
+                Outcome::Denied => host_cloud::Outcome::Denied,
+                Outcome::Unknown(why) => host_cloud::Outcome::Unknown(why),
+            },
+            exit: route_exit(&r.exit),
+            hops: r.hops.iter().map(hop).collect(),
+        })
     }
 }
 

@@ -3,17 +3,22 @@
 // the WIT by the test suite): every fact a rule sees is one of them.
 /// <reference path="./types/policy-plugin.d.ts" />
 
-import type * as T from 'palisade:policy/types@0.2.1';
-import type { PortRange } from 'palisade:policy/ports@0.2.1';
-import type { Level } from 'palisade:policy/log@0.2.1';
+import type * as T from 'palisade:policy/types@0.2.2';
+import type { PortRange } from 'palisade:policy/ports@0.2.2';
+import type { Level } from 'palisade:policy/log@0.2.2';
+import type * as C from 'palisade:policy/cloud@0.2.2';
 
 export type {
   Severity, Direction, Protocol, WorkloadKind, SourceObject, Namespace, Workload, Container,
   EnvVar, NetworkPolicy, PolicyRule, Peer, PeerMatch, Flow, ProxyRole, ProxyConfig,
   ProxyRequest, ProxyVerdict, RbacRole, RbacBinding, RbacSubject, AccessQuery, AccessGrant,
   AddressClasses, LabelSelector, WorkloadRole, Finding, PluginMetadata, SettingType,
-} from 'palisade:policy/types@0.2.1';
+} from 'palisade:policy/types@0.2.2';
 export type { PortRange, Level };
+export type {
+  Vpc, Subnet, SecurityGroup, GroupRule, GroupPeer, Placement, ReachVerdict, RouteExit, Outcome,
+  Hop, CloudOrigin, ClusterParts, InternetRoute,
+} from 'palisade:policy/cloud@0.2.2';
 
 export function log(level: Level, message: string): void;
 export function kindName(kind: T.WorkloadKind): string;
@@ -43,6 +48,13 @@ export class Facts {
   admins(): T.RbacSubject[];
   resolvedPorts(policy: number, direction: T.Direction, rule: number, destination: number):
     PortRange[] | undefined;
+  /** The cloud network (contract 0.2.2); empty without cloud inputs. */
+  vpcs(): C.Vpc[];
+  subnets(): C.Subnet[];
+  securityGroups(): C.SecurityGroup[];
+  workloadPlacement(workload: number): C.Placement | undefined;
+  reach(subnet: string, securityGroups: string[], address: string, protocol: T.Protocol,
+    port: number): C.ReachVerdict;
 }
 
 /** Anything a finding can be about. */

@@ -30,9 +30,10 @@
 // the sandbox gives a plugin no files, network, environment, clock or
 // randomness. `console.log` and friends go to the plugin's log.
 
-import * as facts from 'palisade:policy/facts@0.2.1';
-import { log as hostLog } from 'palisade:policy/log@0.2.1';
-import { resolvedPorts } from 'palisade:policy/ports@0.2.1';
+import * as facts from 'palisade:policy/facts@0.2.2';
+import * as cloud from 'palisade:policy/cloud@0.2.2';
+import { log as hostLog } from 'palisade:policy/log@0.2.2';
+import { resolvedPorts } from 'palisade:policy/ports@0.2.2';
 
 /** Sends a message to the host's log for this evaluation (`--verbose`). */
 export function log(level, message) {
@@ -118,6 +119,13 @@ export class Facts {
   admins() { return this.#once('admins', facts.admins); }
   resolvedPorts(policy, direction, rule, destination) {
     return resolvedPorts(policy, direction, rule, destination);
+  }
+  vpcs() { return this.#once('vpcs', cloud.vpcs); }
+  subnets() { return this.#once('subnets', cloud.subnets); }
+  securityGroups() { return this.#once('groups', cloud.securityGroups); }
+  workloadPlacement(workload) { return cloud.workloadPlacement(workload); }
+  reach(subnet, securityGroups, address, protocol, port) {
+    return cloud.reach(subnet, securityGroups, address, protocol, port);
   }
 }
 

@@ -427,6 +427,7 @@ fn the_javascript_example_type_checks_against_the_sdk() {
         "palisade.js",
         "palisade.d.ts",
         "types/policy-plugin.d.ts",
+        "types/interfaces/palisade-policy-cloud.d.ts",
         "types/interfaces/palisade-policy-facts.d.ts",
         "types/interfaces/palisade-policy-log.d.ts",
         "types/interfaces/palisade-policy-plugin.d.ts",

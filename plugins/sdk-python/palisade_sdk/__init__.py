@@ -42,6 +42,7 @@ import typing
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from componentize_py_types import Err
+from wit_world.imports import cloud as _cloud
 from wit_world.imports import facts as _facts
 from wit_world.imports import log as _log
 from wit_world.imports import ports as _ports
@@ -50,9 +51,10 @@ from wit_world.imports import types as _types
 __all__ = [
     "AddressClasses", "CidrList", "Container", "Context", "Direction", "Facts",
     "Finding", "Flow", "FlowView", "IpBlockPeer", "Level", "NetworkPolicy",
-    "PluginSpec", "PodPeer", "PortList", "PortRange", "Protocol", "Report",
-    "Severity", "SourceObject", "Workload", "WorkloadKind", "env", "kind_name",
-    "labels", "log", "plugin", "report",
+    "Placement", "PluginSpec", "PodPeer", "PortList", "PortRange", "Protocol",
+    "ReachVerdict", "Report", "SecurityGroup", "Severity", "SourceObject",
+    "Subnet", "Vpc", "Workload", "WorkloadKind", "env", "kind_name", "labels",
+    "log", "plugin", "report",
 ]
 
 # The contract's types, under the names rule authors use.
@@ -69,6 +71,11 @@ AddressClasses = _types.AddressClasses
 Finding = _types.Finding
 PortRange = _ports.PortRange
 Level = _log.Level
+Vpc = _cloud.Vpc
+Subnet = _cloud.Subnet
+SecurityGroup = _cloud.SecurityGroup
+Placement = _cloud.Placement
+ReachVerdict = _cloud.ReachVerdict
 PodPeer = _types.Peer_Pods
 IpBlockPeer = _types.Peer_IpBlock
 
@@ -211,6 +218,24 @@ class Facts:
     def resolved_ports(self, policy: int, direction: Direction, rule: int,
                        destination: int) -> Optional[List[PortRange]]:
         return _ports.resolved_ports(policy, direction, rule, destination)
+
+    # The cloud network (contract 0.2.2); empty without cloud inputs.
+
+    def vpcs(self) -> List[Vpc]:
+        return self._once("vpcs", _cloud.vpcs)
+
+    def subnets(self) -> List[Subnet]:
+        return self._once("subnets", _cloud.subnets)
+
+    def security_groups(self) -> List[SecurityGroup]:
+        return self._once("groups", _cloud.security_groups)
+
+    def workload_placement(self, workload: int) -> Optional[Placement]:
+        return _cloud.workload_placement(workload)
+
+    def reach(self, subnet: str, security_groups: List[str], address: str,
+              protocol: Protocol, port: int) -> ReachVerdict:
+        return _cloud.reach(subnet, security_groups, address, protocol, port)
 
 
 @dataclasses.dataclass

@@ -67,6 +67,14 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+/// The cloud network the cluster runs in (contract 0.2.2): VPCs, subnets,
+/// security groups, the cluster's placement and reachability verdicts.
+pub mod cloud {
+    pub use crate::bindings::palisade::policy::cloud::{
+        CloudOrigin, ClusterParts, GroupPeer, GroupRule, Hop, InternetRoute, Outcome, Placement,
+        ReachVerdict, RouteExit, SecurityGroup, Subnet, Vpc,
+    };
+}
 pub use bindings::palisade::policy::log::Level as LogLevel;
 pub use bindings::palisade::policy::ports::PortRange;
 pub use bindings::palisade::policy::types::{
@@ -188,10 +196,13 @@ pub struct Facts {
     dns_role: OnceCell<(WorkloadRole, Vec<String>)>,
     allowed: OnceCell<(Vec<WorkloadRole>, Vec<String>)>,
     admins: OnceCell<Vec<RbacSubject>>,
+    vpcs: OnceCell<Vec<cloud::Vpc>>,
+    subnets: OnceCell<Vec<cloud::Subnet>>,
+    groups: OnceCell<Vec<cloud::SecurityGroup>>,
 }
 
 #[cfg(target_family = "wasm")]
-use bindings::palisade::policy::{facts as host, ports as host_ports};
+use bindings::palisade::policy::{cloud as host_cloud, facts as host, ports as host_ports};
 
 /// Asks the host on WebAssembly; natively (where there is no host) takes
 /// the test's answer.
@@ -224,6 +235,9 @@ impl Facts {
             dns_role: OnceCell::new(),
             allowed: OnceCell::new(),
             admins: OnceCell::new(),
+            vpcs: OnceCell::new(),
+            subnets: OnceCell::new(),
+            groups: OnceCell::new(),
         }
     }
 
@@ -397,6 +411,55 @@ impl Facts {
     pub fn admins(&self) -> &[RbacSubject] {
         self.admins
             .get_or_init(|| ask!(self, host::admins(), |f| f.admins.clone()))
+    }
+
+    /// The VPCs of the cloud inputs (empty without any).
+    pub fn vpcs(&self) -> &[cloud::Vpc] {
+        self.vpcs
+            .get_or_init(|| ask!(self, host_cloud::vpcs(), |f| f.vpcs.clone()))
+    }
+
+    /// The subnets of the cloud inputs, with the parts of the cluster
+    /// placed in each and the routes that take it to the internet.
+    pub fn subnets(&self) -> &[cloud::Subnet] {
+        self.subnets
+            .get_or_init(|| ask!(self, host_cloud::subnets(), |f| f.subnets.clone()))
+    }
+
+    /// The security groups of the cloud inputs.
+    pub fn security_groups(&self) -> &[cloud::SecurityGroup] {
+        self.groups
+            .get_or_init(|| ask!(self, host_cloud::security_groups(), |f| f.groups.clone()))
+    }
+
+    /// Where a workload's traffic leaves from; `None` without cloud inputs
+    /// or a placement.
+    pub fn workload_placement(&self, workload: u32) -> Option<cloud::Placement> {
+        ask!(self, host_cloud::workload_placement(workload), |f| f
+            .placements
+            .iter()
+            .find(|(w, _)| *w == workload)
+            .map(|(_, p)| p.clone()))
+    }
+
+    /// Whether an interface in `subnet` carrying `groups` can open a
+    /// connection to `address` on `port`, and through which hops.
+    pub fn reach(
+        &self,
+        subnet: &str,
+        groups: &[String],
+        address: &str,
+        protocol: Protocol,
+        port: u16,
+    ) -> cloud::ReachVerdict {
+        ask!(
+            self,
+            host_cloud::reach(subnet, groups, address, protocol, port),
+            |f| {
+                let _ = (groups, protocol);
+                testing::reach(f, subnet, address, port)
+            }
+        )
     }
 }
 

@@ -37,6 +37,33 @@ pub(crate) struct Fixed {
     pub(crate) dns_role: (WorkloadRole, Vec<String>),
     pub(crate) allowed: (Vec<WorkloadRole>, Vec<String>),
     pub(crate) admins: Vec<RbacSubject>,
+    pub(crate) vpcs: Vec<crate::cloud::Vpc>,
+    pub(crate) subnets: Vec<crate::cloud::Subnet>,
+    pub(crate) groups: Vec<crate::cloud::SecurityGroup>,
+    pub(crate) placements: Vec<(u32, crate::cloud::Placement)>,
+    /// (subnet, address, port) → verdict.
+    pub(crate) reaches: Vec<(String, String, u16, crate::cloud::ReachVerdict)>,
+}
+
+/// A stated reachability verdict, else `unknown` (the test stated none).
+pub(crate) fn reach(
+    f: &Fixed,
+    subnet: &str,
+    address: &str,
+    port: u16,
+) -> crate::cloud::ReachVerdict {
+    f.reaches
+        .iter()
+        .find(|(s, a, p, _)| s == subnet && a == address && *p == port)
+        .map(|(.., v)| v.clone())
+        .unwrap_or_else(|| {
+            let why = format!("the test states no verdict for {subnet} → {address}:{port}");
+            crate::cloud::ReachVerdict {
+                outcome: crate::cloud::Outcome::Unknown(why.clone()),
+                exit: crate::cloud::RouteExit::Unknown(why),
+                hops: Vec::new(),
+            }
+        })
 }
 
 fn to_labels(pairs: &[(&str, &str)]) -> Vec<Label> {
@@ -74,6 +101,11 @@ impl Default for Fixed {
             proxies: Vec::new(),
             verdicts: Vec::new(),
             addresses: Vec::new(),
+            vpcs: Vec::new(),
+            subnets: Vec::new(),
+            groups: Vec::new(),
+            placements: Vec::new(),
+            reaches: Vec::new(),
             proxy_role: ProxyRole {
                 pods: empty_role("egress-proxy"),
                 cidrs: Vec::new(),
@@ -375,6 +407,45 @@ impl FactsBuilder {
     /// States the admins.
     pub fn admins(mut self, admins: Vec<RbacSubject>) -> Self {
         self.facts.admins = admins;
+        self
+    }
+
+    /// Adds a VPC of the cloud inputs.
+    pub fn vpc(mut self, vpc: crate::cloud::Vpc) -> Self {
+        self.facts.vpcs.push(vpc);
+        self
+    }
+
+    /// Adds a subnet of the cloud inputs.
+    pub fn subnet(mut self, subnet: crate::cloud::Subnet) -> Self {
+        self.facts.subnets.push(subnet);
+        self
+    }
+
+    /// Adds a security group of the cloud inputs.
+    pub fn security_group(mut self, group: crate::cloud::SecurityGroup) -> Self {
+        self.facts.groups.push(group);
+        self
+    }
+
+    /// States where a workload sits.
+    pub fn placement(mut self, workload: u32, placement: crate::cloud::Placement) -> Self {
+        self.facts.placements.push((workload, placement));
+        self
+    }
+
+    /// States the verdict of `reach` from `subnet` to `address:port`
+    /// (whatever the groups and protocol).
+    pub fn reach(
+        mut self,
+        subnet: &str,
+        address: &str,
+        port: u16,
+        verdict: crate::cloud::ReachVerdict,
+    ) -> Self {
+        self.facts
+            .reaches
+            .push((subnet.to_string(), address.to_string(), port, verdict));
         self
     }
 

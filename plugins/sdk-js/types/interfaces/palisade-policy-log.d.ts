@@ -1,4 +1,4 @@
-declare module 'palisade:policy/log@0.2.1' {
+declare module 'palisade:policy/log@0.2.2' {
   /**
    * Records a message for the current evaluation.
    */
