@@ -22,6 +22,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "palisade_plugin_rbac_control_paths.wasm",
     ),
     ("palisade-plugin-squid", "palisade_plugin_squid.wasm"),
+    (
+        "palisade-plugin-private-subnet",
+        "palisade_plugin_private_subnet.wasm",
+    ),
 ];
 
 fn main() {

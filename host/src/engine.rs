@@ -444,6 +444,7 @@ impl Engine {
             today: crate::Date::today(),
             network_plugin: policy.network_plugin,
             roles: policy.roles.clone(),
+            cloud: policy.cloud.clone(),
         })
     }
 
@@ -604,6 +605,7 @@ pub struct Checker {
     squid: crate::SquidOptions,
     network_plugin: crate::NetworkPlugin,
     roles: crate::roles::Roles,
+    cloud: crate::cloud::bind::Binding,
 }
 
 impl Checker {
@@ -840,6 +842,28 @@ impl Checker {
         }
     }
 
+    /// `palisade path`: whether a workload reaches a destination directly,
+    /// only through the proxy, or not at all, with the hop and `file:line`
+    /// that decides at each layer (NetworkPolicies, squid, the cloud
+    /// network the policy set places the cluster in). Problems with the
+    /// inputs come back with the report: a path over broken inputs is not
+    /// an answer.
+    pub fn path(
+        &self,
+        inputs: &Inputs,
+        query: &crate::path::PathQuery,
+    ) -> Result<(crate::path::PathReport, Vec<Diagnostic>), Error> {
+        let prepared = self.prepare(inputs);
+        let analysis = crate::NetworkAnalysis::with_network_plugin(inputs, self.network_plugin);
+        let facts = crate::path::PathFacts {
+            loaded: &prepared.loaded,
+            facts: &prepared.facts,
+            analysis: &analysis,
+        };
+        let report = crate::path::trace(&facts, query)?;
+        Ok((report, prepared.diagnostics))
+    }
+
     /// Loads inputs and computes the facts every plugin of the check shares.
     fn prepare(&self, inputs: &Inputs) -> Prepared {
         let mut inputs = inputs.clone();
@@ -861,13 +885,18 @@ impl Checker {
         diagnostics.extend(rbac_diags);
         diagnostics.extend(proxy_diags);
         let roles = self.roles.resolve(&model);
+        let (network, cloud_diags) = crate::cloud::collect(&loaded);
+        let (placements, binding_diags) = self.cloud.resolve(&network);
+        diagnostics.extend(cloud_diags);
+        diagnostics.extend(binding_diags);
         let facts = Facts::new(
             model,
             rbac,
             proxies,
             roles,
             self.excluded_namespaces.clone(),
-        );
+        )
+        .with_cloud(network, placements);
         Prepared {
             loaded,
             facts: Arc::new(facts),

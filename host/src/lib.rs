@@ -9,6 +9,7 @@ pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
 mod identity;
+pub mod path;
 mod policy;
 pub mod render;
 mod report;
@@ -21,7 +22,8 @@ mod wit;
 
 // The semantics: palisade-core (host/core), with no sandbox in it.
 pub(crate) use palisade_core::{
-    address, error, facts, input, kinds, model, netpol, parallel, rbac, roles, squid, traffic,
+    address, cloud, error, facts, input, kinds, model, netpol, parallel, rbac, roles, squid,
+    traffic,
 };
 
 pub use engine::{

@@ -68,6 +68,8 @@ pub struct PolicySet {
     pub(crate) network_plugin: NetworkPlugin,
     /// The proxy, cluster DNS, allowed destinations and admins.
     pub(crate) roles: crate::roles::Roles,
+    /// Where the cluster sits in the cloud network (`spec.cloud`).
+    pub(crate) cloud: crate::cloud::bind::Binding,
 }
 
 /// Where a plugin of a policy set comes from.
@@ -162,6 +164,8 @@ struct RawSpec {
     squid: RawSquid,
     #[serde(default)]
     roles: Option<Value>,
+    #[serde(default)]
+    cloud: Option<Value>,
 }
 
 /// `spec.squid`: the squid release the configurations run on, and names
@@ -274,6 +278,7 @@ impl PolicySet {
             squid: crate::SquidOptions::default(),
             network_plugin: NetworkPlugin::Generic,
             roles: crate::roles::Roles::default(),
+            cloud: crate::cloud::bind::Binding::default(),
         }
     }
 
@@ -418,7 +423,34 @@ impl PolicySet {
                 roles
             }
         };
+        let cloud = match raw.spec.cloud {
+            None => crate::cloud::bind::Binding::default(),
+            Some(v) => {
+                let mut binding: crate::cloud::bind::Binding =
+                    crate::model::typed(&v).map_err(|errors| {
+                        let (path, message) = errors.into_iter().next().unwrap_or_default();
+                        Error::at(
+                            ErrorKind::Policy,
+                            format!("invalid cloud binding: {message}"),
+                            at(&format!("/spec/cloud{path}")),
+                        )
+                    })?;
+                if let Some((path, message)) = binding.problems().into_iter().next() {
+                    return Err(Error::at(
+                        ErrorKind::Policy,
+                        format!("invalid cloud binding: {message}"),
+                        at(&format!("/spec/cloud{path}")),
+                    ));
+                }
+                for pointer in binding.pointers().into_iter().chain([String::new()]) {
+                    let location = at(&format!("/spec/cloud{pointer}"));
+                    binding.locations.insert(pointer, location);
+                }
+                binding
+            }
+        };
         Ok(PolicySet {
+            cloud,
             squid,
             name: raw.metadata.name,
             dir: PathBuf::from("."),

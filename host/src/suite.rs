@@ -13,6 +13,7 @@
 //!   plugins:                  # or plugin entries, as in a policy set
 //!     - builtin: default-deny
 //!   roles: {proxy: {ports: [3128]}}   # with `plugins`: the policy set's roles
+//!   cloud: {nodes: {subnets: [aws_subnet.private]}}   # and its cloud binding
 //!   excludedNamespaces: [kube-system] # with `plugins`: the policy set's
 //!   cases:                    # explicit cases (optional)
 //!     - name: two files together
@@ -63,6 +64,8 @@ struct RawSpec {
     excluded_namespaces: Option<Vec<String>>,
     #[serde(default)]
     roles: Option<serde_json::Value>,
+    #[serde(default)]
+    cloud: Option<serde_json::Value>,
     #[serde(default)]
     cases: Vec<RawCase>,
 }
@@ -195,6 +198,7 @@ impl Suite {
                         "plugins": plugins,
                         "excludedNamespaces": raw.spec.excluded_namespaces.clone().unwrap_or_default(),
                         "roles": raw.spec.roles.clone().unwrap_or_else(|| serde_json::json!({})),
+                        "cloud": raw.spec.cloud.clone().unwrap_or_else(|| serde_json::json!({})),
                     },
                 });
                 // Read in place of the suite's own text: an error about a

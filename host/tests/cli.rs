@@ -33,7 +33,7 @@ fn json_report_is_versioned_and_byte_identical_across_runs() {
     );
     let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
     assert_eq!(v["version"], 1);
-    assert_eq!(v["summary"]["findings"]["error"], 19);
+    assert_eq!(v["summary"]["findings"]["error"], 28);
     let first = &v["findings"][0];
     for key in [
         "plugin", "rule", "severity", "message", "object", "location", "path",
@@ -54,7 +54,7 @@ fn the_secure_demo_passes_with_both_policy_sets() {
         assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
         assert_eq!(
             stdout(&out),
-            "no findings: 5 files, 15 objects, 4 plugins\n"
+            "no findings: 6 files, 16 objects, 5 plugins\n"
         );
     }
 }
@@ -491,7 +491,7 @@ fn a_baseline_accepts_todays_findings_and_catches_new_ones() {
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
     assert!(
         stdout(&again)
-            .contains("no findings, 23 in the baseline (0 baseline entries no longer occur)"),
+            .contains("no findings, 36 in the baseline (0 baseline entries no longer occur)"),
         "{}",
         stdout(&again)
     );
@@ -514,7 +514,7 @@ fn a_baseline_accepts_todays_findings_and_catches_new_ones() {
         baseline,
     ]);
     assert!(
-        stdout(&fixed).contains("18 baseline entries no longer occur"),
+        stdout(&fixed).contains("28 baseline entries no longer occur"),
         "{}",
         stdout(&fixed)
     );

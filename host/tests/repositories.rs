@@ -163,7 +163,7 @@ fn manifests_beside_a_kustomization_pass() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert_eq!(
         stdout(&out),
-        "no findings: 4 files, 4 objects (1 not evaluated: 1 kustomize.config.k8s.io/Kustomization), 4 plugins\n"
+        "no findings: 4 files, 4 objects (1 not evaluated: 1 kustomize.config.k8s.io/Kustomization), 5 plugins\n"
     );
 }
 

@@ -53,7 +53,7 @@ const CORE_ROOT: &[(&str, &str)] = &[
 /// module of palisade-core the crate re-exports (below all of its own).
 const HOST: &[&str] = &[
     "core", "wit", "fsutil", "exempt", "report", "render", "identity", "settings", "policy",
-    "cache", "contract", "runtime", "engine", "suite", "testing", "fuzzing",
+    "cache", "contract", "path", "runtime", "engine", "suite", "testing", "fuzzing",
 ];
 
 /// The palisade crate's root re-exports, by module.
@@ -82,6 +82,7 @@ const HOST_ROOT: &[(&str, &str)] = &[
 /// Re-exported palisade-core modules, which count as `core` in the host.
 const CORE_IN_HOST: &[&str] = &[
     "address",
+    "cloud",
     "error",
     "facts",
     "input",
@@ -94,6 +95,7 @@ const CORE_IN_HOST: &[&str] = &[
     "squid",
     "traffic",
     "Inputs",
+    "NetworkAnalysis",
     "NetworkPlugin",
     "SquidOptions",
     "Trace",

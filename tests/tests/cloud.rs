@@ -39,7 +39,7 @@ fn read_file(path: &Path) -> Network {
     let text = std::fs::read_to_string(path).unwrap();
     let file = ConfigFile::parse(&path.display().to_string(), &text).unwrap();
     let mut network = Network::default();
-    let problems = terraform::read(&file, &mut network).unwrap();
+    let problems = terraform::read(&file, 0, &mut network).unwrap();
     assert!(problems.is_empty(), "{problems:?}");
     network
 }
@@ -258,7 +258,7 @@ fn resources_a_plan_deletes_do_not_count() {
          "values": {"route_table_id": "rtb-1", "destination_cidr_block": "0.0.0.0/0", "gateway_id": "igw-1"}}]}}}}"#;
     let file = ConfigFile::parse("plan.json", text).unwrap();
     let mut net = Network::default();
-    terraform::read(&file, &mut net).unwrap();
+    terraform::read(&file, 0, &mut net).unwrap();
     assert_eq!(net.route_tables.len(), 1);
     assert!(
         net.route_tables[0].routes.is_empty(),
@@ -449,7 +449,7 @@ fn a_default_group_is_restricted_only_when_managed_without_rules() {
             std::fs::read_to_string(workspace().join("tests/cloud/aws-cli/account.json")).unwrap();
         let file = ConfigFile::parse("account.json", &text).unwrap();
         let mut net = Network::default();
-        aws::read(&file, &mut net);
+        aws::read(&file, 0, &mut net);
         net
     };
     assert!(matches!(
@@ -509,7 +509,7 @@ fn aws_cli_output_is_read_with_every_link_by_id() {
     assert!(aws::is_aws_cli_json(file.value()));
     assert!(!terraform::is_terraform_json(file.value()));
     let mut net = Network::default();
-    assert_eq!(aws::read(&file, &mut net), Vec::new());
+    assert_eq!(aws::read(&file, 0, &mut net), Vec::new());
     let private = "subnet-0bb1c79de3EXAMPLE";
     let out = net.route(private, ip(INTERNET));
     assert_eq!(out.exit, Exit::Internet, "{:#?}", out.hops);
@@ -597,11 +597,22 @@ fn the_committed_plans_are_terraform_s_own_output() {
         );
         return;
     }
-    for entry in std::fs::read_dir(workspace().join("tests/cloud/terraform")).unwrap() {
-        let dir = entry.unwrap().path();
+    // The fixtures, and the demo's networks.
+    let dirs = std::fs::read_dir(workspace().join("tests/cloud/terraform"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .chain(
+            ["secure", "insecure"].map(|v| workspace().join("tests/demo").join(v).join("network")),
+        );
+    for dir in dirs {
+        let name = dir
+            .strip_prefix(workspace())
+            .unwrap()
+            .to_string_lossy()
+            .replace('/', "_");
         let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join("terraform")
-            .join(dir.file_name().unwrap());
+            .join(name);
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).unwrap();
         copy_tf(&dir, &work);
@@ -668,7 +679,7 @@ fn another_major_format_version_is_refused() {
     let text = r#"{"format_version": "2.0", "planned_values": {"root_module": {}}}"#;
     let file = ConfigFile::parse("plan.json", text).unwrap();
     assert!(terraform::is_terraform_json(file.value()));
-    let e = terraform::read(&file, &mut Network::default()).unwrap_err();
+    let e = terraform::read(&file, 0, &mut Network::default()).unwrap_err();
     assert!(e.message().contains("format_version `2.0`"), "{e}");
     assert_eq!(e.location().map(|l| (l.line, l.column)), Some((1, 2)));
 }
@@ -680,6 +691,8 @@ fn origin(address: &str) -> Origin {
     Origin {
         address: address.to_string(),
         location: Location::new("hand.json", 1, 1),
+        object: 0,
+        pointer: String::new(),
     }
 }
 
@@ -708,6 +721,8 @@ fn vpc_with(table: RouteTable, main: Option<RouteTable>) -> Network {
     for s in ["a", "b"] {
         net.subnets.push(Subnet {
             key: s.into(),
+            id: None,
+            tags: Default::default(),
             vpc: Known::Yes("vpc".into()),
             cidrs: Vec::new(),
             map_public_ip_on_launch: false,
@@ -925,6 +940,8 @@ fn security_groups_are_a_stateful_union_of_allows() {
     };
     let group = |key: &str, rules| SecurityGroup {
         key: key.into(),
+        id: None,
+        tags: Default::default(),
         name: key.into(),
         vpc: Known::Yes("vpc".into()),
         rules,

@@ -171,13 +171,25 @@ fn every_builtin_rule_has_pass_and_fail_fixtures() {
                 dir.join(name).display()
             );
         }
+        // Cases are the files, and the suite's explicit cases (inputs
+        // shared with other suites: a Terraform plan beside manifests),
+        // named the same way.
+        let suite = Suite::load(&dir.join("suite.yaml")).unwrap();
+        let cases = suite.case_names();
+        for name in &cases {
+            assert!(
+                name.starts_with("pass-") || name.starts_with("fail-"),
+                "{}: case `{name}` is named neither pass-… nor fail-…",
+                dir.display()
+            );
+        }
         assert!(
-            names.iter().any(|n| n.starts_with("pass-")),
+            cases.iter().any(|n| n.starts_with("pass-")),
             "{} lacks a pass fixture",
             rule.id
         );
         assert!(
-            names.iter().any(|n| n.starts_with("fail-")),
+            cases.iter().any(|n| n.starts_with("fail-")),
             "{} lacks a fail fixture",
             rule.id
         );

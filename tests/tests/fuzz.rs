@@ -2408,10 +2408,10 @@ fn cloud_readers_survive_mutated_plans_states_and_cli_output() {
         };
         let mut net = Network::default();
         if terraform::is_terraform_json(file.value()) {
-            let _ = terraform::read(&file, &mut net);
+            let _ = terraform::read(&file, 0, &mut net);
         }
         if aws::is_aws_cli_json(file.value()) {
-            let _ = aws::read(&file, &mut net);
+            let _ = aws::read(&file, 0, &mut net);
         }
         let groups: Vec<String> = net.security_groups.iter().map(|g| g.key.clone()).collect();
         for s in &net.subnets {

@@ -144,7 +144,7 @@ fn cloud(files: &[PathBuf], n: usize) -> anyhow::Result<String> {
         let mut net = Network::default();
         for (name, text) in &texts {
             let file = palisade_core::input::ConfigFile::parse(name, text)?;
-            terraform::read(&file, &mut net)?;
+            terraform::read(&file, 0, &mut net)?;
         }
         Ok(net)
     };

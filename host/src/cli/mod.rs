@@ -6,6 +6,7 @@ mod explain;
 mod kustomize;
 mod netpol;
 mod new;
+mod path;
 mod proxy;
 mod rbac;
 mod rules;
@@ -42,6 +43,8 @@ enum Command {
     Netpol(netpol::NetpolArgs),
     /// Squid configurations: trace a request through http_access
     Proxy(proxy::ProxyArgs),
+    /// From a workload to a destination across NetworkPolicies, the proxy and the cloud network (exit 0: only through the proxy or unreachable, 1: reachable directly, 2: unknown or error)
+    Path(path::PathArgs),
     /// RBAC questions answered from the manifests: can-i, who-can
     Rbac(rbac::RbacArgs),
     /// Measure plugin load (cold and cached) and per-evaluation overhead
@@ -77,6 +80,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Netpol(a) => netpol::run(a),
         Command::Rbac(a) => rbac::run(a),
         Command::Proxy(a) => proxy::run(a),
+        Command::Path(a) => path::run(a),
         Command::New(a) => new::run(a),
     }
 }

@@ -18,27 +18,9 @@ use super::{
 use crate::input::ConfigFile;
 use crate::report::Location;
 
-/// The top-level keys of the `describe-*` outputs this reader knows.
-pub const KEYS: &[&str] = &[
-    "Vpcs",
-    "Subnets",
-    "RouteTables",
-    "InternetGateways",
-    "NatGateways",
-    "EgressOnlyInternetGateways",
-    "SecurityGroups",
-    "NetworkAcls",
-    "VpcEndpoints",
-    "FlowLogs",
-];
-
 /// Whether a JSON document is the output of one or more `describe-*` calls.
 pub fn is_aws_cli_json(value: &Value) -> bool {
-    value.as_object().is_some_and(|m| {
-        !m.is_empty()
-            && m.iter()
-                .any(|(k, v)| KEYS.contains(&k.as_str()) && v.is_array())
-    })
+    crate::input::cloud_kind(value) == Some(crate::input::AWS_CLI_KIND)
 }
 
 fn text<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
@@ -53,6 +35,18 @@ fn items<'v>(v: &'v Value, key: &str) -> impl Iterator<Item = (usize, &'v Value)
         .enumerate()
 }
 
+/// `Tags: [{Key, Value}]`.
+fn tags(v: &Value) -> super::Tags {
+    items(v, "Tags")
+        .filter_map(|(_, t)| {
+            Some((
+                text(t, "Key")?.to_string(),
+                t.get("Value")?.as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
 fn known(id: Option<&str>, what: &str) -> Known<String> {
     id.map_or_else(
         || Known::Unknown(format!("{what} is not given")),
@@ -62,12 +56,14 @@ fn known(id: Option<&str>, what: &str) -> Known<String> {
 
 /// Reads one file; problems with single entries (a CIDR that does not
 /// parse) come back located.
-pub fn read(file: &ConfigFile, net: &mut Network) -> Vec<(String, Location)> {
+pub fn read(file: &ConfigFile, object: u32, net: &mut Network) -> Vec<(String, Location)> {
     let root = file.value();
     let mut problems = Vec::new();
     let origin = |id: &str, pointer: &str| Origin {
         address: id.to_string(),
         location: file.at(pointer),
+        object,
+        pointer: pointer.to_string(),
     };
     let cidr = |text: &str, pointer: &str, problems: &mut Vec<(String, Location)>| match text
         .parse::<IpNet>()
@@ -142,6 +138,8 @@ pub fn read(file: &ConfigFile, net: &mut Network) -> Vec<(String, Location)> {
         }
         net.subnets.push(Subnet {
             key: id.to_string(),
+            id: Some(id.to_string()),
+            tags: tags(s),
             vpc: known(text(s, "VpcId"), "its VpcId"),
             cidrs,
             map_public_ip_on_launch: s.get("MapPublicIpOnLaunch") == Some(&Value::Bool(true)),
@@ -276,6 +274,8 @@ pub fn read(file: &ConfigFile, net: &mut Network) -> Vec<(String, Location)> {
         }
         net.security_groups.push(SecurityGroup {
             key: id.to_string(),
+            id: Some(id.to_string()),
+            tags: tags(g),
             name: text(g, "GroupName").unwrap_or_default().to_string(),
             vpc: known(text(g, "VpcId"), "its VpcId"),
             rules,

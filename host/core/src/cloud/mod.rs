@@ -12,12 +12,16 @@
 //! links, a resource outside the inputs, a prefix list's contents.
 
 pub mod aws;
+pub mod bind;
 pub mod eval;
 pub mod terraform;
 
 use ipnet::IpNet;
 
 use crate::report::Location;
+
+/// A resource's tags, by key.
+pub type Tags = std::collections::BTreeMap<String, String>;
 
 /// A value the inputs determine, or why they do not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +51,11 @@ pub struct Origin {
     pub address: String,
     /// The JSON value it was read from.
     pub location: Location,
+    /// The input object (the file) it belongs to: its index among the
+    /// loaded objects.
+    pub object: u32,
+    /// The JSON pointer of the value within that file.
+    pub pointer: String,
 }
 
 /// A gateway or other next hop of a route.
@@ -146,6 +155,10 @@ pub struct Vpc {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subnet {
     pub key: String,
+    /// Its cloud ID (`subnet-0abc…`), when known.
+    pub id: Option<String>,
+    /// Its tags (`Name` among them).
+    pub tags: Tags,
     pub vpc: Known<String>,
     pub cidrs: Vec<IpNet>,
     pub map_public_ip_on_launch: bool,
@@ -225,7 +238,10 @@ pub struct SgRule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecurityGroup {
     pub key: String,
+    /// Its cloud ID (`sg-0abc…`), when known.
+    pub id: Option<String>,
     pub name: String,
+    pub tags: Tags,
     pub vpc: Known<String>,
     pub rules: Vec<SgRule>,
     /// A VPC's default group (`aws_default_security_group`, `default`).
@@ -279,4 +295,47 @@ pub struct Network {
     pub nacls: Vec<Nacl>,
     /// VPCs with a flow log whose VPC is not (yet) read.
     pub flow_log_vpcs: Vec<String>,
+}
+
+/// Reads every cloud file among the loaded objects (Terraform plan or
+/// state JSON, AWS CLI output) into one network. Problems with single
+/// resources, and a format this host does not read, are diagnostics
+/// located in their file; the rest is still read.
+pub fn collect(loaded: &crate::input::Loaded) -> (Network, Vec<crate::Diagnostic>) {
+    use crate::input::{AWS_CLI_KIND, TERRAFORM_PLAN_KIND, TERRAFORM_STATE_KIND};
+    let mut network = Network::default();
+    let mut diagnostics = Vec::new();
+    for (i, object) in loaded.objects.iter().enumerate() {
+        if !crate::input::is_file_object(&object.id) {
+            continue;
+        }
+        let kind = object.id.kind.as_str();
+        if ![TERRAFORM_PLAN_KIND, TERRAFORM_STATE_KIND, AWS_CLI_KIND].contains(&kind) {
+            continue;
+        }
+        let Some(file) = loaded.file_of(object) else {
+            continue;
+        };
+        let index = u32::try_from(i).unwrap_or(u32::MAX);
+        let problems = if kind == AWS_CLI_KIND {
+            aws::read(&file, index, &mut network)
+        } else {
+            match terraform::read(&file, index, &mut network) {
+                Ok(problems) => problems,
+                Err(e) => {
+                    diagnostics.push(crate::Diagnostic::input(
+                        e.message().to_string(),
+                        e.location().cloned(),
+                    ));
+                    continue;
+                }
+            }
+        };
+        diagnostics.extend(
+            problems
+                .into_iter()
+                .map(|(message, at)| crate::Diagnostic::input(message, Some(at))),
+        );
+    }
+    (network, diagnostics)
 }

@@ -35,10 +35,10 @@ pub const FORMAT_MAJOR: u64 = 1;
 
 /// Whether a JSON document looks like `terraform show -json` output.
 pub fn is_terraform_json(value: &Value) -> bool {
-    value.get("format_version").is_some_and(Value::is_string)
-        && (value.get("planned_values").is_some()
-            || value.get("values").is_some()
-            || value.get("prior_state").is_some())
+    matches!(
+        crate::input::cloud_kind(value),
+        Some(crate::input::TERRAFORM_PLAN_KIND | crate::input::TERRAFORM_STATE_KIND)
+    )
 }
 
 /// One resource instance as the file gives it.
@@ -61,6 +61,7 @@ struct Resource<'a> {
 /// in the file; a format this reader does not know is an error.
 pub fn read(
     file: &ConfigFile,
+    object: u32,
     network: &mut Network,
 ) -> Result<Vec<(String, crate::report::Location)>, Error> {
     let root = file.value();
@@ -119,6 +120,7 @@ pub fn read(
     }
     Reader {
         file,
+        object,
         resources: &resources,
         by_address: resources.iter().map(|r| (r.address.as_str(), r)).collect(),
         instances,
@@ -510,6 +512,7 @@ type TargetAttr = (&'static str, &'static [&'static str], fn(String) -> Target);
 
 struct Reader<'a, 'f> {
     file: &'f ConfigFile,
+    object: u32,
     resources: &'a [Resource<'a>],
     by_id: HashMap<String, String>,
     /// Instance address → its resource.
@@ -518,6 +521,21 @@ struct Reader<'a, 'f> {
     /// instance addresses.
     instances: HashMap<String, Vec<&'a str>>,
     problems: &'f mut Vec<(String, crate::report::Location)>,
+}
+
+/// `tags`, with the provider's `default_tags` (`tags_all`) where known.
+fn tags(values: &Value) -> super::Tags {
+    let mut out = super::Tags::new();
+    for attr in ["tags_all", "tags"] {
+        if let Some(m) = values.get(attr).and_then(Value::as_object) {
+            for (k, v) in m {
+                if let Some(v) = v.as_str() {
+                    out.insert(k.clone(), v.to_string());
+                }
+            }
+        }
+    }
+    out
 }
 
 fn text<'v>(values: &'v Value, attr: &str) -> Option<&'v str> {
@@ -562,9 +580,12 @@ fn port(values: &Value, attr: &str) -> Option<u16> {
 
 impl Reader<'_, '_> {
     fn origin(&self, r: &Resource<'_>, inner: &str) -> Origin {
+        let pointer = format!("{}{inner}", r.pointer);
         Origin {
             address: r.address.clone(),
-            location: self.file.at(&format!("{}{inner}", r.pointer)),
+            location: self.file.at(&pointer),
+            object: self.object,
+            pointer,
         }
     }
 
@@ -868,6 +889,8 @@ impl Reader<'_, '_> {
                     }
                     net.subnets.push(Subnet {
                         key: r.address.clone(),
+                        id: text(r.values, "id").map(str::to_string),
+                        tags: tags(r.values),
                         vpc: self.link_or_unknown(r, "vpc_id", &["aws_vpc"]),
                         cidrs,
                         map_public_ip_on_launch: r.values.get("map_public_ip_on_launch")
@@ -1021,6 +1044,8 @@ impl Reader<'_, '_> {
                     }
                     net.security_groups.push(SecurityGroup {
                         key: r.address.clone(),
+                        id: text(r.values, "id").map(str::to_string),
+                        tags: tags(r.values),
                         name: text(r.values, "name").unwrap_or("default").to_string(),
                         vpc: self.link_or_unknown(r, "vpc_id", &["aws_vpc"]),
                         rules,

@@ -252,6 +252,19 @@ fn not_evaluated(
 }
 
 impl Loaded {
+    /// An object standing for a whole JSON or YAML file (a cloud network)
+    /// as a [`ConfigFile`]: its value, located by JSON pointers from the
+    /// file's root.
+    pub fn file_of(&self, object: &Object) -> Option<ConfigFile> {
+        let file = self.files.get(object.file)?;
+        let mut doc = file.documents.get(object.document)?.clone();
+        doc.value = object.value.clone();
+        Some(ConfigFile {
+            name: file.name.clone(),
+            doc,
+        })
+    }
+
     /// Where `path` (a JSON pointer inside `object`) is written; falls back to
     /// the nearest enclosing field that has a position.
     pub fn locate(&self, object: &Object, path: Option<&str>) -> Option<Location> {
@@ -385,6 +398,67 @@ impl ConfigFile {
 /// The object standing for a squid configuration file.
 pub const SQUID_KIND: &str = "SquidConfig";
 pub const SQUID_API_VERSION: &str = "palisade.dev/v1alpha1";
+
+/// The kinds of the objects standing for cloud network files, found by
+/// their content: `terraform show -json` of a plan or a state, and the AWS
+/// CLI's `describe-*` output. The cloud layer reads them.
+pub const TERRAFORM_PLAN_KIND: &str = "TerraformPlan";
+pub const TERRAFORM_STATE_KIND: &str = "TerraformState";
+pub const AWS_CLI_KIND: &str = "AwsCliOutput";
+
+/// The top-level keys of the AWS CLI `describe-*` outputs the cloud layer
+/// reads.
+pub const AWS_CLI_KEYS: &[&str] = &[
+    "Vpcs",
+    "Subnets",
+    "RouteTables",
+    "InternetGateways",
+    "NatGateways",
+    "EgressOnlyInternetGateways",
+    "SecurityGroups",
+    "NetworkAcls",
+    "VpcEndpoints",
+    "FlowLogs",
+];
+
+/// Which cloud file a document is, by its content: Terraform JSON has a
+/// string `format_version` and planned values, values or a prior state (an
+/// empty state has only the versions); AWS CLI output is an object whose
+/// keys include a `describe-*` list. Kubernetes objects have `kind`, so
+/// neither is mistaken for one.
+pub fn cloud_kind(value: &Value) -> Option<&'static str> {
+    let map = value.as_object()?;
+    if map.contains_key("kind") {
+        return None;
+    }
+    if map.get("format_version").is_some_and(Value::is_string) {
+        if map.contains_key("planned_values") || map.contains_key("resource_changes") {
+            return Some(TERRAFORM_PLAN_KIND);
+        }
+        if map.contains_key("values")
+            || map.contains_key("prior_state")
+            || map.contains_key("terraform_version")
+        {
+            return Some(TERRAFORM_STATE_KIND);
+        }
+    }
+    map.iter()
+        .any(|(k, v)| AWS_CLI_KEYS.contains(&k.as_str()) && v.is_array())
+        .then_some(AWS_CLI_KIND)
+}
+
+/// Whether an object stands for a whole file (a squid configuration, a
+/// cloud network) rather than being a Kubernetes object.
+pub fn is_file_object(id: &ObjectRef) -> bool {
+    id.api_version == SQUID_API_VERSION
+        && [
+            SQUID_KIND,
+            TERRAFORM_PLAN_KIND,
+            TERRAFORM_STATE_KIND,
+            AWS_CLI_KIND,
+        ]
+        .contains(&id.kind.as_str())
+}
 
 /// Whether a file is a squid configuration: named `squid.conf` or ending in
 /// `.squid.conf` (a `.conf` file named on the command line is one too).
@@ -617,7 +691,7 @@ pub fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
             let at = file.then(|| location(&what, Pos { line: 1, column: 1 }));
             loaded.diagnostics.push(Diagnostic::input(
                 format!(
-                    "no objects found in `{what}`: expected Kubernetes manifests (.yaml, .yml, .json) or squid configurations"
+                    "no objects found in `{what}`: expected Kubernetes manifests (.yaml, .yml, .json), squid configurations, Terraform JSON or AWS CLI JSON"
                 ),
                 at,
             ));
@@ -664,7 +738,7 @@ fn duplicates(loaded: &mut Loaded) {
         std::collections::HashMap::new();
     let mut found = Vec::new();
     for (i, o) in loaded.objects.iter().enumerate() {
-        if o.id.kind == SQUID_KIND {
+        if is_file_object(&o.id) {
             continue; // stands for a file; two `squid.conf` in two directories are fine
         }
         let group =
@@ -756,6 +830,33 @@ fn split_objects(loaded: &mut Loaded, file: usize, document: usize, options: &Lo
     else {
         return;
     };
+    // A cloud network file: one object stands for it, read by the cloud
+    // layer (findings point into it with JSON pointers from its root).
+    if let Some(kind) = cloud_kind(&value) {
+        let name = loaded
+            .files
+            .get(file)
+            .map(|f| base_name(&f.name).to_string())
+            .unwrap_or_default();
+        let name = if document == 0 {
+            name
+        } else {
+            format!("{name}#{document}")
+        };
+        loaded.objects.push(Object {
+            file,
+            document,
+            node: 0,
+            value,
+            id: ObjectRef {
+                api_version: SQUID_API_VERSION.to_string(),
+                kind: kind.to_string(),
+                namespace: None,
+                name,
+            },
+        });
+        return;
+    }
     // (base pointer, value, its position node)
     let mut found: Vec<(String, Value, u32)> = Vec::new();
     let mut problems: Vec<(String, String)> = Vec::new();
