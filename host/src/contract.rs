@@ -865,7 +865,10 @@ fn cloud_facts(
         .map(|v| host_cloud::Vpc {
             key: v.key.clone(),
             cidrs: v.cidrs.iter().map(ToString::to_string).collect(),
-            flow_logs: v.flow_logs,
+            flow_logs: match &v.flow_logs {
+                Known::Yes(b) => Ok(*b),
+                Known::Unknown(why) => Err(why.clone()),
+            },
             default_group_restricted: match net.default_group_restricted(&v.key) {
                 Known::Yes((restricted, h)) => Ok((restricted, hop(&h))),
                 Known::Unknown(why) => Err(why),

@@ -1607,3 +1607,73 @@ fn palisade_new_rule_writes_a_project_that_carries_the_sdk() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(read(&keyword.join("suite.yaml")).contains("rule: \"NULL\""));
 }
+
+#[test]
+fn palisade_path_exits_by_verdict_and_speaks_json() {
+    // The insecure demo: a NetworkPolicy allows 0.0.0.0/0:443 and the
+    // workload subnets route to a NAT.
+    let bypass = palisade(&[
+        "path",
+        "tests/demo/insecure",
+        "--from",
+        "legacy/mailer",
+        "--to",
+        "api.partner.example:443",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(bypass.status.code(), Some(1), "{}", stderr(&bypass));
+    let v: serde_json::Value = serde_json::from_slice(&bypass.stdout).unwrap();
+    assert_eq!(v["verdict"], "reachable-directly", "{v}");
+    assert_eq!(v["direct"]["outcome"], "allowed");
+    let first = &v["direct"]["hops"][0];
+    assert_eq!(first["layer"], "networkpolicy");
+    assert_eq!(first["location"]["file"], "tests/demo/insecure/legacy.yaml");
+    // The secure demo: only through the proxy.
+    let proxied = palisade(&[
+        "path",
+        "tests/demo/secure",
+        "--from",
+        "shop/web",
+        "--to",
+        "github.com:443",
+    ]);
+    assert_eq!(proxied.status.code(), Some(0), "{}", stderr(&proxied));
+    assert!(
+        stdout(&proxied).starts_with(
+            "shop/web -> github.com:443 (CONNECT): reachable only through the proxy\n"
+        ),
+        "{}",
+        stdout(&proxied)
+    );
+    // Without the network: unknown, exit 2.
+    let unknown = palisade(&[
+        "path",
+        "tests/demo/insecure/legacy.yaml",
+        "--from",
+        "legacy/mailer",
+        "--to",
+        "203.0.113.9:443",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", stdout(&unknown));
+    assert!(
+        stdout(&unknown).contains("unknown because"),
+        "{}",
+        stdout(&unknown)
+    );
+    // A workload that is not there is an error that says so.
+    let missing = palisade(&[
+        "path",
+        "tests/demo/secure",
+        "--from",
+        "shop/nope",
+        "--to",
+        "github.com:443",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("no workload `shop/nope`"),
+        "{}",
+        stderr(&missing)
+    );
+}

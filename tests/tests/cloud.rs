@@ -100,7 +100,7 @@ fn a_plan_links_routes_to_gateways_whose_ids_are_known_only_after_apply() {
             .contains("main table `aws_default_route_table.main`")
     );
     // Other facts of the plan.
-    assert!(net.vpcs[0].flow_logs);
+    assert_eq!(net.vpcs[0].flow_logs, Known::Yes(true));
     let public = net
         .subnets
         .iter()
@@ -574,13 +574,31 @@ fn aws_cli_output_is_read_with_every_link_by_id() {
             .outcome,
         Outcome::Allowed
     );
-    assert!(!net.vpcs[0].flow_logs);
+    assert_eq!(net.vpcs[0].flow_logs, Known::Yes(false));
     let public = net
         .subnets
         .iter()
         .find(|s| s.key == "subnet-0a7d7e6c4aEXAMPLE")
         .unwrap();
     assert!(public.map_public_ip_on_launch);
+    // Without a `describe-flow-logs` answer, whether a VPC has a flow log
+    // is unknown; with one (even in another file), a VPC it does not name
+    // has none.
+    let vpcs = r#"{"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]}"#;
+    let mut alone = Network::default();
+    aws::read(
+        &ConfigFile::parse("vpcs.json", vpcs).unwrap(),
+        0,
+        &mut alone,
+    );
+    assert!(matches!(alone.vpcs[0].flow_logs, Known::Unknown(_)));
+    let logs = r#"{"FlowLogs": [{"ResourceId": "vpc-2"}]}"#;
+    aws::read(
+        &ConfigFile::parse("logs.json", logs).unwrap(),
+        1,
+        &mut alone,
+    );
+    assert_eq!(alone.vpcs[0].flow_logs, Known::Yes(false));
 }
 
 /// `tests/cloud/terraform/*/plan.json` is what Terraform makes of
@@ -715,7 +733,7 @@ fn vpc_with(table: RouteTable, main: Option<RouteTable>) -> Network {
         cidrs: vec![cidr("10.0.0.0/16"), cidr("2001:db8:1234:1a00::/56")],
         cidrs_unknown: [false, false],
         created: false,
-        flow_logs: false,
+        flow_logs: Known::Yes(false),
         origin: origin("vpc"),
     });
     for s in ["a", "b"] {

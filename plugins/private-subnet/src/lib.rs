@@ -582,6 +582,8 @@ const PS007: Rule<Settings> = Rule {
 
 Every VPC of the cloud inputs has a flow log attached to it
 (`aws_flow_log` with its `vpc_id`, or `describe-flow-logs` output naming it).
+AWS CLI output without a `describe-flow-logs` answer does not tell: that is
+an `info` finding saying so, not a pass.
 
 ## Why it matters
 
@@ -610,9 +612,21 @@ None.
 "#,
     check: |cx, out| {
         for v in cx.facts().vpcs() {
-            if !v.flow_logs {
-                at(out, &v.origin, format!("VPC `{}` has no flow log", v.key))
-                    .fix("attach an aws_flow_log with traffic_type ALL");
+            match &v.flow_logs {
+                Ok(true) => {}
+                Ok(false) => {
+                    at(out, &v.origin, format!("VPC `{}` has no flow log", v.key))
+                        .fix("attach an aws_flow_log with traffic_type ALL");
+                }
+                Err(why) => {
+                    at(
+                        out,
+                        &v.origin,
+                        format!("cannot tell whether VPC `{}` has a flow log: {why}", v.key),
+                    )
+                    .severity(Severity::Info)
+                    .fix("add the output of `aws ec2 describe-flow-logs` to the inputs");
+                }
             }
         }
     },

@@ -114,7 +114,9 @@ pub fn read(file: &ConfigFile, object: u32, net: &mut Network) -> Vec<(String, L
             cidrs,
             cidrs_unknown: [false, false],
             created: false,
-            flow_logs: false,
+            flow_logs: Known::Unknown(
+                "the AWS CLI output holds no `describe-flow-logs` answer".to_string(),
+            ),
             origin: origin(id, &at),
         });
     }
@@ -343,6 +345,9 @@ pub fn read(file: &ConfigFile, object: u32, net: &mut Network) -> Vec<(String, L
             origin: origin(id, &at),
         });
     }
+    if root.get("FlowLogs").is_some_and(Value::is_array) {
+        net.flow_logs_listed = true;
+    }
     for (_, f) in items(root, "FlowLogs") {
         if let Some(vpc) = text(f, "ResourceId").filter(|r| r.starts_with("vpc-")) {
             net.flow_log_vpcs.push(vpc.to_string());
@@ -352,8 +357,15 @@ pub fn read(file: &ConfigFile, object: u32, net: &mut Network) -> Vec<(String, L
     let pending = std::mem::take(&mut net.flow_log_vpcs);
     for v in pending {
         match net.vpcs.iter_mut().find(|x| x.key == v) {
-            Some(vpc) => vpc.flow_logs = true,
+            Some(vpc) => vpc.flow_logs = Known::Yes(true),
             None => net.flow_log_vpcs.push(v),
+        }
+    }
+    if net.flow_logs_listed {
+        for vpc in &mut net.vpcs {
+            if matches!(vpc.flow_logs, Known::Unknown(_)) {
+                vpc.flow_logs = Known::Yes(false);
+            }
         }
     }
     problems

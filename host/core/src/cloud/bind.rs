@@ -338,3 +338,194 @@ impl Placements {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+    use crate::cloud::{Known, Origin};
+
+    fn origin(key: &str) -> Origin {
+        Origin {
+            address: key.to_string(),
+            location: Location::new("plan.json", 1, 1),
+            object: 0,
+            pointer: String::new(),
+        }
+    }
+
+    fn subnet(key: &str, id: Option<&str>, cidr: &str, tags: &[(&str, &str)]) -> Subnet {
+        Subnet {
+            key: key.to_string(),
+            id: id.map(str::to_string),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            vpc: Known::Yes("aws_vpc.main".to_string()),
+            cidrs: vec![cidr.parse().unwrap()],
+            map_public_ip_on_launch: false,
+            origin: origin(key),
+        }
+    }
+
+    fn network() -> Network {
+        let mut net = Network::default();
+        net.subnets.push(subnet(
+            "aws_subnet.workloads[0]",
+            None,
+            "10.0.16.0/20",
+            &[("palisade.dev/layer", "workloads")],
+        ));
+        net.subnets.push(subnet(
+            "aws_subnet.workloads[1]",
+            None,
+            "10.0.32.0/20",
+            &[("palisade.dev/layer", "workloads")],
+        ));
+        net.subnets.push(subnet(
+            "module.egress.aws_subnet.proxy[\"a\"]",
+            Some("subnet-0abc"),
+            "10.0.1.0/24",
+            &[("Name", "proxy-a")],
+        ));
+        net.security_groups.push(SecurityGroup {
+            key: "aws_security_group.nodes".to_string(),
+            id: Some("sg-0123".to_string()),
+            name: "eks-nodes".to_string(),
+            tags: Tags::new(),
+            vpc: Known::Yes("aws_vpc.main".to_string()),
+            rules: Vec::new(),
+            default: false,
+            origin: origin("aws_security_group.nodes"),
+        });
+        net
+    }
+
+    fn binding(yaml: serde_json::Value) -> Binding {
+        let mut b: Binding = serde_json::from_value(yaml).unwrap();
+        for p in b.pointers().into_iter().chain([String::new()]) {
+            let line = u32::try_from(p.len()).unwrap() + 1;
+            b.locations.insert(p, Location::new("policy.yaml", line, 1));
+        }
+        b
+    }
+
+    #[test]
+    fn selectors_name_by_address_instance_id_name_cidr_and_tags() {
+        let cases = [
+            (serde_json::json!("aws_subnet.workloads"), 2),
+            (serde_json::json!("aws_subnet.workloads[1]"), 1),
+            (serde_json::json!("subnet-0abc"), 1),
+            (serde_json::json!("proxy-a"), 1),
+            (serde_json::json!("10.0.0.0/18"), 3),
+            (serde_json::json!("10.0.16.0/20"), 1),
+            (serde_json::json!("10.0.16.0/21"), 0),
+            (
+                serde_json::json!({"tags": {"palisade.dev/layer": "workloads"}}),
+                2,
+            ),
+            (serde_json::json!("aws_subnet.work"), 0),
+            (serde_json::json!("module.egress.aws_subnet.proxy"), 1),
+        ];
+        for (selector, n) in cases {
+            let b = binding(serde_json::json!({"nodes": {"subnets": [selector.clone()]}}));
+            let (placed, diagnostics) = b.resolve(&network());
+            assert_eq!(placed.nodes.subnets.len(), n, "{selector}: {placed:?}");
+            assert_eq!(diagnostics.is_empty(), n > 0, "{selector}: {diagnostics:?}");
+        }
+        for selector in ["eks-nodes", "sg-0123", "aws_security_group.nodes"] {
+            let b = binding(serde_json::json!({
+                "nodes": {"subnets": ["aws_subnet.workloads"], "securityGroups": [selector]}
+            }));
+            let (placed, diagnostics) = b.resolve(&network());
+            assert_eq!(placed.nodes.security_groups, ["aws_security_group.nodes"]);
+            assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        }
+    }
+
+    #[test]
+    fn a_selector_naming_nothing_is_a_diagnostic_at_its_line() {
+        let b = binding(serde_json::json!({
+            "nodes": {"subnets": ["aws_subnet.workloads", "aws_subnet.typo"]},
+            "proxy": {"securityGroups": ["proxy"]}
+        }));
+        let (_, diagnostics) = b.resolve(&network());
+        let at: Vec<(String, u32)> = diagnostics
+            .iter()
+            .map(|d| {
+                let l = d.location.as_ref().unwrap();
+                (d.message.clone(), l.line)
+            })
+            .collect();
+        assert_eq!(at.len(), 2, "{at:?}");
+        assert!(at[0].0.contains("`aws_subnet.typo`"), "{at:?}");
+        assert_eq!(at[0].1, "/nodes/subnets/1".len() as u32 + 1);
+        assert!(at[1].0.contains("no security group"), "{at:?}");
+    }
+
+    #[test]
+    fn without_spec_cloud_or_cloud_inputs_nothing_is_placed_and_nothing_said() {
+        let (placed, diagnostics) = Binding::default().resolve(&network());
+        assert!(placed.is_empty() && diagnostics.is_empty());
+        let b = binding(serde_json::json!({"nodes": {"subnets": ["anything"]}}));
+        let (placed, diagnostics) = b.resolve(&Network::default());
+        assert!(placed.is_empty() && diagnostics.is_empty());
+        // A binding of the proxy alone leaves the workloads unplaced: said.
+        let b = binding(serde_json::json!({"proxy": {"subnets": ["subnet-0abc"]}}));
+        let (_, diagnostics) = b.resolve(&network());
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert!(
+            diagnostics[0]
+                .message
+                .contains("places no part of the cluster")
+        );
+    }
+
+    #[test]
+    fn workloads_leave_from_the_pods_subnets_when_vpc_native_else_the_nodes() {
+        let b = binding(serde_json::json!({
+            "nodes": {"subnets": ["aws_subnet.workloads[0]"]},
+            "proxy": {"subnets": ["subnet-0abc"]}
+        }));
+        let (placed, _) = b.resolve(&network());
+        assert_eq!(
+            placed.of_workload(false).unwrap().subnets,
+            ["aws_subnet.workloads[0]"]
+        );
+        assert_eq!(
+            placed.of_workload(true).unwrap().subnets,
+            ["module.egress.aws_subnet.proxy[\"a\"]"]
+        );
+        let b = binding(serde_json::json!({
+            "nodes": {"subnets": ["aws_subnet.workloads[0]"]},
+            "pods": {"subnets": ["aws_subnet.workloads[1]"]}
+        }));
+        let (placed, _) = b.resolve(&network());
+        assert_eq!(
+            placed.of_workload(false).unwrap().subnets,
+            ["aws_subnet.workloads[1]"]
+        );
+        // No proxy placement: the proxy's pods leave like any pod.
+        assert_eq!(
+            placed.of_workload(true).unwrap().subnets,
+            ["aws_subnet.workloads[1]"]
+        );
+        assert!(placed.subnet_parts("aws_subnet.workloads[1]").pods);
+        assert!(!placed.subnet_parts("aws_subnet.workloads[1]").nodes);
+    }
+
+    #[test]
+    fn cidr_typos_and_empty_selectors_are_refused_where_written() {
+        let b: Binding = serde_json::from_value(serde_json::json!({
+            "nodes": {"subnets": ["10.0.0.0/33", "", {"tags": {}}]}
+        }))
+        .unwrap();
+        let problems: Vec<String> = b.problems().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            problems,
+            ["/nodes/subnets/0", "/nodes/subnets/1", "/nodes/subnets/2"]
+        );
+    }
+}

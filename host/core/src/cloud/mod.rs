@@ -146,8 +146,9 @@ pub struct Vpc {
     /// Whether these inputs create it (a plan's `create`): then its
     /// default network ACL is AWS's, which allows everything.
     pub created: bool,
-    /// Whether a flow log is attached (to the VPC itself).
-    pub flow_logs: bool,
+    /// Whether a flow log is attached (to the VPC itself); unknown for AWS
+    /// CLI output without a `describe-flow-logs` answer.
+    pub flow_logs: Known<bool>,
     pub origin: Origin,
 }
 
@@ -295,6 +296,9 @@ pub struct Network {
     pub nacls: Vec<Nacl>,
     /// VPCs with a flow log whose VPC is not (yet) read.
     pub flow_log_vpcs: Vec<String>,
+    /// Whether some AWS CLI output answered `describe-flow-logs`: then a
+    /// VPC it does not name has none.
+    pub flow_logs_listed: bool,
 }
 
 /// Reads every cloud file among the loaded objects (Terraform plan or

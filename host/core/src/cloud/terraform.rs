@@ -847,7 +847,7 @@ impl Reader<'_, '_> {
                         cidrs,
                         cidrs_unknown,
                         created: r.created,
-                        flow_logs: false,
+                        flow_logs: Known::Yes(false),
                         origin: self.origin(r, ""),
                     });
                     // A state knows the main table by ID.
@@ -874,7 +874,7 @@ impl Reader<'_, '_> {
                         "flow log",
                     ) {
                         if let Some(vpc) = net.vpcs.iter_mut().find(|x| x.key == v) {
-                            vpc.flow_logs = true;
+                            vpc.flow_logs = Known::Yes(true);
                         } else {
                             net.flow_log_vpcs.push(v);
                         }
@@ -1298,7 +1298,7 @@ impl Reader<'_, '_> {
         }
         for v in std::mem::take(&mut net.flow_log_vpcs) {
             match net.vpcs.iter_mut().find(|x| x.key == v) {
-                Some(vpc) => vpc.flow_logs = true,
+                Some(vpc) => vpc.flow_logs = Known::Yes(true),
                 None => net.flow_log_vpcs.push(v),
             }
         }

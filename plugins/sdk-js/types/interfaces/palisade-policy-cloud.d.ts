@@ -127,9 +127,10 @@ declare module 'palisade:policy/cloud@0.2.2' {
      */
     cidrs: Array<string>,
     /**
-     * Whether a flow log records its traffic.
+     * Whether a flow log records its traffic; `err`: why the inputs
+     * do not tell (AWS CLI output without `describe-flow-logs`).
      */
-    flowLogs: boolean,
+    flowLogs: Result<boolean, string>,
     /**
      * Whether its default security group allows nothing (with the
      * hop that decides); `err`: why the inputs do not tell.
