@@ -22,8 +22,8 @@ use crate::rbac::Rbac;
 use crate::roles::Resolved;
 use crate::squid::Proxies;
 use crate::wit::bindings::palisade::policy::{
-    cloud as host_cloud, facts as host_facts, log as host_log, ports as host_ports,
-    types as host_types,
+    cloud as host_cloud, facts as host_facts, log as host_log, observed as host_observed,
+    ports as host_ports, types as host_types,
 };
 use crate::wit::{self, Level};
 
@@ -57,6 +57,8 @@ pub(crate) struct Facts {
     /// What one `reach` costs, in steps (every route, rule and entry).
     reach_cost: u64,
     cloud_facts: OnceLock<CloudFacts>,
+    /// What the proxy access logs show, folded into calls.
+    pub(crate) observed: Vec<host_observed::ObservedCall>,
 }
 
 /// The cloud lists in WIT form.
@@ -113,7 +115,61 @@ impl Facts {
             placements: crate::cloud::bind::Placements::default(),
             reach_cost: 1,
             cloud_facts: OnceLock::new(),
+            observed: Vec::new(),
         }
+    }
+
+    /// The same facts with what the access logs show: each call with its
+    /// client placed (workload, namespace pool, client range).
+    pub(crate) fn with_observed(mut self, logs: &crate::proxylog::Logs) -> Facts {
+        use crate::proxylog::Verdict;
+        use crate::proxylog::attribute::Attributor;
+        let attributor = Attributor::new(&self.model, &self.roles);
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "log times: milliseconds since 1970, positive, far below u64::MAX"
+        )]
+        let millis = |t: Option<f64>| t.filter(|t| *t >= 0.0).map(|t| (t * 1000.0).round() as u64);
+        self.observed = logs
+            .observed
+            .entries
+            .iter()
+            .map(|e| {
+                let client = match attributor.workload(e.client) {
+                    Some(w) => host_observed::CallClient::Workload(w.get()),
+                    None => match attributor.client(e.client) {
+                        crate::proxylog::attribute::Client::Namespace(n) => {
+                            host_observed::CallClient::Namespace(n)
+                        }
+                        crate::proxylog::attribute::Client::Range(r) => {
+                            host_observed::CallClient::ClientRange(r)
+                        }
+                        _ => host_observed::CallClient::Unattributed,
+                    },
+                };
+                host_observed::ObservedCall {
+                    log: logs.logs.get(e.log).map_or(u32::MAX, |l| index(l.object)),
+                    line: u32::try_from(e.line).unwrap_or(u32::MAX),
+                    client_address: e.client.map(|c| c.to_string()),
+                    client,
+                    method: e.method.clone(),
+                    host: e.host.clone(),
+                    port: e.port,
+                    verdict: match e.verdict {
+                        Verdict::Allowed => host_observed::CallVerdict::Allowed,
+                        Verdict::Denied => host_observed::CallVerdict::Denied,
+                        Verdict::Error => host_observed::CallVerdict::Error,
+                    },
+                    count: e.count,
+                    bytes: e.bytes,
+                    first_seen: millis(e.first_seen),
+                    last_seen: millis(e.last_seen),
+                    results: e.results.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                }
+            })
+            .collect();
+        self
     }
 
     /// The same facts with a cloud network and the cluster's placement in it.
@@ -935,6 +991,12 @@ fn cloud_facts(
         vpcs,
         subnets,
         groups,
+    }
+}
+
+impl host_observed::Host for Session {
+    fn observed_calls(&mut self) -> wasmtime::Result<Vec<host_observed::ObservedCall>> {
+        Ok(current(self)?.facts.observed.clone())
     }
 }
 

@@ -445,6 +445,7 @@ impl Engine {
             network_plugin: policy.network_plugin,
             roles: policy.roles.clone(),
             cloud: policy.cloud.clone(),
+            log_progress: None,
         })
     }
 
@@ -606,9 +607,32 @@ pub struct Checker {
     network_plugin: crate::NetworkPlugin,
     roles: crate::roles::Roles,
     cloud: crate::cloud::bind::Binding,
+    log_progress: Option<LogProgress>,
+}
+
+/// Hears how far the access logs have been read: (bytes read, bytes in
+/// all).
+#[derive(Clone)]
+struct LogProgress(Arc<dyn Fn(u64, u64) + Send + Sync>);
+
+impl std::fmt::Debug for LogProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogProgress")
+    }
 }
 
 impl Checker {
+    /// Calls `progress` with (bytes read, bytes in all) while access logs
+    /// stream (every 16 MiB and at the end of each log): for a progress
+    /// bar.
+    pub fn with_log_progress(
+        mut self,
+        progress: impl Fn(u64, u64) + Send + Sync + 'static,
+    ) -> Checker {
+        self.log_progress = Some(LogProgress(Arc::new(progress)));
+        self
+    }
+
     /// Uses `exemptions` (replacing any the policy set names).
     pub fn with_exemptions(mut self, exemptions: crate::Exemptions) -> Checker {
         self.exemptions = Some(exemptions);
@@ -864,8 +888,120 @@ impl Checker {
         Ok((report, prepared.diagnostics))
     }
 
+    /// `palisade proxy audit`: the check of `inputs` (access logs among
+    /// them, with the manifests or pod lists that place their clients),
+    /// with what the logs show per client beside its report.
+    pub fn audit(&self, inputs: &Inputs) -> crate::audit::Audit {
+        let prepared = self.prepare(inputs);
+        let attributor = crate::proxylog::attribute::Attributor::new(
+            &prepared.facts.model,
+            &prepared.facts.roles,
+        );
+        let clients = crate::audit::clients(&prepared.logs.observed, &attributor);
+        let logs = prepared.logs.logs.clone();
+        let evaluated = self.evaluate_all(&prepared);
+        let suppressed = self.suppress(evaluated.findings, &prepared.loaded);
+        let report = self.report(prepared, evaluated.diagnostics, evaluated.log, suppressed);
+        crate::audit::Audit {
+            logs,
+            clients,
+            report,
+        }
+    }
+
+    /// `palisade proxy replay`: every request of the access logs among
+    /// `inputs`, evaluated against `new` and against `old` (else squid's
+    /// logged verdict); the requests whose verdict changes, by client and
+    /// destination. Input problems come back beside it.
+    pub fn replay(
+        &self,
+        inputs: &Inputs,
+        new: &crate::ProxyConfig,
+        old: Option<&crate::ProxyConfig>,
+    ) -> (crate::audit::ReplayReport, Vec<Diagnostic>) {
+        let prepared = self.prepare_with(inputs, false);
+        let mut diagnostics = prepared.diagnostics.clone();
+        let attributor = crate::proxylog::attribute::Attributor::new(
+            &prepared.facts.model,
+            &prepared.facts.roles,
+        );
+        let mut replay = crate::proxylog::replay::Replay::default();
+        let mut logs = Vec::new();
+        let loaded = &prepared.loaded;
+        for (index, (object, path, follow)) in loaded.logs.iter().enumerate() {
+            let name = loaded
+                .objects
+                .get(*object)
+                .and_then(|o| loaded.files.get(o.file))
+                .map_or_else(|| path.display().to_string(), |f| f.name.clone());
+            let kind = match crate::proxylog::format_for(&name, &[new.parsed()]) {
+                Ok(k) => k.map(|(k, _)| k),
+                Err(e) => {
+                    diagnostics.push(Diagnostic::input(format!("`{name}`: {e}"), None));
+                    continue;
+                }
+            };
+            let file = match palisade_core::fsutil::open_regular(path, *follow) {
+                Ok((f, _)) => f,
+                Err(e) => {
+                    diagnostics.push(Diagnostic::input(
+                        format!("cannot read `{name}`: {e}"),
+                        None,
+                    ));
+                    continue;
+                }
+            };
+            let mut counts = crate::proxylog::Counts::default();
+            let before = replay.requests + replay.skipped;
+            let result = crate::proxylog::each_request(
+                file,
+                kind.as_ref(),
+                &mut counts,
+                |_| {},
+                |r, line| replay.add(r, index, line, new.parsed(), old.map(|o| o.parsed())),
+            );
+            match result {
+                Ok(problems) => diagnostics.extend(problems.into_iter().map(|p| {
+                    Diagnostic::input(
+                        format!("malformed access-log line: {}", p.message),
+                        Some(crate::report::Location::new(
+                            name.clone(),
+                            u32::try_from(p.line).unwrap_or(u32::MAX),
+                            1,
+                        )),
+                    )
+                })),
+                Err(e) => diagnostics.push(Diagnostic::input(
+                    format!("cannot read `{name}`: {e}"),
+                    None,
+                )),
+            }
+            logs.push(crate::proxylog::LogSummary {
+                object: *object,
+                name,
+                format: match &kind {
+                    Some(crate::proxylog::LogKind::Format(f)) => f.name.clone(),
+                    Some(crate::proxylog::LogKind::JsonLines) => "json".to_string(),
+                    None => "detected from its first line".to_string(),
+                },
+                lines: counts.lines,
+                requests: replay.requests + replay.skipped - before,
+                malformed: counts.malformed,
+            });
+        }
+        (
+            crate::audit::replay_report(replay, logs, &attributor),
+            diagnostics,
+        )
+    }
+
     /// Loads inputs and computes the facts every plugin of the check shares.
     fn prepare(&self, inputs: &Inputs) -> Prepared {
+        self.prepare_with(inputs, true)
+    }
+
+    /// [`Checker::prepare`], reading the access logs or not.
+    fn prepare_with(&self, inputs: &Inputs, read_logs: bool) -> Prepared {
         let mut inputs = inputs.clone();
         for p in &self.proxy_configs {
             inputs = inputs.squid_config(p);
@@ -885,6 +1021,19 @@ impl Checker {
         diagnostics.extend(rbac_diags);
         diagnostics.extend(proxy_diags);
         let roles = self.roles.resolve(&model);
+        let configs: Vec<&crate::squid::SquidConfig> =
+            proxies.configs.iter().map(|(c, _, _)| c).collect();
+        let (logs, log_diags) = if read_logs {
+            let progress = self.log_progress.clone();
+            crate::proxylog::collect(&loaded, &configs, &mut |done, total| {
+                if let Some(p) = &progress {
+                    (p.0)(done, total);
+                }
+            })
+        } else {
+            Default::default()
+        };
+        diagnostics.extend(log_diags);
         let (network, cloud_diags) = crate::cloud::collect(&loaded);
         let (placements, binding_diags) = self.cloud.resolve(&network);
         diagnostics.extend(cloud_diags);
@@ -896,9 +1045,11 @@ impl Checker {
             roles,
             self.excluded_namespaces.clone(),
         )
-        .with_cloud(network, placements);
+        .with_cloud(network, placements)
+        .with_observed(&logs);
         Prepared {
             loaded,
+            logs,
             facts: Arc::new(facts),
             diagnostics,
         }
@@ -1113,6 +1264,8 @@ struct Suppressed {
 /// Everything a check needs before any plugin runs.
 struct Prepared {
     loaded: input::Loaded,
+    /// The access logs, read (what `audit` tabulates).
+    logs: crate::proxylog::Logs,
     /// The facts, with each container's environment and its provenance
     /// (`model.env`) for locating findings.
     facts: Arc<Facts>,

@@ -1,6 +1,7 @@
 #![doc = include_str!("../../README.md")]
 #![deny(missing_docs)]
 
+pub mod audit;
 mod cache;
 mod contract;
 mod engine;
@@ -22,8 +23,8 @@ mod wit;
 
 // The semantics: palisade-core (host/core), with no sandbox in it.
 pub(crate) use palisade_core::{
-    address, cloud, error, facts, input, kinds, model, netpol, parallel, rbac, roles, squid,
-    traffic,
+    address, cloud, error, facts, input, kinds, model, netpol, parallel, proxylog, rbac, roles,
+    squid, traffic,
 };
 
 pub use engine::{
@@ -33,7 +34,7 @@ pub use engine::{
 pub use exempt::{Baseline, Date, EXEMPT_ANNOTATION, Exempted, Exemptions};
 pub use identity::RULE_ID_PATTERN;
 pub use palisade_core::error::{Error, ErrorKind};
-pub use palisade_core::input::{DEFAULT_MAX_FILE_BYTES, Inputs};
+pub use palisade_core::input::{DEFAULT_MAX_FILE_BYTES, Inputs, is_access_log};
 pub use palisade_core::netpol::trace::{AllowingRule, NearMiss, SideTrace, Trace};
 pub use palisade_core::netpol::{ClassMatrix, NetworkAnalysis, NetworkPlugin};
 pub use palisade_core::rbac::{AccessRequest, Grant, RbacAnalysis, RbacRule, Subject};

@@ -36,7 +36,7 @@ use crate::report::PluginFailure;
 /// The contract version this host speaks. Plugins built against
 /// `0.2.0 ..= CONTRACT_VERSION` load (wasmtime links `0.2.x` imports and
 /// exports to the host's `0.2.z` ones when x ≤ z).
-pub(crate) const CONTRACT_VERSION: (u64, u64, u64) = (0, 2, 2);
+pub(crate) const CONTRACT_VERSION: (u64, u64, u64) = (0, 2, 3);
 
 use crate::wit::Level;
 use crate::wit::bindings;
@@ -532,6 +532,7 @@ fn classify_import(name: &str) -> ImportClass {
             | "palisade:policy/facts"
             | "palisade:policy/ports"
             | "palisade:policy/cloud"
+            | "palisade:policy/observed"
             | "palisade:policy/log"
     ) {
         // The version was checked before (`foreign_version`).

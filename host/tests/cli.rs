@@ -33,7 +33,7 @@ fn json_report_is_versioned_and_byte_identical_across_runs() {
     );
     let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
     assert_eq!(v["version"], 1);
-    assert_eq!(v["summary"]["findings"]["error"], 28);
+    assert_eq!(v["summary"]["findings"]["error"], 30);
     let first = &v["findings"][0];
     for key in [
         "plugin", "rule", "severity", "message", "object", "location", "path",
@@ -491,7 +491,7 @@ fn a_baseline_accepts_todays_findings_and_catches_new_ones() {
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
     assert!(
         stdout(&again)
-            .contains("no findings, 36 in the baseline (0 baseline entries no longer occur)"),
+            .contains("no findings, 40 in the baseline (0 baseline entries no longer occur)"),
         "{}",
         stdout(&again)
     );
@@ -514,7 +514,7 @@ fn a_baseline_accepts_todays_findings_and_catches_new_ones() {
         baseline,
     ]);
     assert!(
-        stdout(&fixed).contains("28 baseline entries no longer occur"),
+        stdout(&fixed).contains("32 baseline entries no longer occur"),
         "{}",
         stdout(&fixed)
     );
@@ -1676,4 +1676,230 @@ fn palisade_path_exits_by_verdict_and_speaks_json() {
         "{}",
         stderr(&missing)
     );
+}
+
+#[test]
+fn proxy_audit_reports_the_demo_log_per_workload() {
+    let out = palisade(&[
+        "proxy",
+        "audit",
+        "tests/demo/insecure/access.log",
+        "tests/demo/insecure",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let clients: Vec<String> = v["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{}:{}", c["client"]["kind"], c["client"]["name"]))
+        .collect();
+    assert_eq!(
+        clients,
+        [
+            r#""workload":"legacy/mailer""#,
+            r#""workload":"legacy/reports""#,
+            r#""workload":"shop/web""#,
+            r#""unattributed":null"#
+        ]
+    );
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for rule in ["SQ013", "SQ014", "SQ015", "SQ016"] {
+        assert!(rules.contains(&rule), "{rule} not in {rules:?}");
+    }
+    assert_eq!(v["logs"][0]["requests"], 8);
+    // The human table, and every finding at its log line.
+    let human = palisade(&[
+        "proxy",
+        "audit",
+        "tests/demo/insecure/access.log",
+        "tests/demo/insecure",
+    ]);
+    let text = stdout(&human);
+    assert!(text.contains("legacy/reports (10.244.2.20)"), "{text}");
+    assert!(
+        text.contains("tests/demo/insecure/access.log:4:1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn suggest_allowlist_groups_by_registrable_domain_and_never_widens_to_a_suffix() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let line = |host: &str| {
+        format!(
+            "1796032801.114 5 10.0.0.5 TCP_TUNNEL/200 100 CONNECT {host}:443 - HIER_DIRECT/192.0.2.1 -\n"
+        )
+    };
+    let text: String = [
+        "api.github.com",
+        "github.com",
+        "a.co.uk",
+        "b.co.uk",
+        "pypi.org",
+        "169.254.169.254",
+    ]
+    .iter()
+    .map(|h| line(h))
+    .collect();
+    std::fs::write(&log, text).unwrap();
+    let out = palisade(&[
+        "proxy",
+        "audit",
+        log.to_str().unwrap(),
+        "--suggest-allowlist",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries: Vec<&str> = v["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["entry"].as_str().unwrap())
+        .collect();
+    assert_eq!(entries, ["a.co.uk", "b.co.uk", ".github.com", "pypi.org"]);
+    assert_eq!(v["leftOut"], serde_json::json!(["169.254.169.254"]));
+    assert_eq!(v["tlsPorts"], serde_json::json!([443]));
+}
+
+#[test]
+fn proxy_replay_lists_what_a_new_config_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("squid.conf");
+    std::fs::write(
+        &conf,
+        "http_port 3128\nacl clients src 10.0.0.0/8\nacl allowed dstdomain .github.com pypi.org\nacl SSL_ports port 443\nhttp_access deny CONNECT !SSL_ports\nhttp_access allow clients allowed\nhttp_access deny all\n",
+    )
+    .unwrap();
+    let out = palisade(&[
+        "proxy",
+        "replay",
+        "tests/demo/insecure/access.log",
+        "tests/demo/insecure",
+        "--config",
+        conf.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let changes: Vec<String> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}:{}",
+                c["change"].as_str().unwrap(),
+                c["client"]["name"],
+                c["host"].as_str().unwrap(),
+                c["port"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            r#"newly-denied "legacy/mailer" 169.254.169.254:80"#,
+            r#"newly-denied "legacy/reports" 203.0.113.50:22"#,
+            r#"newly-denied "legacy/reports" paste.example.net:443"#,
+            "newly-denied null ifconfig.example:80",
+        ]
+    );
+    // The same configuration against itself changes nothing.
+    let same = palisade(&[
+        "proxy",
+        "replay",
+        "tests/demo/insecure/access.log",
+        "--config",
+        conf.to_str().unwrap(),
+        "--against",
+        conf.to_str().unwrap(),
+    ]);
+    assert_eq!(same.status.code(), Some(0), "{}", stdout(&same));
+}
+
+#[test]
+fn json_lines_and_gzip_logs_are_read_and_malformed_lines_located() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("proxy.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"time\": 1796032801.1, \"client\": \"10.0.0.5\", \"method\": \"CONNECT\", \"url\": \"github.com:443\", \"result\": \"TCP_TUNNEL\", \"status\": 200, \"bytes\": 10}\nnot json\n",
+    )
+    .unwrap();
+    let gz = dir.path().join("access.log.1.gz");
+    let mut enc = flate2_writer(&gz);
+    enc.write_all(
+        b"1796032801.114 5 10.0.0.6 TCP_DENIED/403 100 CONNECT evil.example:443 - HIER_NONE/- -\n",
+    )
+    .unwrap();
+    drop(enc);
+    let out = palisade(&[
+        "proxy",
+        "audit",
+        jsonl.to_str().unwrap(),
+        gz.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    // The malformed line is a located problem: exit 2, the rest still read.
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["logs"][0]["requests"], 1);
+    assert_eq!(v["logs"][1]["requests"], 1);
+    let d = &v["errors"][0];
+    assert_eq!(d["location"]["line"], 2, "{d}");
+    assert!(
+        d["location"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("proxy.jsonl")
+    );
+}
+
+/// A gzip writer (the gzip format by hand is not the point here: the
+/// `gzip` program writes the file).
+fn flate2_writer(path: &std::path::Path) -> impl std::io::Write {
+    struct Gz {
+        path: std::path::PathBuf,
+        buf: Vec<u8>,
+    }
+    impl std::io::Write for Gz {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.buf.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Drop for Gz {
+        fn drop(&mut self) {
+            let plain = self.path.with_extension("plain");
+            std::fs::write(&plain, &self.buf).unwrap();
+            let out = std::process::Command::new("gzip")
+                .args(["-c", "-n"])
+                .arg(&plain)
+                .output()
+                .unwrap();
+            std::fs::write(&self.path, out.stdout).unwrap();
+            std::fs::remove_file(&plain).unwrap();
+        }
+    }
+    Gz {
+        path: path.to_path_buf(),
+        buf: Vec::new(),
+    }
 }

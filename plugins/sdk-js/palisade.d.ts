@@ -3,22 +3,26 @@
 // the WIT by the test suite): every fact a rule sees is one of them.
 /// <reference path="./types/policy-plugin.d.ts" />
 
-import type * as T from 'palisade:policy/types@0.2.2';
-import type { PortRange } from 'palisade:policy/ports@0.2.2';
-import type { Level } from 'palisade:policy/log@0.2.2';
-import type * as C from 'palisade:policy/cloud@0.2.2';
+import type * as T from 'palisade:policy/types@0.2.3';
+import type { PortRange } from 'palisade:policy/ports@0.2.3';
+import type { Level } from 'palisade:policy/log@0.2.3';
+import type * as C from 'palisade:policy/cloud@0.2.3';
+import type { ObservedCall } from 'palisade:policy/observed@0.2.3';
 
 export type {
   Severity, Direction, Protocol, WorkloadKind, SourceObject, Namespace, Workload, Container,
   EnvVar, NetworkPolicy, PolicyRule, Peer, PeerMatch, Flow, ProxyRole, ProxyConfig,
   ProxyRequest, ProxyVerdict, RbacRole, RbacBinding, RbacSubject, AccessQuery, AccessGrant,
   AddressClasses, LabelSelector, WorkloadRole, Finding, PluginMetadata, SettingType,
-} from 'palisade:policy/types@0.2.2';
+} from 'palisade:policy/types@0.2.3';
 export type { PortRange, Level };
 export type {
   Vpc, Subnet, SecurityGroup, GroupRule, GroupPeer, Placement, ReachVerdict, RouteExit, Outcome,
   Hop, CloudOrigin, ClusterParts, InternetRoute,
-} from 'palisade:policy/cloud@0.2.2';
+} from 'palisade:policy/cloud@0.2.3';
+export type {
+  ObservedCall, CallClient, CallVerdict,
+} from 'palisade:policy/observed@0.2.3';
 
 export function log(level: Level, message: string): void;
 export function kindName(kind: T.WorkloadKind): string;
@@ -48,6 +52,8 @@ export class Facts {
   admins(): T.RbacSubject[];
   resolvedPorts(policy: number, direction: T.Direction, rule: number, destination: number):
     PortRange[] | undefined;
+  /** What the proxy access logs show (contract 0.2.3); empty without logs. */
+  observedCalls(): ObservedCall[];
   /** The cloud network (contract 0.2.2); empty without cloud inputs. */
   vpcs(): C.Vpc[];
   subnets(): C.Subnet[];

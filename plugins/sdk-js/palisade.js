@@ -30,10 +30,11 @@
 // the sandbox gives a plugin no files, network, environment, clock or
 // randomness. `console.log` and friends go to the plugin's log.
 
-import * as facts from 'palisade:policy/facts@0.2.2';
-import * as cloud from 'palisade:policy/cloud@0.2.2';
-import { log as hostLog } from 'palisade:policy/log@0.2.2';
-import { resolvedPorts } from 'palisade:policy/ports@0.2.2';
+import * as facts from 'palisade:policy/facts@0.2.3';
+import * as cloud from 'palisade:policy/cloud@0.2.3';
+import { observedCalls } from 'palisade:policy/observed@0.2.3';
+import { log as hostLog } from 'palisade:policy/log@0.2.3';
+import { resolvedPorts } from 'palisade:policy/ports@0.2.3';
 
 /** Sends a message to the host's log for this evaluation (`--verbose`). */
 export function log(level, message) {
@@ -120,6 +121,7 @@ export class Facts {
   resolvedPorts(policy, direction, rule, destination) {
     return resolvedPorts(policy, direction, rule, destination);
   }
+  observedCalls() { return this.#once('observed', observedCalls); }
   vpcs() { return this.#once('vpcs', cloud.vpcs); }
   subnets() { return this.#once('subnets', cloud.subnets); }
   securityGroups() { return this.#once('groups', cloud.securityGroups); }

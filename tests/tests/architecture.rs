@@ -32,6 +32,7 @@ const CORE: &[&str] = &[
     "netpol",
     "rbac",
     "roles",
+    "proxylog",
 ];
 
 /// The crate-root re-exports of palisade-core, by module.
@@ -53,7 +54,7 @@ const CORE_ROOT: &[(&str, &str)] = &[
 /// module of palisade-core the crate re-exports (below all of its own).
 const HOST: &[&str] = &[
     "core", "wit", "fsutil", "exempt", "report", "render", "identity", "settings", "policy",
-    "cache", "contract", "path", "runtime", "engine", "suite", "testing", "fuzzing",
+    "cache", "contract", "path", "audit", "runtime", "engine", "suite", "testing", "fuzzing",
 ];
 
 /// The palisade crate's root re-exports, by module.
@@ -84,6 +85,7 @@ const CORE_IN_HOST: &[&str] = &[
     "address",
     "cloud",
     "error",
+    "proxylog",
     "facts",
     "input",
     "parallel",
@@ -97,6 +99,7 @@ const CORE_IN_HOST: &[&str] = &[
     "Inputs",
     "NetworkAnalysis",
     "NetworkPlugin",
+    "ProxyConfig",
     "SquidOptions",
     "Trace",
     "Error",

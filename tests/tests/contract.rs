@@ -58,7 +58,7 @@ fn a_plugin_of_another_contract_version_is_refused_naming_both_versions() {
     assert_eq!(e.kind(), ErrorKind::ContractVersion);
     assert!(
         e.message()
-            .contains("built for palisade:policy@0.1.0, this host speaks palisade:policy@0.2.2"),
+            .contains("built for palisade:policy@0.1.0, this host speaks palisade:policy@0.2.3"),
         "{e}"
     );
 }
@@ -160,7 +160,7 @@ fn the_sdk_carries_the_contract_unchanged() {
         .lines()
         .filter_map(|l| l.split("from 'palisade:policy/").nth(1))
         .collect();
-    assert_eq!(imports.len(), 4, "{imports:?}");
+    assert_eq!(imports.len(), 5, "{imports:?}");
     for import in imports {
         assert!(
             import.contains(&format!("@{version}'")),
@@ -181,17 +181,18 @@ fn the_current_contract_holds_0_2_0_unchanged() {
         .filter(|l| !l.starts_with("//") || l.starts_with("///"))
         .map(|l| format!("{l}\n"))
         .collect();
-    // 0.2.1 added `ports`, 0.2.2 `cloud`: consecutive interfaces before
+    // 0.2.1 added `ports`, 0.2.2 `cloud`, 0.2.3 `observed`: consecutive interfaces before
     // `log`, and their imports.
     let start = current.find("/// Facts added in 0.2.1.").unwrap();
     let end = current.find("/// Logging.").unwrap();
     let without_0_2_1 = format!("{}{}", &current[..start], &current[end..])
         .replace(
-            "package palisade:policy@0.2.2;",
+            "package palisade:policy@0.2.3;",
             "package palisade:policy@0.2.0;",
         )
         .replace("    import ports;\n", "")
-        .replace("    import cloud;\n", "");
+        .replace("    import cloud;\n", "")
+        .replace("    import observed;\n", "");
     assert_eq!(without_0_2_1, frozen);
 }
 

@@ -2428,3 +2428,64 @@ fn cloud_readers_survive_mutated_plans_states_and_cli_output() {
         Ok(())
     });
 }
+
+/// Access-log lines cut, spliced and garbled from real ones, in every
+/// format: the reader never panics, reads every line once (a request or a
+/// malformed line, never both), and lists at most its cap of problems.
+#[test]
+fn the_access_log_reader_survives_garbled_lines_in_every_format() {
+    use palisade_core::proxylog::{self, LogFormat, LogKind, Observed};
+    const SEEDS: &[&str] = &[
+        "1796032801.114    212 10.244.1.10 TCP_TUNNEL/200 48213 CONNECT github.com:443 - HIER_DIRECT/140.82.121.4 -",
+        "1796032820.403      3 10.244.2.21 TCP_MISS/200 1384 GET http://169.254.169.254/latest/ - HIER_DIRECT/169.254.169.254 text/plain",
+        "127.0.0.1 - - [30/Nov/2026:11:51:39 +0000] \"- error:transaction-end-before-headers NONE/0.0\" 0 0 NONE_NONE:HIER_NONE",
+        "10.0.3.7 - alice [30/Nov/2026:11:00:00 +0100] \"GET http://[2001:db8::1]:8080/a?b=1 HTTP/1.1\" 403 3900 \"-\" \"curl \\\"x\\\"\" TCP_DENIED:HIER_NONE",
+        "{\"time\": 1796032801.1, \"client\": \"10.0.0.5\", \"method\": \"CONNECT\", \"url\": \"github.com:443\", \"status\": 200}",
+    ];
+    let kinds: Vec<Option<LogKind>> = vec![
+        None,
+        LogFormat::builtin("squid").map(LogKind::Format),
+        LogFormat::builtin("common").map(LogKind::Format),
+        LogFormat::builtin("combined").map(LogKind::Format),
+        LogFormat::compile("mine", "%ts %>a %\"rm %{Host}>h %ru %Ss:%>Hs")
+            .ok()
+            .map(LogKind::Format),
+        Some(LogKind::JsonLines),
+    ];
+    let edit = (any::<Index>(), any::<Index>(), any::<Index>(), any::<u8>());
+    let strategy = (any::<Index>(), proptest::collection::vec(edit, 1..40));
+    fuzz_share("access-log-lines", 50, strategy, |(kind, edits)| {
+        let mut text = String::new();
+        for (seed, cut, splice, byte) in edits {
+            let line = SEEDS[seed.index(SEEDS.len())];
+            let at = cut.index(line.len() + 1);
+            let at = (0..=at)
+                .rev()
+                .find(|i| line.is_char_boundary(*i))
+                .unwrap_or(0);
+            let other = SEEDS[splice.index(SEEDS.len())];
+            let from = splice.index(other.len() + 1);
+            let from = (0..=from)
+                .rev()
+                .find(|i| other.is_char_boundary(*i))
+                .unwrap_or(0);
+            text.push_str(&line[..at]);
+            if byte % 5 == 0 {
+                text.push(char::from(byte));
+            }
+            text.push_str(&other[from..]);
+            text.push('\n');
+        }
+        let kind = &kinds[kind.index(kinds.len())];
+        let mut observed = Observed::default();
+        let problems = proxylog::read(text.as_bytes(), kind.as_ref(), 0, &mut observed, |_| {})
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let blank = text.lines().filter(|l| l.trim().is_empty()).count() as u64;
+        prop_assert_eq!(
+            observed.requests + observed.malformed + blank,
+            observed.lines
+        );
+        prop_assert!(problems.len() <= proxylog::MAX_PROBLEMS);
+        Ok(())
+    });
+}

@@ -430,6 +430,7 @@ fn the_javascript_example_type_checks_against_the_sdk() {
         "types/interfaces/palisade-policy-cloud.d.ts",
         "types/interfaces/palisade-policy-facts.d.ts",
         "types/interfaces/palisade-policy-log.d.ts",
+        "types/interfaces/palisade-policy-observed.d.ts",
         "types/interfaces/palisade-policy-plugin.d.ts",
         "types/interfaces/palisade-policy-ports.d.ts",
         "types/interfaces/palisade-policy-types.d.ts",

@@ -781,3 +781,334 @@ fn a_fifo_is_refused_not_waited_for() {
     let e = ProxyConfig::from_file(repo.join("pipe.conf")).unwrap_err();
     assert!(e.to_string().contains("not a regular file"), "{e}");
 }
+
+/// Sends one request from `client` (a loopback address of its own, so the
+/// log has several clients); true when squid allowed it.
+fn ask_from(squid: &Squid, client: &str, request: &Request) -> bool {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let from: std::net::SocketAddr = format!("{client}:0").parse().unwrap();
+    socket.bind(&from.into()).unwrap();
+    let to: std::net::SocketAddr = format!("127.0.0.1:{}", squid.port).parse().unwrap();
+    socket.connect(&to.into()).unwrap();
+    let mut s: TcpStream = socket.into();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let text = match request {
+        Request::Connect(host, port) => {
+            format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n")
+        }
+        Request::Get(url) => {
+            let host = url.split('/').nth(2).unwrap();
+            format!("GET {url} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+        }
+    };
+    s.write_all(text.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        response.extend_from_slice(&buf[..n]);
+        if response.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let head = String::from_utf8_lossy(&response);
+    !(head.starts_with("HTTP/1.1 403") && head.contains("ERR_ACCESS_DENIED"))
+}
+
+/// The access log a real squid writes for a known set of requests, in its
+/// native format, in `common`, and in a `logformat` the configuration
+/// defines, is read back request by request: client, method, destination
+/// and verdict.
+#[test]
+fn a_real_squid_s_access_logs_are_read_back_request_by_request() {
+    use palisade_core::proxylog::{self, LogFormat, LogKind, Observed, Verdict};
+    let up = upstream();
+    let requests: Vec<(&str, Request, bool)> = vec![
+        (
+            "127.0.0.2",
+            Request::Connect("api.allowed.test".into(), 443),
+            true,
+        ),
+        (
+            "127.0.0.3",
+            Request::Connect("evil.test".into(), 443),
+            false,
+        ),
+        (
+            "127.0.0.4",
+            Request::Get(format!("http://127.0.0.1:{up}/ok")),
+            true,
+        ),
+        ("127.0.0.2", Request::Connect("10.9.9.9".into(), 22), false),
+        (
+            "127.0.0.3",
+            Request::Get(format!("http://127.0.0.1:{up}/again")),
+            true,
+        ),
+        (
+            "127.0.0.2",
+            Request::Connect("api.allowed.test".into(), 443),
+            true,
+        ),
+    ];
+    for real in reals() {
+        let dir = scratch(&format!("log-{}", real.version));
+        let port = free_port();
+        let custom = "%>a %rm %ru %Ss/%03>Hs %<st";
+        // Names resolve through a hosts file, so `dst` ACLs do not wait on
+        // DNS.
+        std::fs::write(
+            dir.join("hosts"),
+            "127.0.0.1 api.allowed.test\n127.0.0.5 evil.test\n",
+        )
+        .unwrap();
+        let config = format!(
+            "{}hosts_file {d}/hosts\nlogformat mine {custom}\naccess_log stdio:{d}/common.log common\naccess_log stdio:{d}/mine.log mine\nacl clients src 127.0.0.0/8\nacl allowed dstdomain .allowed.test\nacl up dst 127.0.0.1/32\nacl SSL_ports port 443\nhttp_access deny CONNECT !SSL_ports\nhttp_access allow clients allowed\nhttp_access allow clients up\nhttp_access deny all\n",
+            harness_lines(&dir, port),
+            d = dir.display()
+        );
+        std::fs::write(dir.join("squid.conf"), config).unwrap();
+        let squid = start_squid(&real, &dir, port);
+        for (client, request, allowed) in &requests {
+            assert_eq!(
+                ask_from(&squid, client, request),
+                *allowed,
+                "squid {}: {client} {request:?}",
+                real.version
+            );
+        }
+        // Stopping squid (SIGTERM, as an operator would) flushes its logs.
+        let mut squid = squid;
+        let pid = squid.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while squid.child.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "squid {} did not stop",
+                real.version
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        drop(squid);
+        let formats = [
+            ("access.log", None),
+            ("common.log", LogFormat::builtin("common")),
+            (
+                "mine.log",
+                Some(LogFormat::compile("mine", custom).unwrap()),
+            ),
+        ];
+        for (file, format) in formats {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            let mut observed = Observed::default();
+            let kind = format.map(LogKind::Format);
+            let problems =
+                proxylog::read(text.as_bytes(), kind.as_ref(), 0, &mut observed, |_| {}).unwrap();
+            assert!(
+                problems.is_empty(),
+                "squid {} {file}: {problems:?}\n{text}",
+                real.version
+            );
+            // Every request, and the harness's probe that squid is up (a
+            // connection closed before any request: an error).
+            assert_eq!(
+                observed.requests,
+                requests.len() as u64 + 1,
+                "{file}:\n{text}"
+            );
+            let mut seen: Vec<(String, String, String, u16, Verdict, u64)> = observed
+                .entries
+                .iter()
+                .map(|e| {
+                    (
+                        e.client.unwrap().to_string(),
+                        e.method.clone(),
+                        e.host.clone(),
+                        e.port,
+                        e.verdict,
+                        e.count,
+                    )
+                })
+                .collect();
+            seen.sort();
+            let mut expected: Vec<(String, String, String, u16, Verdict, u64)> = vec![
+                (
+                    "127.0.0.1".into(),
+                    "-".into(),
+                    String::new(),
+                    0,
+                    Verdict::Error,
+                    1,
+                ),
+                (
+                    "127.0.0.2".into(),
+                    "CONNECT".into(),
+                    "10.9.9.9".into(),
+                    22,
+                    Verdict::Denied,
+                    1,
+                ),
+                (
+                    "127.0.0.2".into(),
+                    "CONNECT".into(),
+                    "api.allowed.test".into(),
+                    443,
+                    Verdict::Allowed,
+                    2,
+                ),
+                (
+                    "127.0.0.3".into(),
+                    "CONNECT".into(),
+                    "evil.test".into(),
+                    443,
+                    Verdict::Denied,
+                    1,
+                ),
+                (
+                    "127.0.0.3".into(),
+                    "GET".into(),
+                    "127.0.0.1".into(),
+                    up,
+                    Verdict::Allowed,
+                    1,
+                ),
+                (
+                    "127.0.0.4".into(),
+                    "GET".into(),
+                    "127.0.0.1".into(),
+                    up,
+                    Verdict::Allowed,
+                    1,
+                ),
+            ];
+            expected.sort();
+            assert_eq!(seen, expected, "squid {} {file}:\n{text}", real.version);
+        }
+    }
+}
+
+/// `palisade proxy replay` evaluates logged requests as squid does: a real
+/// squid answers 1,000 generated requests from several clients, and
+/// replaying its own access log through the same configuration changes no
+/// verdict.
+#[test]
+fn replay_agrees_with_a_real_squid_on_a_generated_log() {
+    use palisade_core::proxylog::replay::Replay;
+    use palisade_core::proxylog::{self, Counts};
+    let up = upstream();
+    let clients = [
+        "127.0.0.2",
+        "127.0.0.3",
+        "127.0.0.4",
+        "127.0.0.5",
+        "127.0.0.6",
+        "127.0.0.7",
+    ];
+    let hosts = [
+        "allowed.test",
+        "api.allowed.test",
+        "blocked.test",
+        "other.test",
+        "x.partner.test",
+        "127.0.0.1",
+    ];
+    // A small deterministic generator (no randomness in tests).
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(state >> 33).unwrap() % n
+    };
+    let requests: Vec<(&str, Request)> = (0..1000)
+        .map(|_| {
+            let client = clients[next(clients.len())];
+            let host = hosts[next(hosts.len())];
+            let request = match next(3) {
+                0 => Request::Connect(host.to_string(), [443, 22, 8443][next(3)]),
+                1 => Request::Get(format!("http://{host}:{up}/p{}", next(5))),
+                _ => Request::Get(format!("http://{host}/admin/{}", next(3))),
+            };
+            (client, request)
+        })
+        .collect();
+    for real in reals() {
+        let dir = scratch(&format!("replay-{}", real.version));
+        let port = free_port();
+        std::fs::write(
+            dir.join("hosts"),
+            "127.0.0.1 allowed.test api.allowed.test blocked.test x.partner.test\n127.0.0.2 other.test\n",
+        )
+        .unwrap();
+        let config = format!(
+            "{}hosts_file {d}/hosts\nacl team_a src 127.0.0.2 127.0.0.3\nacl team_b src 127.0.0.4/31\nacl allowed dstdomain .allowed.test\nacl partner dstdomain x.partner.test\nacl admin urlpath_regex ^/admin\nacl SSL_ports port 443\nacl Safe_ports port 80 443 {up}\nhttp_access deny !Safe_ports\nhttp_access deny CONNECT !SSL_ports\nhttp_access deny admin\nhttp_access allow team_a allowed\nhttp_access allow team_b partner\nhttp_access allow team_b allowed !CONNECT\nhttp_access deny all\n",
+            harness_lines(&dir, port),
+            d = dir.display()
+        );
+        std::fs::write(dir.join("squid.conf"), config).unwrap();
+        let mut squid = start_squid(&real, &dir, port);
+        let mut allowed = 0;
+        for (client, request) in &requests {
+            if ask_from(&squid, client, request) {
+                allowed += 1;
+            }
+        }
+        let pid = squid.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while squid.child.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "squid {} did not stop",
+                real.version
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        drop(squid);
+        assert!(
+            allowed > 100 && allowed < 900,
+            "a log of one verdict proves little: {allowed} allowed"
+        );
+        let config = ProxyConfig::from_file_with(dir.join("squid.conf"), &real.options()).unwrap();
+        assert!(config.errors().is_empty(), "{:?}", config.errors());
+        let text = std::fs::read_to_string(dir.join("access.log")).unwrap();
+        let mut replay = Replay::default();
+        let mut counts = Counts::default();
+        let problems = proxylog::each_request(
+            text.as_bytes(),
+            None,
+            &mut counts,
+            |_| {},
+            |r, line| {
+                replay.add(r, 0, line, config.parsed(), None);
+            },
+        )
+        .unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        // Every generated request, plus the harness's probe (no request:
+        // nothing to replay).
+        assert_eq!(replay.requests, 1000, "squid {}", real.version);
+        assert_eq!(replay.skipped, 1);
+        assert!(
+            replay.changed.is_empty(),
+            "squid {}: replay disagrees with the log on {:#?}",
+            real.version,
+            replay.changed
+        );
+    }
+}

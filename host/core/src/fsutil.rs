@@ -95,6 +95,17 @@ pub fn read_config(path: &Path, what: &str) -> Result<String, crate::Error> {
     })
 }
 
+/// Opens a file to stream (an access log of any size): a regular file,
+/// judged on the open descriptor; `O_NOFOLLOW` unless `follow`.
+pub fn open_regular(path: &Path, follow: bool) -> Result<(fs::File, u64), Unread> {
+    let file = open(path, follow).map_err(Unread::Io)?;
+    let meta = file.metadata().map_err(Unread::Io)?;
+    if !meta.is_file() {
+        return Err(Unread::NotRegular);
+    }
+    Ok((file, meta.len()))
+}
+
 /// Opens `path` for reading: `O_NONBLOCK` (a FIFO cannot block the open)
 /// and, unless `follow`, `O_NOFOLLOW`.
 #[cfg(unix)]

@@ -35,6 +35,7 @@ pub mod model;
 pub mod netpol;
 pub mod network_plugin;
 pub mod parallel;
+pub mod proxylog;
 pub mod rbac;
 pub mod report;
 pub mod roles;

@@ -22,6 +22,7 @@
 //!     allowedDestinations: [{namespace: payments, podSelector: {app: gateway}}]
 //!     allowedCidrs: [10.96.0.1/32]     # API server, VPC endpoints
 //!     admins: [{kind: Group, name: platform-admins}]
+//!     namespaceCidrs: {shop: [10.1.0.0/16]}   # pod address pools, for proxy-log clients
 //! ```
 
 use std::collections::BTreeMap;
@@ -120,6 +121,10 @@ pub struct Roles {
     pub allowed_cidrs: Vec<String>,
     #[serde(default)]
     pub admins: Vec<Admin>,
+    /// The addresses each namespace's pods get (per-namespace IP pools):
+    /// how a proxy log's client with no pod of the inputs is still placed.
+    #[serde(default)]
+    pub namespace_cidrs: BTreeMap<String, Vec<String>>,
 }
 
 fn default_proxy_namespace() -> String {
@@ -161,6 +166,9 @@ impl Roles {
         cidrs(&self.proxy.client_cidrs, "/proxy/clientCidrs");
         cidrs(&self.dns.cidrs, "/dns/cidrs");
         cidrs(&self.allowed_cidrs, "/allowedCidrs");
+        for (ns, list) in &self.namespace_cidrs {
+            cidrs(list, &format!("/namespaceCidrs/{ns}"));
+        }
         for (i, p) in self.proxy.ports.iter().enumerate() {
             if *p == 0 {
                 out.push((
@@ -212,6 +220,7 @@ impl Roles {
             dns_cidrs: self.dns.cidrs.clone(),
             allowed_destinations: self.allowed_destinations.iter().map(pods).collect(),
             allowed_cidrs: self.allowed_cidrs.clone(),
+            namespace_cidrs: self.namespace_cidrs.clone(),
             admins: self
                 .admins
                 .iter()
@@ -249,6 +258,7 @@ pub struct Resolved {
     pub allowed_destinations: Vec<ResolvedPods>,
     pub allowed_cidrs: Vec<String>,
     pub admins: Vec<Identity>,
+    pub namespace_cidrs: BTreeMap<String, Vec<String>>,
 }
 
 /// `matchLabels` as a selector.

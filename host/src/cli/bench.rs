@@ -29,10 +29,70 @@ pub(crate) struct BenchArgs {
     /// egress (repeatable)
     #[arg(long, value_name = "FILE.json")]
     terraform: Vec<PathBuf>,
+    /// Measure only the access-log reader on this log (repeatable): read,
+    /// parse and fold every request on one thread, then the process's peak
+    /// memory. Nothing else runs, so the peak is the reader's.
+    #[arg(long, value_name = "LOG")]
+    access_log: Vec<PathBuf>,
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), in bytes.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn bench_logs(logs: &[PathBuf], n: usize) -> anyhow::Result<Status> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for log in logs {
+        let size = std::fs::metadata(log)?.len();
+        let mut last = None;
+        let time = median(n, || {
+            let file = std::fs::File::open(log)?;
+            let mut observed = palisade_core::proxylog::Observed::default();
+            palisade_core::proxylog::read(file, None, 0, &mut observed, |_| {})?;
+            last = Some(observed);
+            Ok(())
+        })?;
+        let observed = last.unwrap_or_default();
+        #[allow(clippy::cast_precision_loss, reason = "throughput figures")]
+        let mbps = observed.bytes_read as f64 / 1e6 / time.as_secs_f64().max(1e-9);
+        #[allow(clippy::cast_precision_loss, reason = "throughput figures")]
+        let lps = observed.lines as f64 / time.as_secs_f64().max(1e-9);
+        let _ = writeln!(
+            out,
+            "access log {}: {:.1} MB on disk, {:.1} MB of text, {} lines, {} requests in {} entries, {} malformed\n  read, parse and fold (one thread): {:.3} s median of {n}: {mbps:.0} MB/s of text, {:.2} M lines/s",
+            log.display(),
+            size as f64 / 1e6,
+            observed.bytes_read as f64 / 1e6,
+            observed.lines,
+            observed.requests,
+            observed.entries.len(),
+            observed.malformed,
+            time.as_secs_f64(),
+            lps / 1e6
+        );
+    }
+    if let Some(peak) = peak_rss() {
+        #[allow(clippy::cast_precision_loss, reason = "memory figures")]
+        let _ = writeln!(
+            out,
+            "peak resident memory of the process: {:.1} MiB",
+            peak as f64 / 1048576.0
+        );
+    }
+    print(&out)?;
+    Ok(Status::Pass)
 }
 
 pub(crate) fn run(args: BenchArgs) -> anyhow::Result<Status> {
     let n = args.iterations.max(1);
+    if !args.access_log.is_empty() {
+        return bench_logs(&args.access_log, n);
+    }
     let scratch = std::env::temp_dir().join(format!("palisade-bench-{}", std::process::id()));
 
     // Cold: a new engine without a cache compiles every plugin.

@@ -191,7 +191,7 @@ impl PluginOpts {
     pub(crate) fn checker_with(&self, engine: &Engine) -> anyhow::Result<Checker> {
         let policy = self.policy()?;
         let extra = self.extra_plugins(engine)?;
-        let checker = engine.checker(&policy, extra)?;
+        let checker = with_progress_bar(engine.checker(&policy, extra)?);
         Ok(match self.jobs {
             Some(n) => checker.with_jobs(usize::from(n)),
             None => checker,
@@ -227,6 +227,36 @@ impl PluginOpts {
             })
             .collect()
     }
+}
+
+/// Shows a progress bar on standard error while access logs of more than
+/// 64 MiB in all stream, when standard error is a terminal.
+pub(crate) fn with_progress_bar(checker: Checker) -> Checker {
+    use std::io::IsTerminal as _;
+    if !std::io::stderr().is_terminal() {
+        return checker;
+    }
+    let bar: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+    checker.with_log_progress(move |done, total| {
+        if total < 64 << 20 {
+            return;
+        }
+        let mut bar = bar.lock().unwrap_or_else(|e| e.into_inner());
+        let b = bar.get_or_insert_with(|| {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "reading access logs {bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        b.set_position(done);
+        if done >= total {
+            b.finish_and_clear();
+        }
+    })
 }
 
 /// Files and directories as inputs; `-` reads standard input (once).

@@ -45,13 +45,14 @@ from componentize_py_types import Err
 from wit_world.imports import cloud as _cloud
 from wit_world.imports import facts as _facts
 from wit_world.imports import log as _log
+from wit_world.imports import observed as _observed
 from wit_world.imports import ports as _ports
 from wit_world.imports import types as _types
 
 __all__ = [
     "AddressClasses", "CidrList", "Container", "Context", "Direction", "Facts",
     "Finding", "Flow", "FlowView", "IpBlockPeer", "Level", "NetworkPolicy",
-    "Placement", "PluginSpec", "PodPeer", "PortList", "PortRange", "Protocol",
+    "ObservedCall", "Placement", "PluginSpec", "PodPeer", "PortList", "PortRange", "Protocol",
     "ReachVerdict", "Report", "SecurityGroup", "Severity", "SourceObject",
     "Subnet", "Vpc", "Workload", "WorkloadKind", "env", "kind_name", "labels",
     "log", "plugin", "report",
@@ -71,6 +72,7 @@ AddressClasses = _types.AddressClasses
 Finding = _types.Finding
 PortRange = _ports.PortRange
 Level = _log.Level
+ObservedCall = _observed.ObservedCall
 Vpc = _cloud.Vpc
 Subnet = _cloud.Subnet
 SecurityGroup = _cloud.SecurityGroup
@@ -218,6 +220,10 @@ class Facts:
     def resolved_ports(self, policy: int, direction: Direction, rule: int,
                        destination: int) -> Optional[List[PortRange]]:
         return _ports.resolved_ports(policy, direction, rule, destination)
+
+    def observed_calls(self) -> List[ObservedCall]:
+        """What the proxy access logs show (contract 0.2.3)."""
+        return self._once("observed", _observed.observed_calls)
 
     # The cloud network (contract 0.2.2); empty without cloud inputs.
 

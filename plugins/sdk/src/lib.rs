@@ -75,6 +75,10 @@ pub mod cloud {
         ReachVerdict, RouteExit, SecurityGroup, Subnet, Vpc,
     };
 }
+/// What proxy access logs show went out (contract 0.2.3).
+pub mod observed {
+    pub use crate::bindings::palisade::policy::observed::{CallClient, CallVerdict, ObservedCall};
+}
 pub use bindings::palisade::policy::log::Level as LogLevel;
 pub use bindings::palisade::policy::ports::PortRange;
 pub use bindings::palisade::policy::types::{
@@ -199,10 +203,13 @@ pub struct Facts {
     vpcs: OnceCell<Vec<cloud::Vpc>>,
     subnets: OnceCell<Vec<cloud::Subnet>>,
     groups: OnceCell<Vec<cloud::SecurityGroup>>,
+    observed: OnceCell<Vec<observed::ObservedCall>>,
 }
 
 #[cfg(target_family = "wasm")]
-use bindings::palisade::policy::{cloud as host_cloud, facts as host, ports as host_ports};
+use bindings::palisade::policy::{
+    cloud as host_cloud, facts as host, observed as host_observed, ports as host_ports,
+};
 
 /// Asks the host on WebAssembly; natively (where there is no host) takes
 /// the test's answer.
@@ -238,6 +245,7 @@ impl Facts {
             vpcs: OnceCell::new(),
             subnets: OnceCell::new(),
             groups: OnceCell::new(),
+            observed: OnceCell::new(),
         }
     }
 
@@ -411,6 +419,16 @@ impl Facts {
     pub fn admins(&self) -> &[RbacSubject] {
         self.admins
             .get_or_init(|| ask!(self, host::admins(), |f| f.admins.clone()))
+    }
+
+    /// What the proxy access logs among the inputs show, one call per
+    /// client, method, destination and verdict (empty without logs).
+    pub fn observed_calls(&self) -> &[observed::ObservedCall] {
+        self.observed.get_or_init(|| {
+            ask!(self, host_observed::observed_calls(), |f| f
+                .observed
+                .clone())
+        })
     }
 
     /// The VPCs of the cloud inputs (empty without any).

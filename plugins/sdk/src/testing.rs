@@ -37,6 +37,7 @@ pub(crate) struct Fixed {
     pub(crate) dns_role: (WorkloadRole, Vec<String>),
     pub(crate) allowed: (Vec<WorkloadRole>, Vec<String>),
     pub(crate) admins: Vec<RbacSubject>,
+    pub(crate) observed: Vec<crate::observed::ObservedCall>,
     pub(crate) vpcs: Vec<crate::cloud::Vpc>,
     pub(crate) subnets: Vec<crate::cloud::Subnet>,
     pub(crate) groups: Vec<crate::cloud::SecurityGroup>,
@@ -101,6 +102,7 @@ impl Default for Fixed {
             proxies: Vec::new(),
             verdicts: Vec::new(),
             addresses: Vec::new(),
+            observed: Vec::new(),
             vpcs: Vec::new(),
             subnets: Vec::new(),
             groups: Vec::new(),
@@ -407,6 +409,12 @@ impl FactsBuilder {
     /// States the admins.
     pub fn admins(mut self, admins: Vec<RbacSubject>) -> Self {
         self.facts.admins = admins;
+        self
+    }
+
+    /// Adds a call the access logs show.
+    pub fn observed_call(mut self, call: crate::observed::ObservedCall) -> Self {
+        self.facts.observed.push(call);
         self
     }
 

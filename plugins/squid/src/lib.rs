@@ -154,7 +154,8 @@ impl Plugin for Squid {
         },
     ];
     const RULES: &'static [Rule<Settings>] = &[
-        SQ001, SQ002, SQ003, SQ004, SQ005, SQ006, SQ007, SQ008, SQ009, SQ010, SQ011,
+        SQ001, SQ002, SQ003, SQ004, SQ005, SQ006, SQ007, SQ008, SQ009, SQ010, SQ011, SQ012, SQ013,
+        SQ014, SQ015, SQ016,
     ];
 
     fn validate(s: &Settings) -> Result<(), String> {
@@ -911,6 +912,411 @@ None; the intended client ranges and the proxy's pods are the policy set's
     },
 };
 
+// Rules over what the access logs show (contract 0.2.3: `observed`). Each
+// finding points at the log line of the call's first request.
+
+use palisade_sdk::observed::{CallClient, CallVerdict, ObservedCall};
+
+/// Whether `host` is inside a squid `dstdomain` entry: `.example.com`
+/// holds the domain and its subdomains, `example.com` only itself.
+fn in_dstdomain(host: &str, entry: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let entry = entry.trim_end_matches('.').to_ascii_lowercase();
+    match entry.strip_prefix('.') {
+        Some(domain) => host == domain || host.ends_with(&entry),
+        None => host == entry,
+    }
+}
+
+/// The intended allow-list: the setting, else the `dstdomain` values the
+/// configurations' allow lines use.
+fn intended_list(cx: &Context<'_, Settings>) -> Vec<String> {
+    let set = &cx.settings().allowed_destinations;
+    if !set.is_empty() {
+        return set.clone();
+    }
+    let mut out = Vec::new();
+    for p in cx.facts().proxies() {
+        for line in p.access.iter().filter(|l| l.allow) {
+            for name in line.acls.iter().filter(|a| !a.starts_with('!')) {
+                if let Some(acl) = p
+                    .acls
+                    .iter()
+                    .find(|a| a.name.eq_ignore_ascii_case(name) && a.type_name == "dstdomain")
+                {
+                    out.extend(acl.values.iter().cloned());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Who sent a call, for messages.
+fn who(cx: &Context<'_, Settings>, c: &ObservedCall) -> String {
+    let address = c.client_address.as_deref().unwrap_or("an unknown client");
+    match &c.client {
+        CallClient::Workload(w) => match cx.workload(*w) {
+            Some(w) => format!("{} `{}/{}` ({address})", w.kind, w.namespace, w.name),
+            None => address.to_string(),
+        },
+        CallClient::Namespace(ns) => format!("{address} (namespace `{ns}`)"),
+        CallClient::ClientRange(r) => format!("{address} (client range {r})"),
+        CallClient::Unattributed => format!("{address} (no workload of the inputs)"),
+    }
+}
+
+fn target(c: &ObservedCall) -> String {
+    if c.host.contains(':') {
+        format!("[{}]:{}", c.host, c.port)
+    } else {
+        format!("{}:{}", c.host, c.port)
+    }
+}
+
+fn times(c: &ObservedCall) -> String {
+    if c.count == 1 {
+        "once".to_string()
+    } else {
+        format!("{} times", c.count)
+    }
+}
+
+/// The calls in scope: clients not in an excluded namespace.
+fn calls<'a>(cx: &Context<'a, Settings>) -> impl Iterator<Item = &'a ObservedCall> + 'a {
+    let facts = cx.facts();
+    let excluded: Vec<String> = facts.excluded_namespaces().to_vec();
+    facts
+        .observed_calls()
+        .iter()
+        .filter(move |c| match &c.client {
+            CallClient::Workload(w) => facts
+                .workloads()
+                .get(*w as usize)
+                .is_none_or(|w| !excluded.contains(&w.namespace)),
+            CallClient::Namespace(ns) => !excluded.contains(ns),
+            _ => true,
+        })
+}
+
+const SQ012: Rule<Settings> = Rule {
+    id: "SQ012",
+    name: "observed-call-outside-allow-list",
+    default_severity: Severity::Error,
+    summary: "The access log shows the proxy let a call through to a destination outside the intended allow-list",
+    doc: r#"## What it checks
+
+With an access log among the inputs: every call squid let through goes to a
+host inside the intended allow-list (squid `dstdomain` syntax: `.example.com`
+holds the domain and its subdomains, `example.com` only itself). The list is
+the `allowedDestinations` setting; without it, the `dstdomain` ACLs the
+configurations' `http_access allow` lines use (then a call outside them went
+through another allow line: an `allow all` for some clients, a port rule);
+without either, there is no list to hold calls to and the rule is quiet. One finding per client, method and destination, at the log line of
+its first request, with the count and who sent it.
+
+## Why it matters
+
+The configuration says what may leave; the log says what did. A call outside
+the intended list that squid allowed is the allow-list failing in practice:
+a wider ACL than meant, an `allow all` for some clients, drift.
+
+## Example
+
+`allowedDestinations: [.github.com]` and the log line
+`… 10.0.3.7 TCP_TUNNEL/200 5120 CONNECT paste.example:443 …`.
+
+## How to fix
+
+Narrow the configuration so squid denies it (`palisade proxy replay` shows
+what a new configuration would change), or add the destination to the list
+if it is needed.
+
+## Settings
+
+`allowedDestinations`.
+"#,
+    check: |cx, out| {
+        let list = intended_list(cx);
+        if list.is_empty() {
+            return;
+        }
+        for c in calls(cx) {
+            if c.verdict != CallVerdict::Allowed
+                || c.host.is_empty()
+                || list.iter().any(|e| in_dstdomain(&c.host, e))
+            {
+                continue;
+            }
+            out.report(
+                c.log,
+                format!(
+                    "the proxy let {} {} {} {}: outside the allow-list",
+                    who(cx, c),
+                    c.method,
+                    target(c),
+                    times(c)
+                ),
+            )
+            .at_line(c.line)
+            .fix("deny it in the squid configuration, or add the destination to allowedDestinations if it is needed");
+        }
+    },
+};
+
+const SQ013: Rule<Settings> = Rule {
+    id: "SQ013",
+    name: "observed-tunnel-to-address-or-plain-port",
+    default_severity: Severity::Error,
+    summary: "The access log shows a CONNECT tunnel to an IP address or to a port other than 443",
+    doc: r#"## What it checks
+
+Every CONNECT the access log shows squid let through goes to a host name on
+port 443. A tunnel to an IP literal skips every `dstdomain` ACL (squid's
+reverse lookup decides, if anything), and a tunnel to another port (22, 25,
+3306) carries whatever protocol the client likes through the proxy.
+
+## Why it matters
+
+CONNECT is an opaque pipe. Limited to names on 443 it carries TLS to named
+services; to `203.0.113.9:22` it is an SSH session out of the cluster.
+
+## Example
+
+`… 10.0.3.7 TCP_TUNNEL/200 4096 CONNECT 203.0.113.9:22 …`
+
+## How to fix
+
+`http_access deny CONNECT !SSL_ports` with `acl SSL_ports port 443`, and deny
+CONNECT to IP literals (`acl by_ip dstdom_regex ^[0-9.]+$`, `^\[`).
+
+## Settings
+
+None.
+"#,
+    check: |cx, out| {
+        for c in calls(cx) {
+            if c.verdict != CallVerdict::Allowed || !c.method.eq_ignore_ascii_case("CONNECT") {
+                continue;
+            }
+            let literal = c.host.parse::<std::net::IpAddr>().is_ok();
+            let why = match (literal, c.port) {
+                (true, 443) => "to an IP address",
+                (true, _) => "to an IP address and a port other than 443",
+                (false, 443) => continue,
+                (false, _) => "to a port other than 443",
+            };
+            out.report(
+                c.log,
+                format!(
+                    "the proxy tunnelled {} to {} {}: CONNECT {why}",
+                    who(cx, c),
+                    target(c),
+                    times(c)
+                ),
+            )
+            .at_line(c.line)
+            .fix("deny CONNECT to ports other than 443 and to IP literals");
+        }
+    },
+};
+
+const SQ014: Rule<Settings> = Rule {
+    id: "SQ014",
+    name: "observed-internal-destination",
+    default_severity: Severity::Error,
+    summary: "The access log shows requests to cloud metadata, loopback, link-local or private addresses",
+    doc: r#"## What it checks
+
+Every call in the access log whose destination is an IP address the host
+classifies as cloud metadata (`169.254.169.254`, `fd00:ec2::254`), loopback,
+link-local, private or shared (CGNAT) space. Allowed calls are errors;
+denied ones are warnings (someone tried).
+
+## Why it matters
+
+Through the proxy, such a request reaches the proxy's own network: the
+metadata service hands out the node's cloud credentials, and private
+addresses are the VPC's internal services. It is the classic SSRF path, and
+a workload trying it is worth knowing about even when squid said no.
+
+## Example
+
+`… 10.0.3.7 TCP_MISS/200 1024 GET http://169.254.169.254/latest/meta-data/ …`
+
+## How to fix
+
+`http_access deny` the internal ranges before any allow (see `SQ004`), and
+find out why the workload asked.
+
+## Settings
+
+None.
+"#,
+    check: |cx, out| {
+        for c in calls(cx) {
+            if c.host.parse::<std::net::IpAddr>().is_err() {
+                continue;
+            }
+            let Some(classes) = cx.facts().classify_address(&c.host) else {
+                continue;
+            };
+            let what = if classes.metadata {
+                "the cloud metadata service"
+            } else if classes.loopback {
+                "loopback"
+            } else if classes.link_local {
+                "a link-local address"
+            } else if classes.private {
+                "a private address"
+            } else if classes.shared {
+                "shared address space"
+            } else {
+                continue;
+            };
+            let (verb, severity) = match c.verdict {
+                CallVerdict::Allowed => ("the proxy let", Severity::Error),
+                _ => ("the proxy denied", Severity::Warning),
+            };
+            out.report(
+                c.log,
+                format!(
+                    "{verb} {} {} {} ({what}) {}",
+                    who(cx, c),
+                    c.method,
+                    target(c),
+                    times(c)
+                ),
+            )
+            .at_line(c.line)
+            .severity(severity)
+            .fix("deny metadata, loopback, link-local and private destinations before any allow");
+        }
+    },
+};
+
+const SQ015: Rule<Settings> = Rule {
+    id: "SQ015",
+    name: "observed-client-not-meant-to-use-proxy",
+    default_severity: Severity::Warning,
+    summary: "The access log shows a client that is not meant to use the proxy",
+    doc: r#"## What it checks
+
+Every client in the access log is meant to use the proxy: with
+`roles.proxy.clientNamespaces` set, its workload (or the namespace whose
+address pool holds it) is in one of them; and its address is inside
+`roles.proxy.clientCidrs`. One finding per client and destination.
+
+## Why it matters
+
+A client from outside the pod network is someone else using the cluster's
+exit (a VPN range, a peered VPC, the internet through an exposed port); a
+namespace not meant to use the proxy means a policy let it reach it.
+
+## Example
+
+`roles.proxy.clientNamespaces: [shop]` and calls from `legacy/reports`.
+
+## How to fix
+
+Restrict the proxy's ingress NetworkPolicy and its `src` ACLs to the client
+namespaces and ranges, or list the namespace if it is meant to use it.
+
+## Settings
+
+None. The proxy's clients are the policy set's `roles.proxy`.
+"#,
+    check: |cx, out| {
+        let role = cx.facts().proxy();
+        for c in calls(cx) {
+            let namespace = match &c.client {
+                CallClient::Workload(w) => cx.workload(*w).map(|w| w.namespace.clone()),
+                CallClient::Namespace(ns) => Some(ns.clone()),
+                _ => None,
+            };
+            let why = match (&c.client, namespace) {
+                (CallClient::Unattributed, _) => Some(format!(
+                    "its address is outside the proxy's client ranges ({})",
+                    role.client_cidrs.join(", ")
+                )),
+                (_, Some(ns))
+                    if !role.client_namespaces.is_empty()
+                        && !role.client_namespaces.contains(&ns)
+                        && ns != role.pods.namespace =>
+                {
+                    Some(format!(
+                        "namespace `{ns}` is not a client namespace ({})",
+                        role.client_namespaces.join(", ")
+                    ))
+                }
+                _ => None,
+            };
+            if let Some(why) = why {
+                out.report(
+                    c.log,
+                    format!(
+                        "{} used the proxy ({} {}): {why}",
+                        who(cx, c),
+                        c.method,
+                        target(c)
+                    ),
+                )
+                .at_line(c.line)
+                .fix("limit the proxy's ingress policy and src ACLs to its clients");
+            }
+        }
+    },
+};
+
+const SQ016: Rule<Settings> = Rule {
+    id: "SQ016",
+    name: "observed-denied-calls",
+    default_severity: Severity::Info,
+    summary: "The access log shows calls the proxy denied: what each workload tried",
+    doc: r#"## What it checks
+
+Every call the access log shows squid denied (`TCP_DENIED`), per client and
+destination, with the count.
+
+## Why it matters
+
+A denied call is either a workload that needs a destination the allow-list
+lacks (it is failing now) or one trying what it should not. Either way the
+owners should know; tightening the configuration starts from this list.
+
+## Example
+
+`… 10.0.3.7 TCP_DENIED/403 3900 CONNECT paste.example:443 …`
+
+## How to fix
+
+Add the destination to the allow-list if it is needed; otherwise find out
+why the workload asks.
+
+## Settings
+
+None.
+"#,
+    check: |cx, out| {
+        for c in calls(cx) {
+            if c.verdict != CallVerdict::Denied {
+                continue;
+            }
+            out.report(
+                c.log,
+                format!(
+                    "the proxy denied {} {} {} {}",
+                    who(cx, c),
+                    c.method,
+                    target(c),
+                    times(c)
+                ),
+            )
+            .at_line(c.line);
+        }
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -944,5 +1350,15 @@ mod tests {
             palisade_sdk::testing::rule_table_problems::<Squid>(),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn dstdomain_entries_hold_what_squid_s_do() {
+        assert!(super::in_dstdomain("github.com", ".github.com"));
+        assert!(super::in_dstdomain("api.github.com", ".github.com"));
+        assert!(!super::in_dstdomain("notgithub.com", ".github.com"));
+        assert!(super::in_dstdomain("pypi.org", "pypi.org"));
+        assert!(!super::in_dstdomain("files.pypi.org", "pypi.org"));
+        assert!(super::in_dstdomain("GitHub.COM.", ".github.com"));
     }
 }

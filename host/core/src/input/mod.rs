@@ -50,6 +50,8 @@ impl Default for Inputs {
 enum InputSource {
     Path(PathBuf),
     SquidConfig(PathBuf),
+    /// A proxy access log, whatever its name.
+    AccessLog(PathBuf),
     Text {
         name: String,
         text: Arc<str>,
@@ -124,6 +126,14 @@ impl Inputs {
         self
     }
 
+    /// Adds a proxy access log (squid's native format, a `logformat`,
+    /// JSON lines; gzip or not), whatever its name. Logs are streamed when
+    /// checked, never held in memory (and not subject to the size cap).
+    pub fn access_log(mut self, path: impl Into<PathBuf>) -> Inputs {
+        self.sources.push(InputSource::AccessLog(path.into()));
+        self
+    }
+
     /// Adds a squid configuration file, whatever its name.
     pub fn squid_config(mut self, path: impl Into<PathBuf>) -> Inputs {
         self.sources.push(InputSource::SquidConfig(path.into()));
@@ -174,6 +184,10 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// Where the lines of files that squid configurations include are.
     pub squid_lines: lines::LineMap,
+    /// Proxy access logs: the object standing for each, the path to stream
+    /// it from, and whether a symlink there is followed (a path the user
+    /// named) or not (one the walk resolved).
+    pub logs: Vec<(usize, PathBuf, bool)>,
     /// Objects of kinds Palisade does not evaluate (custom resources), by
     /// `group/Kind`: kept as objects, counted here.
     pub not_evaluated: std::collections::BTreeMap<String, usize>,
@@ -395,6 +409,24 @@ impl ConfigFile {
     }
 }
 
+/// The object standing for a proxy access log.
+pub const ACCESS_LOG_KIND: &str = "ProxyAccessLog";
+
+/// Whether a file is named as squid names its access logs: `access.log`,
+/// rotated (`access.log.1`), prefixed (`proxy-access.log`,
+/// `squid.access.log`), gzipped (`access.log.2.gz`).
+pub fn is_access_log(name: &str) -> bool {
+    let base = base_name(name);
+    let base = base.strip_suffix(".gz").unwrap_or(base);
+    base == "access.log"
+        || base
+            .strip_prefix("access.log.")
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        || base.ends_with(".access.log")
+        || base.ends_with("-access.log")
+        || base.ends_with("_access.log")
+}
+
 /// The object standing for a squid configuration file.
 pub const SQUID_KIND: &str = "SquidConfig";
 pub const SQUID_API_VERSION: &str = "palisade.dev/v1alpha1";
@@ -526,6 +558,8 @@ struct Text {
 pub fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
     let mut texts: Vec<Text> = Vec::new();
+    // Access logs: (name, root, path to open, named by the user, source).
+    let mut logs: Vec<(String, PathBuf, PathBuf, bool, usize)> = Vec::new();
     let mut walker = walk::Walker::new(inputs.max_file_bytes, inputs.exclude.clone());
     // Per source: had a problem, or named only what was read already (then
     // its emptiness is no error).
@@ -569,11 +603,19 @@ pub fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
                     Err(d) => loaded.diagnostics.push(d),
                 }
             }
-            InputSource::Path(path) | InputSource::SquidConfig(path) => {
+            InputSource::Path(path)
+            | InputSource::SquidConfig(path)
+            | InputSource::AccessLog(path) => {
                 let mut read = Vec::new();
+                walker.logs_only = matches!(input, InputSource::AccessLog(_));
                 walker.read(path, &mut read, &mut loaded.diagnostics);
+                walker.logs_only = false;
                 let forced_squid = matches!(input, InputSource::SquidConfig(_));
                 for f in read {
+                    if let Some(open) = f.log {
+                        logs.push((f.name, f.root, open, f.explicit, source));
+                        continue;
+                    }
                     let squid = forced_squid
                         || is_squid_config(&f.name)
                         || (f.explicit && f.name.ends_with(".conf"));
@@ -670,13 +712,42 @@ pub fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
             *d = true;
         }
     }
+    // Each access log: an object standing for it (findings point at its
+    // lines), streamed by the log reader.
+    for (name, root, open, follow, source) in logs {
+        let file = loaded.files.len();
+        let base = base_name(&name).to_string();
+        loaded.files.push(SourceFile {
+            name,
+            text: Arc::from(""),
+            documents: Vec::new(),
+            root: Some(root),
+            rendered_from: None,
+        });
+        loaded.logs.push((loaded.objects.len(), open, follow));
+        loaded.objects.push(Object {
+            file,
+            document: usize::MAX,
+            node: 0,
+            value: Value::Object(Default::default()),
+            id: ObjectRef {
+                api_version: SQUID_API_VERSION.to_string(),
+                kind: ACCESS_LOG_KIND.to_string(),
+                namespace: None,
+                name: base,
+            },
+        });
+        if let Some(n) = objects_per_source.get_mut(source) {
+            *n += 1;
+        }
+    }
     check_custom_resources(&mut loaded);
     // An input that holds nothing must not read as a pass: a misspelt CI
     // path, an empty standard input, a directory of other files.
     for (i, input) in inputs.sources.iter().enumerate() {
         if objects_per_source.get(i) == Some(&0) && diagnosed.get(i) != Some(&true) {
             let (what, file) = match input {
-                InputSource::Path(p) | InputSource::SquidConfig(p) => {
+                InputSource::Path(p) | InputSource::SquidConfig(p) | InputSource::AccessLog(p) => {
                     (p.display().to_string(), !p.is_dir())
                 }
                 InputSource::Text { name, .. } | InputSource::Bytes { name, .. } => {
@@ -691,7 +762,7 @@ pub fn load(inputs: &Inputs, options: &LoadOptions) -> Loaded {
             let at = file.then(|| location(&what, Pos { line: 1, column: 1 }));
             loaded.diagnostics.push(Diagnostic::input(
                 format!(
-                    "no objects found in `{what}`: expected Kubernetes manifests (.yaml, .yml, .json), squid configurations, Terraform JSON or AWS CLI JSON"
+                    "no objects found in `{what}`: expected Kubernetes manifests (.yaml, .yml, .json), squid configurations, Terraform JSON, AWS CLI JSON or proxy access logs"
                 ),
                 at,
             ));

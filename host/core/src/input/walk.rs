@@ -34,6 +34,9 @@ pub struct ReadFile {
     pub root: PathBuf,
     /// Named on the command line (as opposed to found in a directory).
     pub explicit: bool,
+    /// A proxy access log: not read here (logs are streamed, whatever
+    /// their size), but the path to open, resolved inside the tree.
+    pub log: Option<PathBuf>,
 }
 
 /// Walks named paths, remembering what it has read.
@@ -48,12 +51,15 @@ pub struct Walker {
     exclude: Vec<glob::Pattern>,
     /// The entries left out by `exclude`, as walked.
     pub excluded: Vec<PathBuf>,
+    /// Read every file named from now on as an access log.
+    pub logs_only: bool,
 }
 
 /// Whether a file name is one the walk reads in a directory.
 fn wanted(path: &Path) -> bool {
     let name = path.to_string_lossy();
     super::is_squid_config(&name)
+        || super::is_access_log(&name)
         || path
             .extension()
             .and_then(|e| e.to_str())
@@ -68,6 +74,7 @@ impl Walker {
             repeats: 0,
             exclude,
             excluded: Vec::new(),
+            logs_only: false,
         }
     }
 
@@ -245,6 +252,27 @@ impl Walk<'_> {
             self.walker.repeats += 1;
             return; // read already, under another name
         }
+        if self.walker.logs_only || super::is_access_log(&shown) {
+            // Streamed later: the path to open, the walk's links resolved
+            // (a found entry is opened at its checked target, without
+            // following links).
+            let open = if explicit {
+                path.to_path_buf()
+            } else {
+                match std::fs::canonicalize(path) {
+                    Ok(t) if t.starts_with(&self.root) => t,
+                    _ => return self.problem(format!("cannot read `{shown}`: it moved")),
+                }
+            };
+            self.out.push(ReadFile {
+                name: shown,
+                bytes: Vec::new(),
+                root: self.named_root.clone(),
+                explicit,
+                log: Some(open),
+            });
+            return;
+        }
         let max = self.walker.max_bytes;
         // Found entries had their links resolved by the walk: a link swapped
         // in since is refused. A path the user named is read as named.
@@ -265,6 +293,7 @@ impl Walk<'_> {
             bytes,
             root: self.named_root.clone(),
             explicit,
+            log: None,
         });
     }
 }

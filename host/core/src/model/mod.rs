@@ -67,6 +67,84 @@ pub fn namespaces(
     namespaces
 }
 
+/// Pods a controller of the inputs owns (a `kubectl get pods -A -o json`
+/// list beside the manifests) are that controller's pods, not workloads of
+/// their own: their addresses join the controller's and they are dropped.
+/// The owner is the pod's controller reference: a ReplicaSet (or the
+/// Deployment whose name and a dash start the ReplicaSet's name), a Job
+/// (or such a CronJob), a StatefulSet, DaemonSet or ReplicationController
+/// of the same name.
+fn fold_owned_pods(
+    workloads: &mut Vec<facts::Workload>,
+    labels: &mut Vec<BTreeMap<String, String>>,
+    loaded: &Loaded,
+) {
+    use facts::WorkloadKind as K;
+    let mut drop = vec![false; workloads.len()];
+    for i in 0..workloads.len() {
+        let Some(pod) = workloads.get(i) else {
+            continue;
+        };
+        if pod.kind != K::Pod {
+            continue;
+        }
+        let Some(owner) = loaded
+            .objects
+            .get(pod.object.index())
+            .and_then(|o| o.value.pointer("/metadata/ownerReferences"))
+            .and_then(Value::as_array)
+            .and_then(|refs| {
+                refs.iter()
+                    .find(|r| r.get("controller") == Some(&Value::Bool(true)))
+                    .or_else(|| refs.first())
+            })
+        else {
+            continue;
+        };
+        let kind = owner.get("kind").and_then(Value::as_str).unwrap_or("");
+        let name = owner.get("name").and_then(Value::as_str).unwrap_or("");
+        let ns = pod.namespace.clone();
+        let prefixed = |w: &facts::Workload| {
+            name.strip_prefix(w.name.as_str())
+                .is_some_and(|rest| rest.starts_with('-') && rest.len() > 1)
+        };
+        let target = workloads.iter().position(|w| {
+            w.namespace == ns
+                && match (kind, w.kind) {
+                    ("ReplicaSet", K::ReplicaSet)
+                    | ("Job", K::Job)
+                    | ("StatefulSet", K::StatefulSet)
+                    | ("DaemonSet", K::DaemonSet)
+                    | ("ReplicationController", K::ReplicationController) => w.name == name,
+                    ("ReplicaSet", K::Deployment) | ("Job", K::CronJob) => prefixed(w),
+                    _ => false,
+                }
+        });
+        let Some(t) = target else { continue };
+        let ips = workloads
+            .get(i)
+            .map(|p| p.pod_ips.clone())
+            .unwrap_or_default();
+        if let Some(w) = workloads.get_mut(t) {
+            for ip in ips {
+                if !w.pod_ips.contains(&ip) {
+                    w.pod_ips.push(ip);
+                }
+            }
+        }
+        if let Some(d) = drop.get_mut(i) {
+            *d = true;
+        }
+    }
+    if !drop.contains(&true) {
+        return;
+    }
+    let mut keep = drop.iter().map(|d| !d);
+    workloads.retain(|_| keep.next().unwrap_or(true));
+    let mut keep = drop.iter().map(|d| !d);
+    labels.retain(|_| keep.next().unwrap_or(true));
+}
+
 /// Builds the model; problems with single objects become diagnostics.
 /// `plugin` decides the corners the API leaves to the network plugin.
 /// Rule peers are not resolved and workloads get no flows here:
@@ -108,6 +186,8 @@ pub fn build(loaded: &Loaded, plugin: crate::NetworkPlugin) -> (Model, Vec<Diagn
             }
         }
     }
+
+    fold_owned_pods(&mut model.workloads, &mut workload_labels, loaded);
 
     // A pod spec that does not say whether to mount the API token takes
     // its ServiceAccount's `automountServiceAccountToken` (default true).

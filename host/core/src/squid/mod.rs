@@ -344,6 +344,11 @@ pub struct SquidConfig {
     pub listeners: Vec<Listener>,
     /// `access_log` values and line numbers; `none` disables logging.
     pub access_logs: Vec<(String, u32)>,
+    /// The format each `access_log` writes (`logformat=NAME`, or the name
+    /// after the destination; `squid` when none): (destination, format).
+    pub access_log_formats: Vec<(String, String)>,
+    /// `logformat NAME DEFINITION` lines: name → (definition, line number).
+    pub logformats: BTreeMap<String, (String, u32)>,
     /// Host name → addresses from `hosts_file`.
     pub hosts: BTreeMap<String, Vec<IpAddr>>,
     /// `hosts_file` entries in order: (address, first name), for reverse
@@ -702,8 +707,36 @@ impl SquidConfig {
                 "http_access" => self.parse_access(file, line, number, args),
                 "http_port" => self.parse_port(file, line, number, args),
                 "access_log" => match args.first() {
-                    Some(v) => self.access_logs.push((v.to_string(), number)),
+                    Some(v) => {
+                        self.access_logs.push((v.to_string(), number));
+                        // `logformat=NAME`, or (the old form) a format name
+                        // right after the destination.
+                        let format = args
+                            .iter()
+                            .skip(1)
+                            .find_map(|a| a.strip_prefix("logformat="))
+                            .or_else(|| args.get(1).filter(|a| !a.contains('=')).copied())
+                            .unwrap_or("squid");
+                        self.access_log_formats
+                            .push((v.to_string(), format.to_string()));
+                    }
                     None => self.error(file, line, "`access_log` needs a value".into()),
+                },
+                // The definition as written (a `#` in it is a format
+                // modifier, not a comment).
+                "logformat" => match args.first() {
+                    Some(name) => {
+                        let definition = raw
+                            .trim_start()
+                            .strip_prefix("logformat")
+                            .map(str::trim_start)
+                            .and_then(|r| r.strip_prefix(*name))
+                            .map(str::trim)
+                            .unwrap_or_default();
+                        self.logformats
+                            .insert(name.to_string(), (definition.to_string(), number));
+                    }
+                    None => self.error(file, line, "`logformat` needs a name".into()),
                 },
                 // Every argument is a file or a pattern, read in order.
                 "include" if args.is_empty() => {
@@ -1129,6 +1162,12 @@ pub struct ProxyConfig {
 }
 
 impl ProxyConfig {
+    /// The parsed configuration, for the host's own evaluators (replay).
+    #[doc(hidden)]
+    pub fn parsed(&self) -> &SquidConfig {
+        &self.inner
+    }
+
     /// Reads a squid configuration file. `include` and `hosts_file` are
     /// followed only to regular files inside the file's directory (relative
     /// paths are relative to the including file); the file itself must be a

@@ -1,5 +1,5 @@
 /// <reference path="./palisade-policy-types.d.ts" />
-declare module 'palisade:policy/cloud@0.2.2' {
+declare module 'palisade:policy/cloud@0.2.3' {
   /**
    * Every VPC of the cloud inputs.
    */
@@ -26,7 +26,7 @@ declare module 'palisade:policy/cloud@0.2.2' {
    * address the host cannot read is `unknown`.
    */
   export function reach(subnet: string, securityGroups: Array<string>, address: string, protocol: Protocol, port: number): ReachVerdict;
-  export type Protocol = import('palisade:policy/types@0.2.2').Protocol;
+  export type Protocol = import('palisade:policy/types@0.2.3').Protocol;
   /**
    * Where an element of the cloud inputs is written. A finding about it
    * names `object` and the field `pointer`.

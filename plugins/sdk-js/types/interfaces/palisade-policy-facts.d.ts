@@ -1,5 +1,5 @@
 /// <reference path="./palisade-policy-types.d.ts" />
-declare module 'palisade:policy/facts@0.2.2' {
+declare module 'palisade:policy/facts@0.2.3' {
   /**
    * The plugin's settings as JSON text (`{}` when the policy set gives
    * none), already checked against the plugin's declared settings and
@@ -93,22 +93,22 @@ declare module 'palisade:policy/facts@0.2.2' {
    * `system:masters`.
    */
   export function admins(): Array<RbacSubject>;
-  export type SourceObject = import('palisade:policy/types@0.2.2').SourceObject;
-  export type Namespace = import('palisade:policy/types@0.2.2').Namespace;
-  export type Workload = import('palisade:policy/types@0.2.2').Workload;
-  export type NetworkPolicy = import('palisade:policy/types@0.2.2').NetworkPolicy;
-  export type Direction = import('palisade:policy/types@0.2.2').Direction;
-  export type Flow = import('palisade:policy/types@0.2.2').Flow;
-  export type RbacRole = import('palisade:policy/types@0.2.2').RbacRole;
-  export type RbacBinding = import('palisade:policy/types@0.2.2').RbacBinding;
-  export type RbacSubject = import('palisade:policy/types@0.2.2').RbacSubject;
-  export type AccessQuery = import('palisade:policy/types@0.2.2').AccessQuery;
-  export type AccessGrant = import('palisade:policy/types@0.2.2').AccessGrant;
-  export type ProxyConfig = import('palisade:policy/types@0.2.2').ProxyConfig;
-  export type ProxyRequest = import('palisade:policy/types@0.2.2').ProxyRequest;
-  export type ProxyVerdict = import('palisade:policy/types@0.2.2').ProxyVerdict;
-  export type WorkloadRole = import('palisade:policy/types@0.2.2').WorkloadRole;
-  export type ProxyRole = import('palisade:policy/types@0.2.2').ProxyRole;
-  export type LabelSelector = import('palisade:policy/types@0.2.2').LabelSelector;
-  export type AddressClasses = import('palisade:policy/types@0.2.2').AddressClasses;
+  export type SourceObject = import('palisade:policy/types@0.2.3').SourceObject;
+  export type Namespace = import('palisade:policy/types@0.2.3').Namespace;
+  export type Workload = import('palisade:policy/types@0.2.3').Workload;
+  export type NetworkPolicy = import('palisade:policy/types@0.2.3').NetworkPolicy;
+  export type Direction = import('palisade:policy/types@0.2.3').Direction;
+  export type Flow = import('palisade:policy/types@0.2.3').Flow;
+  export type RbacRole = import('palisade:policy/types@0.2.3').RbacRole;
+  export type RbacBinding = import('palisade:policy/types@0.2.3').RbacBinding;
+  export type RbacSubject = import('palisade:policy/types@0.2.3').RbacSubject;
+  export type AccessQuery = import('palisade:policy/types@0.2.3').AccessQuery;
+  export type AccessGrant = import('palisade:policy/types@0.2.3').AccessGrant;
+  export type ProxyConfig = import('palisade:policy/types@0.2.3').ProxyConfig;
+  export type ProxyRequest = import('palisade:policy/types@0.2.3').ProxyRequest;
+  export type ProxyVerdict = import('palisade:policy/types@0.2.3').ProxyVerdict;
+  export type WorkloadRole = import('palisade:policy/types@0.2.3').WorkloadRole;
+  export type ProxyRole = import('palisade:policy/types@0.2.3').ProxyRole;
+  export type LabelSelector = import('palisade:policy/types@0.2.3').LabelSelector;
+  export type AddressClasses = import('palisade:policy/types@0.2.3').AddressClasses;
 }

@@ -1,4 +1,4 @@
-declare module 'palisade:policy/log@0.2.2' {
+declare module 'palisade:policy/log@0.2.3' {
   /**
    * Records a message for the current evaluation.
    */

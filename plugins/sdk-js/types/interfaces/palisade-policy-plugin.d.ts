@@ -1,5 +1,5 @@
 /// <reference path="./palisade-policy-types.d.ts" />
-declare module 'palisade:policy/plugin@0.2.2' {
+declare module 'palisade:policy/plugin@0.2.3' {
   /**
    * The plugin's identity, rule documentation and settings. Called once
    * at load.
@@ -16,7 +16,7 @@ declare module 'palisade:policy/plugin@0.2.2' {
    * `facts` answers only during this call.
    */
   export function evaluate(): Array<Finding>;
-  export type PluginMetadata = import('palisade:policy/types@0.2.2').PluginMetadata;
-  export type Finding = import('palisade:policy/types@0.2.2').Finding;
-  export type PluginError = import('palisade:policy/types@0.2.2').PluginError;
+  export type PluginMetadata = import('palisade:policy/types@0.2.3').PluginMetadata;
+  export type Finding = import('palisade:policy/types@0.2.3').Finding;
+  export type PluginError = import('palisade:policy/types@0.2.3').PluginError;
 }

@@ -1,5 +1,5 @@
 /// <reference path="./palisade-policy-types.d.ts" />
-declare module 'palisade:policy/ports@0.2.2' {
+declare module 'palisade:policy/ports@0.2.3' {
   /**
    * The ports rule `rule` of policy `policy` (in `direction`) admits
    * towards workload `destination`, named ports resolved on that
@@ -7,8 +7,8 @@ declare module 'palisade:policy/ports@0.2.2' {
    * absent: every port and protocol.
    */
   export function resolvedPorts(policy: number, direction: Direction, rule: number, destination: number): Array<PortRange> | undefined;
-  export type Direction = import('palisade:policy/types@0.2.2').Direction;
-  export type Protocol = import('palisade:policy/types@0.2.2').Protocol;
+  export type Direction = import('palisade:policy/types@0.2.3').Direction;
+  export type Protocol = import('palisade:policy/types@0.2.3').Protocol;
   /**
    * An inclusive range of ports of one protocol.
    */

@@ -1,4 +1,4 @@
-declare module 'palisade:policy/types@0.2.2' {
+declare module 'palisade:policy/types@0.2.3' {
   /**
    * How serious a finding is. Ordered from least to most severe.
    * # Variants
