@@ -166,6 +166,7 @@ impl Facts {
                     first_seen: millis(e.first_seen),
                     last_seen: millis(e.last_seen),
                     results: e.results.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                    server_addresses: e.servers.iter().map(ToString::to_string).collect(),
                 }
             })
             .collect();

@@ -925,7 +925,8 @@ impl Checker {
             &prepared.facts.model,
             &prepared.facts.roles,
         );
-        let mut replay = crate::proxylog::replay::Replay::default();
+        let mut replay =
+            crate::proxylog::replay::Replay::new(new.parsed(), old.map(|o| o.parsed()));
         let mut logs = Vec::new();
         let loaded = &prepared.loaded;
         for (index, (object, path, follow)) in loaded.logs.iter().enumerate() {
@@ -958,7 +959,7 @@ impl Checker {
                 kind.as_ref(),
                 &mut counts,
                 |_| {},
-                |r, line| replay.add(r, index, line, new.parsed(), old.map(|o| o.parsed())),
+                |r, line| replay.add(r, index, line),
             );
             match result {
                 Ok(problems) => diagnostics.extend(problems.into_iter().map(|p| {

@@ -33,7 +33,7 @@ fn json_report_is_versioned_and_byte_identical_across_runs() {
     );
     let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
     assert_eq!(v["version"], 1);
-    assert_eq!(v["summary"]["findings"]["error"], 30);
+    assert_eq!(v["summary"]["findings"]["error"], 34);
     let first = &v["findings"][0];
     for key in [
         "plugin", "rule", "severity", "message", "object", "location", "path",
@@ -491,7 +491,7 @@ fn a_baseline_accepts_todays_findings_and_catches_new_ones() {
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
     assert!(
         stdout(&again)
-            .contains("no findings, 40 in the baseline (0 baseline entries no longer occur)"),
+            .contains("no findings, 44 in the baseline (0 baseline entries no longer occur)"),
         "{}",
         stdout(&again)
     );
@@ -514,7 +514,7 @@ fn a_baseline_accepts_todays_findings_and_catches_new_ones() {
         baseline,
     ]);
     assert!(
-        stdout(&fixed).contains("32 baseline entries no longer occur"),
+        stdout(&fixed).contains("36 baseline entries no longer occur"),
         "{}",
         stdout(&fixed)
     );

@@ -993,6 +993,59 @@ fn a_real_squid_s_access_logs_are_read_back_request_by_request() {
             expected.sort();
             assert_eq!(seen, expected, "squid {} {file}:\n{text}", real.version);
         }
+        // The audit places each client: a pod list names two of them, a
+        // namespace pool the third, and the harness's probe (127.0.0.1) is
+        // in the proxy's client range.
+        std::fs::write(
+            dir.join("pods.yaml"),
+            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: web-1, namespace: shop, labels: {app: web}}, spec: {containers: [{name: c, image: i}]}, status: {podIP: 127.0.0.2}}\n- {apiVersion: v1, kind: Pod, metadata: {name: batch-1, namespace: jobs, labels: {app: batch}}, spec: {containers: [{name: c, image: i}]}, status: {podIP: 127.0.0.3}}\n",
+        )
+        .unwrap();
+        let policy = PolicySet::parse(
+            "policy.yaml",
+            "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  roles:\n    proxy: {clientCidrs: [127.0.0.0/30]}\n    namespaceCidrs: {reports: [127.0.0.4/32]}\n  plugins:\n    - builtin: squid\n",
+        )
+        .unwrap();
+        let audit = engine().checker(&policy, Vec::new()).unwrap().audit(
+            &Inputs::new()
+                .access_log(dir.join("access.log"))
+                .path(dir.join("pods.yaml")),
+        );
+        assert!(
+            audit.report.diagnostics.is_empty(),
+            "{:?}",
+            audit.report.diagnostics
+        );
+        let placed: Vec<(String, Vec<String>, u64)> = audit
+            .clients
+            .iter()
+            .map(|c| {
+                (
+                    c.client.to_string(),
+                    c.addresses.clone(),
+                    c.calls.iter().map(|x| x.count).sum(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                ("jobs/batch-1".to_string(), vec!["127.0.0.3".to_string()], 2),
+                ("shop/web-1".to_string(), vec!["127.0.0.2".to_string()], 3),
+                (
+                    "namespace reports".to_string(),
+                    vec!["127.0.0.4".to_string()],
+                    1
+                ),
+                (
+                    "client range 127.0.0.0/30".to_string(),
+                    vec!["127.0.0.1".to_string()],
+                    1
+                ),
+            ],
+            "squid {}",
+            real.version
+        );
     }
 }
 
@@ -1087,7 +1140,7 @@ fn replay_agrees_with_a_real_squid_on_a_generated_log() {
         let config = ProxyConfig::from_file_with(dir.join("squid.conf"), &real.options()).unwrap();
         assert!(config.errors().is_empty(), "{:?}", config.errors());
         let text = std::fs::read_to_string(dir.join("access.log")).unwrap();
-        let mut replay = Replay::default();
+        let mut replay = Replay::new(config.parsed(), None);
         let mut counts = Counts::default();
         let problems = proxylog::each_request(
             text.as_bytes(),
@@ -1095,7 +1148,7 @@ fn replay_agrees_with_a_real_squid_on_a_generated_log() {
             &mut counts,
             |_| {},
             |r, line| {
-                replay.add(r, 0, line, config.parsed(), None);
+                replay.add(r, 0, line);
             },
         )
         .unwrap();

@@ -1130,7 +1130,9 @@ const SQ014: Rule<Settings> = Rule {
 
 Every call in the access log whose destination is an IP address the host
 classifies as cloud metadata (`169.254.169.254`, `fd00:ec2::254`), loopback,
-link-local, private or shared (CGNAT) space. Allowed calls are errors;
+link-local, private or shared (CGNAT) space, or a name squid connected to
+such an address for (the log's server address, `%<a`: an internal name, or
+DNS pointing a public-looking name inside). Allowed calls are errors;
 denied ones are warnings (someone tried).
 
 ## Why it matters
@@ -1155,10 +1157,21 @@ None.
 "#,
     check: |cx, out| {
         for c in calls(cx) {
-            if c.host.parse::<std::net::IpAddr>().is_err() {
-                continue;
-            }
-            let Some(classes) = cx.facts().classify_address(&c.host) else {
+            // The destination itself, else the address squid reached for
+            // a name (a name that resolves inside).
+            let address = if c.host.parse::<std::net::IpAddr>().is_ok() {
+                c.host.clone()
+            } else {
+                let internal = c
+                    .server_addresses
+                    .iter()
+                    .find(|a| cx.facts().classify_address(a).is_some_and(|k| !k.public));
+                match internal {
+                    Some(a) => a.clone(),
+                    None => continue,
+                }
+            };
+            let Some(classes) = cx.facts().classify_address(&address) else {
                 continue;
             };
             let what = if classes.metadata {
@@ -1181,10 +1194,15 @@ None.
             out.report(
                 c.log,
                 format!(
-                    "{verb} {} {} {} ({what}) {}",
+                    "{verb} {} {} {} ({what}{}) {}",
                     who(cx, c),
                     c.method,
                     target(c),
+                    if address == c.host {
+                        String::new()
+                    } else {
+                        format!(": the name went to {address}")
+                    },
                     times(c)
                 ),
             )

@@ -104,22 +104,31 @@ fn fold_owned_pods(
         let kind = owner.get("kind").and_then(Value::as_str).unwrap_or("");
         let name = owner.get("name").and_then(Value::as_str).unwrap_or("");
         let ns = pod.namespace.clone();
+        // A generated name is the controller's, a dash and a suffix; `web`
+        // and `web-api` both prefix `web-api-6d4cf`, so the controller is
+        // the longest such name whose pod labels the pod carries.
         let prefixed = |w: &facts::Workload| {
             name.strip_prefix(w.name.as_str())
                 .is_some_and(|rest| rest.starts_with('-') && rest.len() > 1)
+                && w.labels.iter().all(|l| pod.labels.contains(l))
         };
-        let target = workloads.iter().position(|w| {
-            w.namespace == ns
-                && match (kind, w.kind) {
-                    ("ReplicaSet", K::ReplicaSet)
-                    | ("Job", K::Job)
-                    | ("StatefulSet", K::StatefulSet)
-                    | ("DaemonSet", K::DaemonSet)
-                    | ("ReplicationController", K::ReplicationController) => w.name == name,
-                    ("ReplicaSet", K::Deployment) | ("Job", K::CronJob) => prefixed(w),
-                    _ => false,
-                }
-        });
+        let target = workloads
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| {
+                w.namespace == ns
+                    && match (kind, w.kind) {
+                        ("ReplicaSet", K::ReplicaSet)
+                        | ("Job", K::Job)
+                        | ("StatefulSet", K::StatefulSet)
+                        | ("DaemonSet", K::DaemonSet)
+                        | ("ReplicationController", K::ReplicationController) => w.name == name,
+                        ("ReplicaSet", K::Deployment) | ("Job", K::CronJob) => prefixed(w),
+                        _ => false,
+                    }
+            })
+            .max_by_key(|(_, w)| w.name.len())
+            .map(|(j, _)| j);
         let Some(t) = target else { continue };
         let ips = workloads
             .get(i)
@@ -941,6 +950,42 @@ mod tests {
         assert!(diags.is_empty(), "{diags:?}");
         crate::netpol::flows::resolve(&mut model, crate::NetworkPlugin::Generic);
         model
+    }
+
+    #[test]
+    fn pods_a_controller_of_the_inputs_owns_fold_into_it() {
+        let text = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec: {selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: i}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web-api, namespace: shop}
+spec: {selector: {matchLabels: {app: api}}, template: {metadata: {labels: {app: api}}, spec: {containers: [{name: c, image: i}]}}}
+---
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Pod, metadata: {name: web-api-6d4cf-x, namespace: shop, labels: {app: api, pod-template-hash: 6d4cf}, ownerReferences: [{kind: ReplicaSet, name: web-api-6d4cf, controller: true}]}, spec: {containers: [{name: c, image: i}]}, status: {podIP: 10.0.0.2}}
+- {apiVersion: v1, kind: Pod, metadata: {name: web-7f9b-y, namespace: shop, labels: {app: web, pod-template-hash: 7f9b}, ownerReferences: [{kind: ReplicaSet, name: web-7f9b, controller: true}]}, spec: {containers: [{name: c, image: i}]}, status: {podIP: 10.0.0.3}}
+- {apiVersion: v1, kind: Pod, metadata: {name: stray, namespace: shop, labels: {app: stray}}, spec: {containers: [{name: c, image: i}]}, status: {podIP: 10.0.0.4}}
+";
+        let m = model(text);
+        let ips: Vec<(String, Vec<String>)> = m
+            .workloads
+            .iter()
+            .map(|w| (w.name.clone(), w.pod_ips.clone()))
+            .collect();
+        assert_eq!(
+            ips,
+            [
+                ("web".to_string(), vec!["10.0.0.3".to_string()]),
+                ("web-api".to_string(), vec!["10.0.0.2".to_string()]),
+                ("stray".to_string(), vec!["10.0.0.4".to_string()]),
+            ]
+        );
     }
 
     #[test]

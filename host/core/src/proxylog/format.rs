@@ -589,6 +589,25 @@ mod tests {
     }
 
     #[test]
+    fn the_issue_s_custom_format_reads_like_the_native_one_without_the_elapsed_time() {
+        let f = LogFormat::compile(
+            "short",
+            "%ts.%03tu %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt",
+        )
+        .unwrap();
+        assert!(!f.native);
+        let v = f
+            .fields("1764500000.123 10.0.3.7 TCP_DENIED/403 3900 CONNECT evil.example:443 - HIER_NONE/- text/html")
+            .unwrap();
+        let r = super::super::Request::from_fields(&v).unwrap();
+        assert_eq!(r.client, Some("10.0.3.7".parse().unwrap()));
+        assert_eq!(r.verdict, super::super::Verdict::Denied);
+        assert_eq!(r.status, Some(403));
+        assert_eq!(r.time, Some(1_764_500_000.123));
+        assert_eq!(r.target.unwrap().host, "evil.example");
+    }
+
+    #[test]
     fn a_line_that_does_not_fit_says_where() {
         let common = LogFormat::builtin("common").unwrap();
         let e = common.fields("10.0.0.1 - - 30/Nov/2026").unwrap_err();

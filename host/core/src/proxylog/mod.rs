@@ -120,6 +120,9 @@ pub struct Request<'l> {
     pub user: Option<&'l str>,
     /// The squid port the client connected to.
     pub local_port: Option<u16>,
+    /// The server address squid connected to (`%<a`): what the name
+    /// resolved to when the request went out.
+    pub server: Option<IpAddr>,
     pub verdict: Verdict,
 }
 
@@ -177,7 +180,9 @@ impl<'l> Request<'l> {
         let result = f.get(&["Ss"]);
         let local_port = f.get(&[">lp", "lp"]).and_then(|p| p.parse().ok());
         let user = f.get(&["un", "ul", "ue", "ui", "us"]);
+        let server = f.get(&["<a"]).and_then(|a| a.parse().ok());
         Ok(Request {
+            server,
             time,
             client,
             method,
@@ -232,7 +237,10 @@ fn native_request(line: &str) -> Result<Request<'_>, String> {
     let method = next("method")?;
     let url = next("URL")?;
     let user = next("user")?;
-    next("hierarchy")?;
+    let hierarchy = next("hierarchy")?;
+    let server = hierarchy
+        .split_once('/')
+        .and_then(|(_, a)| a.parse::<IpAddr>().ok());
     let target = parse_target(method, url);
     let result = (result != "-").then_some(result);
     Ok(Request {
@@ -247,6 +255,7 @@ fn native_request(line: &str) -> Result<Request<'_>, String> {
         bytes,
         user: (user != "-").then_some(user),
         local_port: None,
+        server,
     })
 }
 
@@ -368,6 +377,7 @@ fn json_request<'l>(
         result,
         status,
         bytes,
+        server: text(&["server", "server_ip", "dest_ip", "<a"]).and_then(|a| a.parse().ok()),
         user: text(&["user", "un"]),
         local_port,
     })
@@ -389,6 +399,9 @@ pub struct Entry {
     pub last_seen: Option<f64>,
     /// Squid's result and status, with counts (`TCP_TUNNEL/200`).
     pub results: BTreeMap<String, u64>,
+    /// The server addresses squid connected to (`%<a`; at most 4): what a
+    /// name resolved to.
+    pub servers: Vec<IpAddr>,
     /// The log (index among those read) and line of the first request.
     pub log: usize,
     pub line: u64,
@@ -450,6 +463,13 @@ impl Observed {
                     e.last_seen = Some(e.last_seen.map_or(t, |l| l.max(t)));
                 }
             }
+            if let Some(server) = r.server
+                && let Some(e) = self.entries.get_mut(i)
+                && e.servers.len() < 4
+                && !e.servers.contains(&server)
+            {
+                e.servers.push(server);
+            }
             if let Some(codes) = self.codes.get_mut(i) {
                 if let Some(slot) = codes.iter_mut().find(|(c, s, _)| (*c, *s) == code) {
                     slot.2 += 1;
@@ -476,6 +496,7 @@ impl Observed {
             first_seen: r.time,
             last_seen: r.time,
             results: BTreeMap::new(),
+            servers: r.server.into_iter().collect(),
             log,
             line,
         });
@@ -785,6 +806,27 @@ mod tests {
         let mut o = Observed::default();
         read(bytes.as_slice(), None, 0, &mut o, |_| {}).unwrap();
         assert_eq!((o.requests, o.entries[0].count), (3, 3));
+    }
+
+    #[test]
+    fn the_access_log_writing_a_file_names_its_format() {
+        let conf = "logformat mine %>a %rm %ru %Ss/%03>Hs\naccess_log daemon:/var/log/squid/access.log mine\naccess_log stdio:/var/log/squid/common.log logformat=common\n";
+        let c = crate::squid::SquidConfig::parse("squid.conf", conf, &crate::squid::Files::None, 0);
+        let pick = |name: &str| match format_for(name, &[&c]).unwrap() {
+            Some((LogKind::Format(f), _)) => f.name,
+            other => format!("{other:?}"),
+        };
+        assert_eq!(pick("logs/access.log.2.gz"), "mine");
+        assert_eq!(pick("common.log"), "common");
+        // A file no access_log writes: the formats differ, so detect.
+        assert!(format_for("other.log", &[&c]).unwrap().is_none());
+        let undefined = crate::squid::SquidConfig::parse(
+            "squid.conf",
+            "access_log stdio:/x/access.log nosuch\n",
+            &crate::squid::Files::None,
+            0,
+        );
+        assert!(format_for("access.log", &[&undefined]).is_err());
     }
 
     #[test]

@@ -79,6 +79,12 @@ pub struct Changed {
 #[derive(Debug, Default, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Replay {
+    /// The configurations, with each name the logs show squid resolved
+    /// (`%<a`) added to what they know.
+    #[serde(skip)]
+    new: SquidConfig,
+    #[serde(skip)]
+    old: Option<SquidConfig>,
     pub changed: Vec<Changed>,
     /// Requests replayed, and those with no client or destination to
     /// replay (squid could not read them).
@@ -104,20 +110,34 @@ fn decided(v: &ProxyVerdict) -> String {
 }
 
 impl Replay {
-    /// Replays one logged request (log `log`, line `line`).
-    pub fn add(
-        &mut self,
-        r: &Request<'_>,
-        log: usize,
-        line: u64,
-        new: &SquidConfig,
-        old: Option<&SquidConfig>,
-    ) {
-        let Some(request) = proxy_request(r, new) else {
+    /// A replay through `new`, against `old` (else the logged verdicts).
+    pub fn new(new: &SquidConfig, old: Option<&SquidConfig>) -> Replay {
+        Replay {
+            new: new.clone(),
+            old: old.cloned(),
+            ..Replay::default()
+        }
+    }
+
+    /// Replays one logged request (log `log`, line `line`). A name squid
+    /// resolved for it (the logged server address) resolves so for the
+    /// evaluator too: the verdict is squid's, not "depends on DNS".
+    pub fn add(&mut self, r: &Request<'_>, log: usize, line: u64) {
+        let Some(request) = proxy_request(r, &self.new) else {
             self.skipped += 1;
             return;
         };
         self.requests += 1;
+        if let (Some(server), Some(t)) = (r.server, r.target.as_ref())
+            && t.host.parse::<IpAddr>().is_err()
+            && !self.new.known.contains_key(t.host.as_ref())
+        {
+            self.new.known.insert(t.host.to_string(), vec![server]);
+            if let Some(old) = self.old.as_mut() {
+                old.known.insert(t.host.to_string(), vec![server]);
+            }
+        }
+        let (new, old) = (&self.new, self.old.as_ref());
         let before = match old {
             Some(old) => {
                 let v = old.evaluate(&request);

@@ -108,5 +108,10 @@ declare module 'palisade:policy/observed@0.2.3' {
      * Squid's result codes and statuses, with counts (`TCP_TUNNEL/200`).
      */
     results: Array<[string, bigint]>,
+    /**
+     * The server addresses squid connected to (`%<a`; at most four):
+     * what a destination name resolved to.
+     */
+    serverAddresses: Array<string>,
   }
 }
