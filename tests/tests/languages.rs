@@ -311,6 +311,38 @@ fn hostile_js() -> PathBuf {
     })
 }
 
+/// Contracts 0.2.2 and 0.2.3 from Python and JavaScript: the cloud network,
+/// a placement, a reach verdict and the access-log calls of the insecure
+/// demo, seen alike by both guests.
+#[test]
+fn python_and_javascript_guests_read_cloud_and_access_log_facts() {
+    let text = "apiVersion: palisade.dev/v1alpha1\nkind: PolicySet\nspec:\n  cloud:\n    nodes:\n      subnets: [{tags: {palisade.dev/layer: workloads}}]\n      securityGroups: [{tags: {palisade.dev/layer: workloads}}]\n  plugins:\n    - plugin: ID\n      settings: {behaviour: facts}\n";
+    let demo = Inputs::new().path(workspace().join("tests/demo/insecure"));
+    for (id, path) in [
+        ("hostile-py", hostile_python()),
+        ("hostile-js", hostile_js()),
+    ] {
+        let policy = PolicySet::parse("facts.yaml", &text.replace("ID", id)).unwrap();
+        let report = engine()
+            .checker(&policy, vec![load(&path)])
+            .unwrap()
+            .check(&demo);
+        assert!(
+            report.diagnostics.is_empty(),
+            "{id}: {:#?}",
+            report.diagnostics
+        );
+        assert_eq!(
+            outcome(&report),
+            Ok(
+                "1 vpcs, 4 subnets, 2 groups, 7 calls (6 allowed), 5 placed, reach allowed"
+                    .to_string()
+            ),
+            "{id}"
+        );
+    }
+}
+
 #[test]
 fn a_hostile_python_guest_is_contained() {
     let path = hostile_python();

@@ -50,7 +50,7 @@ from wit_world.imports import ports as _ports
 from wit_world.imports import types as _types
 
 __all__ = [
-    "AddressClasses", "CidrList", "Container", "Context", "Direction", "Facts",
+    "AddressClasses", "CallVerdict", "CidrList", "Container", "Context", "Direction", "Facts",
     "Finding", "Flow", "FlowView", "IpBlockPeer", "Level", "NetworkPolicy",
     "ObservedCall", "Placement", "PluginSpec", "PodPeer", "PortList", "PortRange", "Protocol",
     "ReachVerdict", "Report", "SecurityGroup", "Severity", "SourceObject",
@@ -73,6 +73,7 @@ Finding = _types.Finding
 PortRange = _ports.PortRange
 Level = _log.Level
 ObservedCall = _observed.ObservedCall
+CallVerdict = _observed.CallVerdict
 Vpc = _cloud.Vpc
 Subnet = _cloud.Subnet
 SecurityGroup = _cloud.SecurityGroup

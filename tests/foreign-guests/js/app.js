@@ -22,12 +22,31 @@ function attempt(behaviour, cx) {
     case 'env': return JSON.stringify(globalThis.process?.env ?? null);
     case 'clock': return `${Date.now()} ${typeof performance === 'undefined' ? '-' : performance.now()}`;
     case 'random': return `${Math.random()} ${globalThis.crypto?.getRandomValues?.(new Uint8Array(4))}`;
+    case 'facts': return factsSeen(cx);
     case 'ok':
       console.log(`saw ${cx.facts.objects().length} objects`);
       noop();
       return 'ok';
     default: throw new Error(`unknown behaviour ${behaviour}`);
   }
+}
+
+// The cloud and access-log facts (contracts 0.2.2 and 0.2.3), summed up
+// the same way as the Python guest does.
+function factsSeen(cx) {
+  const f = cx.facts;
+  const subnets = f.subnets();
+  const calls = f.observedCalls();
+  const allowed = calls.filter((c) => c.verdict === 'allowed').length;
+  const placed = f.workloads().filter((w) => f.workloadPlacement(w.id) !== undefined);
+  const workloadSubnets = subnets.filter((s) => s.parts.nodes).map((s) => s.key).sort();
+  let reach = '-';
+  if (workloadSubnets.length > 0) {
+    const groups = f.securityGroups().filter((g) => g.parts.nodes).map((g) => g.key);
+    reach = f.reach(workloadSubnets[0], groups, '93.184.216.34', 'tcp', 443).outcome.tag;
+  }
+  return `${f.vpcs().length} vpcs, ${subnets.length} subnets, ${f.securityGroups().length} groups, `
+    + `${calls.length} calls (${allowed} allowed), ${placed.length} placed, reach ${reach}`;
 }
 
 p.rule({ id: 'HOSTILEJS001', name: 'hostile', severity: 'warning', summary: 'Reports what it got', doc: 'Reports what it got.' },
