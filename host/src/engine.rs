@@ -927,69 +927,13 @@ impl Checker {
         );
         let mut replay =
             crate::proxylog::replay::Replay::new(new.parsed(), old.map(|o| o.parsed()));
-        let mut logs = Vec::new();
-        let loaded = &prepared.loaded;
-        for (index, (object, path, follow)) in loaded.logs.iter().enumerate() {
-            let name = loaded
-                .objects
-                .get(*object)
-                .and_then(|o| loaded.files.get(o.file))
-                .map_or_else(|| path.display().to_string(), |f| f.name.clone());
-            let kind = match crate::proxylog::format_for(&name, &[new.parsed()]) {
-                Ok(k) => k.map(|(k, _)| k),
-                Err(e) => {
-                    diagnostics.push(Diagnostic::input(format!("`{name}`: {e}"), None));
-                    continue;
-                }
-            };
-            let file = match palisade_core::fsutil::open_regular(path, *follow) {
-                Ok((f, _)) => f,
-                Err(e) => {
-                    diagnostics.push(Diagnostic::input(
-                        format!("cannot read `{name}`: {e}"),
-                        None,
-                    ));
-                    continue;
-                }
-            };
-            let mut counts = crate::proxylog::Counts::default();
-            let before = replay.requests + replay.skipped;
-            let result = crate::proxylog::each_request(
-                file,
-                kind.as_ref(),
-                &mut counts,
-                |_| {},
-                |r, line| replay.add(r, index, line),
-            );
-            match result {
-                Ok(problems) => diagnostics.extend(problems.into_iter().map(|p| {
-                    Diagnostic::input(
-                        format!("malformed access-log line: {}", p.message),
-                        Some(crate::report::Location::new(
-                            name.clone(),
-                            u32::try_from(p.line).unwrap_or(u32::MAX),
-                            1,
-                        )),
-                    )
-                })),
-                Err(e) => diagnostics.push(Diagnostic::input(
-                    format!("cannot read `{name}`: {e}"),
-                    None,
-                )),
-            }
-            logs.push(crate::proxylog::LogSummary {
-                object: *object,
-                name,
-                format: match &kind {
-                    Some(crate::proxylog::LogKind::Format(f)) => f.name.clone(),
-                    Some(crate::proxylog::LogKind::JsonLines) => "json".to_string(),
-                    None => "detected from its first line".to_string(),
-                },
-                lines: counts.lines,
-                requests: replay.requests + replay.skipped - before,
-                malformed: counts.malformed,
-            });
-        }
+        let (logs, problems) = crate::proxylog::for_each_log(
+            &prepared.loaded,
+            &[new.parsed()],
+            &mut |_, _| {},
+            |log, r, line| replay.add(r, log, line),
+        );
+        diagnostics.extend(problems);
         (
             crate::audit::replay_report(replay, logs, &attributor),
             diagnostics,

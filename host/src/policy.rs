@@ -196,6 +196,34 @@ struct RawPlugin {
 
 const API_VERSION: &str = "palisade.dev/v1alpha1";
 
+/// Reads a typed section of the spec (`roles`, `cloud`) at `base`: a type
+/// error, else the section's first problem beyond types, located at its
+/// field.
+fn section<T: serde::de::DeserializeOwned>(
+    value: &Value,
+    base: &str,
+    what: &str,
+    at: &dyn Fn(&str) -> Location,
+    problems: fn(&T) -> Vec<(String, String)>,
+) -> Result<T, Error> {
+    let typed: T = crate::model::typed(value).map_err(|errors| {
+        let (path, message) = errors.into_iter().next().unwrap_or_default();
+        Error::at(
+            ErrorKind::Policy,
+            format!("{what}: {message}"),
+            at(&format!("{base}{path}")),
+        )
+    })?;
+    if let Some((path, message)) = problems(&typed).into_iter().next() {
+        return Err(Error::at(
+            ErrorKind::Policy,
+            format!("{what}: {message}"),
+            at(&format!("{base}{path}")),
+        ));
+    }
+    Ok(typed)
+}
+
 /// Reads `spec.squid`, each problem at its field.
 fn squid_options(
     raw: RawSquid,
@@ -404,44 +432,24 @@ impl PolicySet {
         let squid = squid_options(raw.spec.squid, &at)?;
         let roles = match raw.spec.roles {
             None => crate::roles::Roles::default(),
-            Some(v) => {
-                let roles: crate::roles::Roles = crate::model::typed(&v).map_err(|errors| {
-                    let (path, message) = errors.into_iter().next().unwrap_or_default();
-                    Error::at(
-                        ErrorKind::Policy,
-                        format!("invalid roles: {message}"),
-                        at(&format!("/spec/roles{path}")),
-                    )
-                })?;
-                if let Some((path, message)) = roles.problems().into_iter().next() {
-                    return Err(Error::at(
-                        ErrorKind::Policy,
-                        format!("invalid roles: {message}"),
-                        at(&format!("/spec/roles{path}")),
-                    ));
-                }
-                roles
-            }
+            Some(v) => section(
+                &v,
+                "/spec/roles",
+                "invalid roles",
+                &at,
+                crate::roles::Roles::problems,
+            )?,
         };
         let cloud = match raw.spec.cloud {
             None => crate::cloud::bind::Binding::default(),
             Some(v) => {
-                let mut binding: crate::cloud::bind::Binding =
-                    crate::model::typed(&v).map_err(|errors| {
-                        let (path, message) = errors.into_iter().next().unwrap_or_default();
-                        Error::at(
-                            ErrorKind::Policy,
-                            format!("invalid cloud binding: {message}"),
-                            at(&format!("/spec/cloud{path}")),
-                        )
-                    })?;
-                if let Some((path, message)) = binding.problems().into_iter().next() {
-                    return Err(Error::at(
-                        ErrorKind::Policy,
-                        format!("invalid cloud binding: {message}"),
-                        at(&format!("/spec/cloud{path}")),
-                    ));
-                }
+                let mut binding = section(
+                    &v,
+                    "/spec/cloud",
+                    "invalid cloud binding",
+                    &at,
+                    crate::cloud::bind::Binding::problems,
+                )?;
                 for pointer in binding.pointers().into_iter().chain([String::new()]) {
                     let location = at(&format!("/spec/cloud{pointer}"));
                     binding.locations.insert(pointer, location);

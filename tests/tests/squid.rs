@@ -338,39 +338,10 @@ enum Request {
     Get(String),
 }
 
-/// Sends one request through squid; true when squid allowed it (anything
-/// but its access-denied answer).
+/// Sends one request through squid from 127.0.0.1; true when squid allowed
+/// it (anything but its access-denied answer).
 fn ask(squid: &Squid, request: &Request) -> bool {
-    let mut s = TcpStream::connect(("127.0.0.1", squid.port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let text = match request {
-        Request::Connect(host, port) => {
-            format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n")
-        }
-        Request::Get(url) => {
-            let host = url.split('/').nth(2).unwrap();
-            format!("GET {url} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
-        }
-    };
-    s.write_all(text.as_bytes()).unwrap();
-    let mut response = Vec::new();
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = s.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        response.extend_from_slice(&buf[..n]);
-        if response.windows(4).any(|w| w == b"\r\n\r\n") {
-            break;
-        }
-    }
-    let head = String::from_utf8_lossy(&response);
-    assert!(
-        head.starts_with("HTTP/1."),
-        "no HTTP answer from squid to {request:?}: {head:?}"
-    );
-    let denied = head.starts_with("HTTP/1.1 403") && head.contains("ERR_ACCESS_DENIED");
-    !denied
+    ask_from(squid, "127.0.0.1", request)
 }
 
 /// Palisade's verdict on the request squid got from 127.0.0.1.
@@ -814,7 +785,28 @@ fn ask_from(squid: &Squid, client: &str, request: &Request) -> bool {
         }
     }
     let head = String::from_utf8_lossy(&response);
+    assert!(
+        head.starts_with("HTTP/1."),
+        "no HTTP answer from squid to {request:?}: {head:?}"
+    );
     !(head.starts_with("HTTP/1.1 403") && head.contains("ERR_ACCESS_DENIED"))
+}
+
+/// Stops squid as an operator would (SIGTERM), which flushes its logs.
+fn stop(mut squid: Squid, version: &str) {
+    let pid = squid.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while squid.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "squid {version} did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// The access log a real squid writes for a known set of requests, in its
@@ -880,25 +872,7 @@ fn a_real_squid_s_access_logs_are_read_back_request_by_request() {
             );
         }
         // Stopping squid (SIGTERM, as an operator would) flushes its logs.
-        let mut squid = squid;
-        let pid = squid.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while squid.child.try_wait().unwrap().is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "squid {} did not stop",
-                real.version
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        drop(squid);
+        stop(squid, real.version);
         let formats = [
             ("access.log", None),
             ("common.log", LogFormat::builtin("common")),
@@ -1108,31 +1082,14 @@ fn replay_agrees_with_a_real_squid_on_a_generated_log() {
             d = dir.display()
         );
         std::fs::write(dir.join("squid.conf"), config).unwrap();
-        let mut squid = start_squid(&real, &dir, port);
+        let squid = start_squid(&real, &dir, port);
         let mut allowed = 0;
         for (client, request) in &requests {
             if ask_from(&squid, client, request) {
                 allowed += 1;
             }
         }
-        let pid = squid.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while squid.child.try_wait().unwrap().is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "squid {} did not stop",
-                real.version
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        drop(squid);
+        stop(squid, real.version);
         assert!(
             allowed > 100 && allowed < 900,
             "a log of one verdict proves little: {allowed} allowed"

@@ -296,3 +296,38 @@ fn an_exclusion_cannot_hide_what_a_kustomization_deploys() {
     assert_eq!(at.line, 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Access logs are streamed, not loaded, but walked by the same rules: one
+/// linked out of the tree is not read (nothing of its target reaches the
+/// report), a FIFO named like one is diagnosed rather than waited on, and
+/// a log of the tree itself is read.
+#[test]
+fn access_logs_are_walked_by_the_same_rules() {
+    let dir = tree("logs");
+    let outside = std::env::temp_dir().join(format!("palisade-outside-{}.log", std::process::id()));
+    std::fs::write(
+        &outside,
+        "1796032801.1 5 10.0.0.9 TCP_TUNNEL/200 1 CONNECT SECRET-HOST-1234.example:443 - HIER_DIRECT/192.0.2.1 -\n",
+    )
+    .unwrap();
+    link(&outside, dir.join("access.log"));
+    mkfifo(&dir.join("proxy.access.log"));
+    std::fs::write(
+        dir.join("access.log.1"),
+        "1796032801.1 5 10.0.0.5 TCP_DENIED/403 1 CONNECT a.example:443 - HIER_NONE/- -\n",
+    )
+    .unwrap();
+    let report = check(Inputs::new().path(&dir));
+    let m = messages(&report);
+    assert!(m.iter().any(|m| m.contains("leads outside")), "{m:#?}");
+    assert!(m.iter().any(|m| m.contains("not a regular file")), "{m:#?}");
+    assert!(!format!("{report:?}").contains("SECRET-HOST-1234"));
+    // The log inside the tree was read: its denied call is reported.
+    assert!(
+        report.findings.iter().any(|f| f.rule == "SQ016"),
+        "{:#?}",
+        report.findings
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_file(&outside).unwrap();
+}

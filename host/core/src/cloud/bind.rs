@@ -83,59 +83,54 @@ impl Binding {
         empty(&self.nodes) && self.pods.as_ref().is_none_or(empty) && empty(&self.proxy)
     }
 
-    /// Every selector with its pointer under `spec.cloud`.
-    pub fn pointers(&self) -> Vec<String> {
-        let mut out = Vec::new();
+    /// Every selector with its pointer under `spec.cloud`
+    /// (`/nodes/subnets/0`).
+    fn selectors(&self) -> Vec<(String, &Selector)> {
         let parts = [
             ("nodes", Some(&self.nodes)),
             ("pods", self.pods.as_ref()),
             ("proxy", Some(&self.proxy)),
         ];
+        let mut out = Vec::new();
         for (part, spec) in parts {
             let Some(spec) = spec else { continue };
             for (field, list) in [
                 ("subnets", &spec.subnets),
                 ("securityGroups", &spec.security_groups),
             ] {
-                out.extend((0..list.len()).map(|i| format!("/{part}/{field}/{i}")));
+                out.extend(
+                    list.iter()
+                        .enumerate()
+                        .map(|(i, s)| (format!("/{part}/{field}/{i}"), s)),
+                );
             }
         }
         out
     }
 
+    /// Every selector's pointer under `spec.cloud`.
+    pub fn pointers(&self) -> Vec<String> {
+        self.selectors().into_iter().map(|(p, _)| p).collect()
+    }
+
     /// Problems beyond types: a CIDR selector that does not parse, an
     /// empty tag selector; as (pointer under `spec.cloud`, message).
     pub fn problems(&self) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        let parts = [
-            ("nodes", Some(&self.nodes)),
-            ("pods", self.pods.as_ref()),
-            ("proxy", Some(&self.proxy)),
-        ];
-        for (part, spec) in parts {
-            let Some(spec) = spec else { continue };
-            for (field, list) in [
-                ("subnets", &spec.subnets),
-                ("securityGroups", &spec.security_groups),
-            ] {
-                for (i, s) in list.iter().enumerate() {
-                    let at = format!("/{part}/{field}/{i}");
-                    match s {
-                        Selector::Name(n) if n.trim().is_empty() => {
-                            out.push((at, "an empty name selects nothing".to_string()));
-                        }
-                        Selector::Name(n) if looks_like_cidr(n) && n.parse::<IpNet>().is_err() => {
-                            out.push((at, format!("`{n}` is not a CIDR")));
-                        }
-                        Selector::Tags { tags } if tags.is_empty() => {
-                            out.push((at, "`tags: {}` would select everything".to_string()));
-                        }
-                        _ => {}
-                    }
+        self.selectors()
+            .into_iter()
+            .filter_map(|(at, s)| match s {
+                Selector::Name(n) if n.trim().is_empty() => {
+                    Some((at, "an empty name selects nothing".to_string()))
                 }
-            }
-        }
-        out
+                Selector::Name(n) if looks_like_cidr(n) && n.parse::<IpNet>().is_err() => {
+                    Some((at, format!("`{n}` is not a CIDR")))
+                }
+                Selector::Tags { tags } if tags.is_empty() => {
+                    Some((at, "`tags: {}` would select everything".to_string()))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// The binding resolved against `network`; a selector that names

@@ -5,8 +5,8 @@
 //! `logformat`). Reading a line walks the definition: literal text must be
 //! there (a run of spaces matches any run of spaces, since `%6tr` pads with
 //! them), and a code's value runs up to where the next literal starts.
-//! Squid's own `squid` format has a faster reader of its own (whitespace
-//! separated fields), held equal to the general one by the tests.
+//! Squid's own `squid` format has a faster reader of its own
+//! (`super::native_request`), held equal to this one by the tests.
 
 use std::collections::BTreeMap;
 
@@ -280,9 +280,6 @@ impl LogFormat {
     /// Reads one line into its fields (code → value; `-` and empty values
     /// are left out). `Err` says where the line stops fitting.
     pub fn fields<'l>(&self, line: &'l str) -> Result<Fields<'l>, String> {
-        if self.native {
-            return native(line);
-        }
         let mut out = Fields::default();
         let mut pos = 0usize;
         for (i, token) in self.tokens.iter().enumerate() {
@@ -420,53 +417,6 @@ impl<'l> Fields<'l> {
     }
 }
 
-/// Squid's native format, whitespace separated:
-/// `ts.tu tr >a Ss/Hs <st rm ru un Sh/<a mt`.
-fn native(line: &str) -> Result<Fields<'_>, String> {
-    let mut f = Fields::default();
-    let mut parts = line.split_ascii_whitespace();
-    let mut next = |what: &str| {
-        parts.next().ok_or_else(|| {
-            format!("the line ends before its {what} (squid's native format has 10 fields)")
-        })
-    };
-    let time = next("time")?;
-    match time.split_once('.') {
-        Some((s, ms)) => {
-            f.insert("ts", None, s);
-            f.insert("tu", None, ms);
-        }
-        None => f.insert("ts", None, time),
-    }
-    f.insert("tr", None, next("response time")?);
-    f.insert(">a", None, next("client address")?);
-    let status = next("status")?;
-    match status.split_once('/') {
-        Some((ss, hs)) => {
-            f.insert("Ss", None, ss);
-            f.insert(">Hs", None, hs);
-        }
-        None => return Err(format!("`{status}` is not a squid status (RESULT/CODE)")),
-    }
-    f.insert("<st", None, next("size")?);
-    f.insert("rm", None, next("method")?);
-    f.insert("ru", None, next("URL")?);
-    f.insert("un", None, next("user")?);
-    let hier = next("hierarchy")?;
-    match hier.split_once('/') {
-        Some((sh, a)) => {
-            f.insert("Sh", None, sh);
-            f.insert("<a", None, a);
-        }
-        None => f.insert("Sh", None, hier),
-    }
-    // The content type may be absent in old logs; more fields are extra.
-    if let Ok(mt) = next("content type") {
-        f.insert("mt", None, mt);
-    }
-    Ok(f)
-}
-
 /// Seconds since the epoch of `%tl`/`%tg`'s default form
 /// (`30/Nov/2026:11:00:00 +0000`).
 pub fn parse_clf_time(text: &str) -> Option<f64> {
@@ -535,14 +485,12 @@ mod tests {
     #[test]
     fn the_native_reader_agrees_with_the_general_one() {
         let line = "1764500000.123    456 10.0.3.7 TCP_TUNNEL/200 5120 CONNECT github.com:443 - HIER_DIRECT/140.82.112.3 -";
-        let native = LogFormat::builtin("squid").unwrap();
-        let mut general = native.clone();
-        general.native = false;
+        let general = LogFormat::builtin("squid").unwrap();
         assert_eq!(
-            native.fields(line).unwrap().all(),
-            general.fields(line).unwrap().all()
+            super::super::native_request(line).unwrap(),
+            super::super::Request::from_fields(&general.fields(line).unwrap()).unwrap()
         );
-        let f = native.fields(line).unwrap();
+        let f = general.fields(line).unwrap();
         assert_eq!(f.get(&["ts"]), Some("1764500000"));
         assert_eq!(f.get(&["tu"]), Some("123"));
         assert_eq!(f.get(&[">a"]), Some("10.0.3.7"));

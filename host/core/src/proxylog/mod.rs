@@ -935,18 +935,21 @@ pub fn format_for(
     }
 }
 
-/// Reads every access log of the inputs (streamed from disk), in the
-/// format the inputs' squid configurations give it, else the one its
-/// first line shows. Problems are located diagnostics; a log that cannot
-/// be opened is one, and the others are still read. `progress` hears the
-/// bytes read so far and the total size.
-pub fn collect(
+/// Streams every access log of the inputs from disk, in the format the
+/// given squid configurations give it, else the one its first line shows,
+/// handing each request to `each` with the log's index and the line. A log
+/// that cannot be opened, and each malformed line, is a located diagnostic;
+/// the others are still read. `progress` hears the bytes read so far and
+/// the total size. The one loop over logs: `collect` folds what it hands
+/// out, a replay evaluates it.
+pub fn for_each_log(
     loaded: &crate::input::Loaded,
     configs: &[&crate::squid::SquidConfig],
     progress: &mut dyn FnMut(u64, u64),
-) -> (Logs, Vec<crate::Diagnostic>) {
+    mut each: impl FnMut(usize, &Request<'_>, u64),
+) -> (Vec<LogSummary>, Vec<crate::Diagnostic>) {
     use crate::report::{Diagnostic, Location};
-    let mut out = Logs::default();
+    let mut summaries = Vec::new();
     let mut diagnostics = Vec::new();
     let total: u64 = loaded
         .logs
@@ -980,15 +983,19 @@ pub fn collect(
                 continue;
             }
         };
-        let before = (
-            out.observed.lines,
-            out.observed.requests,
-            out.observed.malformed,
-        );
+        let mut counts = Counts::default();
+        let mut requests = 0u64;
         let start = done;
-        let result = read(file, kind.as_ref(), index, &mut out.observed, |n| {
-            progress(start + n, total);
-        });
+        let result = each_request(
+            file,
+            kind.as_ref(),
+            &mut counts,
+            |n| progress(start + n, total),
+            |r, line| {
+                requests += 1;
+                each(index, r, line);
+            },
+        );
         match result {
             Ok(problems) => {
                 for p in &problems {
@@ -997,12 +1004,11 @@ pub fn collect(
                         Some(at(p.line)),
                     ));
                 }
-                let malformed = out.observed.malformed - before.2;
-                if malformed > problems.len() as u64 {
+                if counts.malformed > problems.len() as u64 {
                     diagnostics.push(Diagnostic::input(
                         format!(
                             "{} more malformed lines in `{name}` (the first {} are listed)",
-                            malformed - problems.len() as u64,
+                            counts.malformed - problems.len() as u64,
                             problems.len()
                         ),
                         None,
@@ -1014,29 +1020,48 @@ pub fn collect(
                 None,
             )),
         }
-        done = out.observed.bytes_read;
+        done += counts.bytes;
         let format = match &kind {
             Some(LogKind::Format(f)) => format!("{} ({how})", f.name),
             Some(LogKind::JsonLines) => format!("json ({how})"),
             None => how,
         };
-        out.logs.push(LogSummary {
+        summaries.push(LogSummary {
             object: *object,
             name,
             format,
-            lines: out.observed.lines - before.0,
-            requests: out.observed.requests - before.1,
-            malformed: out.observed.malformed - before.2,
+            lines: counts.lines,
+            requests,
+            malformed: counts.malformed,
         });
     }
-    if out.observed.dropped > 0 {
-        diagnostics.push(Diagnostic::input(
+    (summaries, diagnostics)
+}
+
+/// Reads every access log of the inputs ([`for_each_log`]) and folds the
+/// requests into [`Observed`]; too many distinct entries is a diagnostic.
+pub fn collect(
+    loaded: &crate::input::Loaded,
+    configs: &[&crate::squid::SquidConfig],
+    progress: &mut dyn FnMut(u64, u64),
+) -> (Logs, Vec<crate::Diagnostic>) {
+    let mut observed = Observed::default();
+    let (logs, mut diagnostics) = for_each_log(loaded, configs, progress, |log, r, line| {
+        observed.add(r, log, line);
+    });
+    for l in &logs {
+        observed.lines += l.lines;
+        observed.malformed += l.malformed;
+    }
+    observed.finish();
+    if observed.dropped > 0 {
+        diagnostics.push(crate::Diagnostic::input(
             format!(
                 "{} requests fell beyond the {MAX_ENTRIES} distinct client, method, destination and verdict entries kept: they are not in the audit",
-                out.observed.dropped
+                observed.dropped
             ),
             None,
         ));
     }
-    (out, diagnostics)
+    (Logs { observed, logs }, diagnostics)
 }
